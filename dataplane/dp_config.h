@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/**
+ * @file dp_config.h
+ * rampart-dp's view of the configuration: the `dataplane` section (and the few global
+ * settings the dataplane needs) checked for meaning and copied into a plain struct, and the
+ * DPDK EAL argument vector built from it.
+ *
+ * This module makes no DPDK call, so it can be unit-tested without hugepages or EAL.
+ *
+ * What the schema (common/conf.c) cannot express is checked here and reported with
+ * rp_cfg_error() in the usual "FILE:LINE: setting '...': message" form: two ports with the
+ * same name or device, a worker lcore equal to the main lcore or listed twice, an lcore this
+ * process may not run on, a device that is neither a DPDK virtual device nor a PCI address,
+ * a missing outside or inside port, an eal_args entry that would override what rampart-dp
+ * sets itself from the configuration (lcores, memory, devices, file prefix).
+ *
+ * Ownership: struct dp_config and struct dp_eal_args are caller-allocated and self-contained
+ * (no pointers into the rp_cfg); dp_eal_args_build() fills a struct whose argv points into its
+ * own storage and needs no freeing.
+ */
+#ifndef RAMPART_DATAPLANE_DP_CONFIG_H
+#define RAMPART_DATAPLANE_DP_CONFIG_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/cfg.h"
+
+/** Largest lcore id accepted (DPDK's RTE_MAX_LCORE; main.c asserts they agree). */
+#define DP_MAX_LCORE 128
+/** Worker lcores at most. */
+#define DP_MAX_WORKERS 64
+/** Ports at most (DPDK's RTE_MAX_ETHPORTS). */
+#define DP_MAX_PORTS 32
+/** Longest port name (rp_msg_port.name holds it with its NUL). */
+#define DP_PORT_NAME_MAX 31
+/** Longest device string (name plus devargs). */
+#define DP_DEVICE_MAX 255
+/** Largest RX/TX burst. */
+#define DP_BURST_MAX 256
+
+/** Port roles; values are those of rp_msg_port.role. */
+enum dp_port_role {
+	DP_ROLE_OUTSIDE = 0,   /**< faces the remote clients (ESP, IKE) */
+	DP_ROLE_INSIDE = 1,    /**< faces the protected network */
+	DP_ROLE_EXCEPTION = 2, /**< to the kernel (net_tap / virtio-user) */
+};
+
+/** How a port's device is given to DPDK. */
+enum dp_dev_kind {
+	DP_DEV_VDEV = 0, /**< a DPDK virtual device "net_xxx[,args]": --vdev */
+	DP_DEV_PCI = 1,  /**< a PCI address "[DDDD:]BB:DD.F[,args]": -a */
+};
+
+struct dp_port_conf {
+	char name[DP_PORT_NAME_MAX + 1];   /**< operator's name ("outside") */
+	enum dp_port_role role;
+	enum dp_dev_kind kind;
+	char device[DP_DEVICE_MAX + 1];    /**< as configured, devargs included */
+	/** DPDK's device name: the part before the first comma, PCI addresses in the
+	 *  full DDDD:BB:DD.F form; what rte_eth_dev_get_port_by_name() is given. */
+	char dev_name[64];
+	unsigned int mtu;                  /**< 0 = the driver's default */
+	int line;                          /**< config line of the port, for messages */
+};
+
+struct dp_config {
+	char instance[64];
+	int log_level;                 /**< enum rp_log_level */
+	int log_target;                /**< enum rp_log_target */
+	unsigned int main_lcore;
+	unsigned int workers[DP_MAX_WORKERS];
+	unsigned int n_workers;
+	unsigned int memory_mb;
+	bool hugepages;
+	unsigned int idle_sleep_us;    /**< 0 = busy polling */
+	unsigned int burst;
+	unsigned int mbufs;            /**< per NUMA socket; 0 = sized from the queues */
+	/** dataplane.eal_args: n_eal_extra NUL-terminated strings, one after another. */
+	char eal_extra[4096];
+	unsigned int n_eal_extra;
+	struct dp_port_conf ports[DP_MAX_PORTS];
+	unsigned int n_ports;
+	char region[256];              /**< control region path */
+	uint32_t chan_slots;
+};
+
+/** Defaults used when a setting is absent (same values as common/default.conf). */
+#define DP_DEFAULT_MEMORY_MB 256
+#define DP_DEFAULT_IDLE_SLEEP_US 100
+#define DP_DEFAULT_BURST 32
+
+/**
+ * Check the loaded configuration @p c for meaning and fill @p out.
+ *
+ * @param avail CPUs this process may use; NULL = the calling thread's affinity mask.
+ * @return 0, or -EINVAL after reporting every problem with rp_cfg_error() (the first one is
+ *         in c->err).
+ */
+int dp_config_from_cfg(struct rp_cfg *c, const cpu_set_t *avail, struct dp_config *out);
+
+/** Name shown to operators for a role ("outside"). */
+const char *dp_port_role_name(enum dp_port_role role);
+
+/**
+ * Classify a device string: a DPDK virtual device (starts with "net_"), or a PCI address
+ * in DDDD:BB:DD.F or BB:DD.F form, either followed by ",devargs".
+ * @param dev_name if not NULL, receives DPDK's device name (see dp_port_conf.dev_name).
+ * @return 0 and *kind, or -EINVAL if the string is neither.
+ */
+int dp_device_parse(const char *device, enum dp_dev_kind *kind, char *dev_name, size_t len);
+
+/** Extra EAL arguments (dataplane.eal_args) at most. */
+#define DP_EAL_EXTRA_MAX 255
+/** EAL --file-prefix is this followed by the instance name. */
+#define DP_EAL_PREFIX "rampart-"
+
+/** Most arguments an EAL vector can have. */
+#define DP_EAL_ARGS_MAX (16 + 2 * DP_MAX_PORTS + DP_EAL_EXTRA_MAX)
+
+/** An EAL argument vector; argv[argc] is NULL, argv[0] the program name. */
+struct dp_eal_args {
+	int argc;
+	char *argv[DP_EAL_ARGS_MAX + 1];
+	char buf[16384]; /**< storage the argv strings point into */
+	size_t used;
+};
+
+/**
+ * Build the EAL arguments for @p dc:
+ *   -l MAIN,WORKERS --main-lcore MAIN --file-prefix DP_EAL_PREFIX INSTANCE
+ *   -m MB | --no-huge -m MB
+ *   --no-pci (when no port is a PCI device) | -a BDF[,args] per PCI port
+ *   --vdev DEVICE per virtual-device port
+ *   --log-level LEVEL
+ *   dataplane.eal_args, as given
+ * Never --in-memory: telemetry, pdump and dumpcap need the runtime directory.
+ *
+ * rte_eal_init() may permute and rewrite the vector; pass it a copy (dp_eal_args_copy())
+ * if the original is still needed.
+ * @return 0, or -ENOSPC if the vector does not fit (cannot happen with DP_MAX_PORTS ports).
+ */
+int dp_eal_args_build(const struct dp_config *dc, const char *prog, struct dp_eal_args *ea);
+
+/** Print arguments 1..argc-1 on one line, shell-quoted where needed, then a newline. */
+void dp_eal_args_print(const struct dp_eal_args *ea, FILE *f);
+
+/** Format arguments 1..argc-1 as dp_eal_args_print() does, into @p buf (truncated). */
+const char *dp_eal_args_str(const struct dp_eal_args *ea, char *buf, size_t len);
+
+/** DPDK's name for a Rampart log level ("notice"), as --log-level takes it. */
+const char *dp_eal_log_level(int rp_level);
+
+#endif

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/*
+ * Drop reasons: names, sums over workers, and their DPDK telemetry commands.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "common/log.h"
+#include "dataplane/dp.h"
+
+static const char *const drop_names[DP_DROP_MAX] = {
+#define X(e, name, help) [DP_DROP_##e] = name,
+	DP_DROP_REASONS(X)
+#undef X
+};
+
+static const char *const drop_helps[DP_DROP_MAX] = {
+#define X(e, name, help) [DP_DROP_##e] = help,
+	DP_DROP_REASONS(X)
+#undef X
+};
+
+const char *dp_drop_name(unsigned int reason)
+{
+	return reason < DP_DROP_MAX ? drop_names[reason] : "?";
+}
+
+const char *dp_drop_help(unsigned int reason)
+{
+	return reason < DP_DROP_MAX ? drop_helps[reason] : "?";
+}
+
+void dp_drop_sum(const struct dp_app *app, int port, uint64_t drops[DP_DROP_MAX], uint64_t *rx)
+{
+	memset(drops, 0, sizeof(uint64_t) * DP_DROP_MAX);
+	if (rx)
+		*rx = 0;
+	for (unsigned int w = 0; w < app->n_workers; w++) {
+		const struct dp_worker *wk = &app->workers[w];
+
+		for (unsigned int p = 0; p < wk->n_ports; p++) {
+			if (port >= 0 && p != (unsigned int)port)
+				continue;
+			for (unsigned int r = 0; r < DP_DROP_MAX; r++)
+				drops[r] += dp_counter_read(&wk->ctr[p].drops[r]);
+			if (rx)
+				*rx += dp_counter_read(&wk->ctr[p].rx_packets);
+		}
+	}
+}
+
+/* Telemetry reads app from its own thread; app lives in static storage until exit. */
+static const struct dp_app *tel_app;
+
+/* Telemetry keys allow letters, digits, '_' and '/' only. */
+static void tel_key(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = isalnum((unsigned char)s[i]) ? s[i] : '_';
+	buf[i] = '\0';
+}
+
+static void tel_port_counters(struct rte_tel_data *d, int port)
+{
+	uint64_t drops[DP_DROP_MAX], rx, total = 0;
+
+	dp_drop_sum(tel_app, port, drops, &rx);
+	rte_tel_data_add_dict_u64(d, "rx_packets", rx);
+	for (unsigned int r = 0; r < DP_DROP_MAX; r++) {
+		rte_tel_data_add_dict_u64(d, dp_drop_name(r), drops[r]);
+		total += drops[r];
+	}
+	rte_tel_data_add_dict_u64(d, "total_drops", total);
+}
+
+/* Port by index, DPDK port id or name. */
+static int tel_port_lookup(const char *params)
+{
+	char *end;
+	unsigned long id = strtoul(params, &end, 10);
+
+	for (unsigned int i = 0; i < tel_app->n_ports; i++) {
+		const struct dp_port *p = &tel_app->ports[i];
+
+		if (strcmp(params, p->conf->name) == 0 || (*end == '\0' && end != params &&
+							   id == p->port_id))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char key[DP_PORT_NAME_MAX + 1];
+	int port;
+
+	(void)cmd;
+	rte_tel_data_start_dict(d);
+	if (params && *params) {
+		port = tel_port_lookup(params);
+		if (port < 0)
+			return -EINVAL;
+		tel_port_counters(d, port);
+		return 0;
+	}
+	for (unsigned int i = 0; i < tel_app->n_ports; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (!c)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		tel_port_counters(c, (int)i);
+		tel_key(tel_app->ports[i].conf->name, key, sizeof(key));
+		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0)
+			rte_tel_data_free(c);
+	}
+	return 0;
+}
+
+static int tel_drop_reasons(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned int r = 0; r < DP_DROP_MAX; r++)
+		rte_tel_data_add_dict_string(d, dp_drop_name(r), dp_drop_help(r));
+	return 0;
+}
+
+static int tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char key[32];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < tel_app->n_workers; i++) {
+		const struct dp_worker *w = &tel_app->workers[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		uint64_t rx = 0;
+
+		if (!c)
+			return -ENOMEM;
+		for (unsigned int p = 0; p < w->n_ports; p++)
+			rx += dp_counter_read(&w->ctr[p].rx_packets);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "lcore", w->lcore);
+		rte_tel_data_add_dict_u64(c, "queue", w->queue);
+		rte_tel_data_add_dict_u64(c, "polls", dp_counter_read(&w->polls));
+		rte_tel_data_add_dict_u64(c, "idle_polls", dp_counter_read(&w->idle_polls));
+		rte_tel_data_add_dict_u64(c, "rx_packets", rx);
+		snprintf(key, sizeof(key), "lcore%u", w->lcore);
+		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0)
+			rte_tel_data_free(c);
+	}
+	return 0;
+}
+
+int dp_drop_telemetry_register(const struct dp_app *app)
+{
+	int rc;
+
+	tel_app = app;
+	rc = rte_telemetry_register_cmd("/rampart/drops", tel_drops,
+					"Packets received and dropped by reason, per port. "
+					"Parameters: port name or id (optional)");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/rampart/drop_reasons", tel_drop_reasons,
+						"What each drop reason means. No parameters");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/rampart/workers", tel_workers,
+						"Worker lcores: queue, poll rounds, idle rounds, "
+						"packets received. No parameters");
+	if (rc < 0)
+		RP_WARN("dp", "cannot register telemetry commands: %s", strerror(-rc));
+	return rc;
+}
+
+void dp_drop_log_summary(const struct dp_app *app)
+{
+	for (unsigned int i = 0; i < app->n_ports; i++) {
+		uint64_t drops[DP_DROP_MAX], rx;
+		char line[512];
+		size_t off = 0;
+
+		dp_drop_sum(app, (int)i, drops, &rx);
+		line[0] = '\0';
+		for (unsigned int r = 0; r < DP_DROP_MAX && off < sizeof(line); r++) {
+			if (!drops[r])
+				continue;
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
+						dp_drop_name(r), drops[r]);
+		}
+		RP_INFO("dp", "port \"%s\": %" PRIu64 " packets received by workers, drops:%s",
+			app->ports[i].conf->name, rx, off ? line : " none");
+	}
+}
