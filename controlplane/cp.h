@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/**
+ * @file cp.h
+ * The rampartd process: what its subsystems share (event loop, configuration, channel,
+ * dataplane interface, management socket). One instance, owned by main.c.
+ */
+#ifndef RAMPART_CP_CP_H
+#define RAMPART_CP_CP_H
+
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "common/cfg.h"
+
+struct event_base;
+struct rp_chan;
+struct dpif;
+struct mgmt;
+
+struct cp {
+	struct event_base *base;
+	struct rp_cfg cfg;
+	const char *config_source;   /**< file name, or RP_CONF_DEFAULT_NAME */
+	char region[256];            /**< control region path */
+	char mgmt_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct rp_chan *ch;
+	struct dpif *dpif;
+	struct mgmt *mgmt;
+	uint64_t start_ns;           /**< CLOCK_MONOTONIC at start */
+};
+
+/** Register "status" on the management socket. @return 0 or -errno. */
+int cp_status_register(struct cp *cp);
+
+#endif

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/*
+ * rampartd: the control plane. Loads the configuration, attaches to the control channel as
+ * its CP side, serves the management socket and runs everything on one libevent loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/chan.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "controlplane/cp.h"
+#include "controlplane/dpif/dpif.h"
+#include "controlplane/mgmt/mgmt.h"
+
+#define COMP "main"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rampartd [-c FILE] [--check-config] [--help-config] [-h] [-V]\n"
+		"\n"
+		"Rampart control plane: IKE, AAA, PKI and the management socket; programs\n"
+		"rampart-dp through the shared-memory control channel.\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default: the built-in demo configuration)\n"
+		"      --check-config  validate the configuration and exit (0 = valid)\n"
+		"      --help-config   list every configuration setting and exit\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version and exit\n"
+		"\n"
+		"Stops on SIGINT or SIGTERM. Talk to it with rampartctl.\n");
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct cp *cp = arg;
+
+	(void)what;
+	RP_NOTICE(COMP, "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopexit(cp->base, NULL);
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	RP_WARN(COMP, "SIGHUP: configuration reload is not implemented yet; restart rampartd to "
+		"apply changes");
+}
+
+static bool log_to_syslog;
+
+/* Log settings from the configuration (they were validated against the schema). */
+static void apply_log_config(const struct rp_cfg *cfg)
+{
+	const config_setting_t *log = rp_cfg_get(rp_cfg_root(cfg), "log");
+	int level = rp_log_level_parse(rp_cfg_str(log, "level", "info"));
+	const char *target = rp_cfg_str(log, "target", "stderr");
+
+	log_to_syslog = !strcmp(target, "syslog");
+	rp_log_init("rampartd", log_to_syslog ? RP_LOG_SYSLOG : RP_LOG_STDERR,
+		    level < 0 ? RP_LOG_INFO : (enum rp_log_level)level);
+}
+
+/* A reason not to start: logged, and shown on the terminal even when logging to syslog. */
+static void startup_error(const char *what, const char *why)
+{
+	RP_ERR(COMP, "%s: %s", what, why);
+	if (log_to_syslog)
+		fprintf(stderr, "rampartd: %s: %s\n", what, why);
+}
+
+static int make_run_dir(const char *sock)
+{
+	if (mkdir(RP_RUN_DIR, 0755) == 0 || errno == EEXIST)
+		return 0;
+	/* Only fatal if the socket was to live there. */
+	if (!strncmp(sock, RP_RUN_DIR "/", strlen(RP_RUN_DIR) + 1)) {
+		RP_ERR(COMP, "cannot create %s: %s", RP_RUN_DIR, strerror(errno));
+		return -errno;
+	}
+	RP_WARN(COMP, "cannot create %s: %s", RP_RUN_DIR, strerror(errno));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help-config", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	bool check_only = false;
+	struct cp cp;
+	struct event *sigs[3] = { NULL };
+	char err[512];
+	int opt, rc, ret = 1;
+
+	memset(&cp, 0, sizeof(cp));
+	rp_log_init("rampartd", RP_LOG_STDERR, RP_LOG_INFO);
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'C':
+			check_only = true;
+			break;
+		case 'H':
+			rp_cfg_print_schema(rp_conf_schema, 0, stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rampartd %s (message version %u)\n", RAMPART_VERSION, RP_MSG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rampartd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	cp.config_source = config ? config : RP_CONF_DEFAULT_NAME;
+	if (rp_conf_load(&cp.cfg, config)) {
+		fprintf(stderr, "rampartd: configuration %s is not valid (%d error%s)\n",
+			cp.config_source, cp.cfg.n_errors, cp.cfg.n_errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (check_only) {
+		printf("rampartd: configuration %s is valid\n", cp.config_source);
+		ret = 0;
+		goto out;
+	}
+	apply_log_config(&cp.cfg);
+	cp.start_ns = dpif_now_ns();
+	rp_conf_region_path(&cp.cfg, cp.region, sizeof(cp.region));
+	rp_conf_mgmt_socket(&cp.cfg, cp.mgmt_path, sizeof(cp.mgmt_path));
+
+	/* A client that goes away mid-answer must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	if (make_run_dir(cp.mgmt_path))
+		goto out;
+
+	const config_setting_t *ctl = rp_cfg_get(rp_cfg_root(&cp.cfg), "control");
+
+	rc = rp_chan_open(cp.region, RP_ROLE_CP,
+			  (uint32_t)rp_cfg_int(ctl, "slots", RP_CHAN_DEFAULT_SLOTS), &cp.ch, err,
+			  sizeof(err));
+	if (rc) {
+		startup_error("cannot attach to the control channel", err);
+		goto out;
+	}
+
+	cp.base = event_base_new();
+	if (!cp.base) {
+		RP_ERR(COMP, "cannot create the event loop");
+		goto out;
+	}
+	rc = dpif_create(cp.base, cp.ch, NULL, &cp.dpif);
+	if (rc) {
+		RP_ERR(COMP, "dataplane interface: %s", strerror(-rc));
+		goto out;
+	}
+	rc = mgmt_create(cp.base, cp.mgmt_path, &cp.mgmt, err, sizeof(err));
+	if (rc) {
+		startup_error("management socket", err);
+		goto out;
+	}
+	rc = cp_status_register(&cp);
+	if (rc)
+		goto out;
+
+	sigs[0] = evsignal_new(cp.base, SIGINT, on_stop_signal, &cp);
+	sigs[1] = evsignal_new(cp.base, SIGTERM, on_stop_signal, &cp);
+	sigs[2] = evsignal_new(cp.base, SIGHUP, on_sighup, &cp);
+	for (int i = 0; i < 3; i++) {
+		if (!sigs[i] || evsignal_add(sigs[i], NULL)) {
+			RP_ERR(COMP, "cannot install signal handlers");
+			goto out;
+		}
+	}
+
+	RP_NOTICE(COMP, "rampartd %s started (pid %d): instance %s, config %s, control region "
+		  "%s (epoch %u), management socket %s", RAMPART_VERSION, (int)getpid(),
+		  rp_conf_instance(&cp.cfg), cp.config_source, cp.region, rp_chan_epoch(cp.ch),
+		  cp.mgmt_path);
+	if (event_base_dispatch(cp.base) < 0)
+		RP_ERR(COMP, "event loop failed");
+	else
+		ret = 0;
+	RP_NOTICE(COMP, "rampartd stopped");
+out:
+	/* dpif first: its callbacks finish management requests still waiting for answers. */
+	dpif_destroy(cp.dpif);
+	mgmt_destroy(cp.mgmt);
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (cp.base)
+		event_base_free(cp.base);
+	rp_chan_close(cp.ch);
+	rp_cfg_free(&cp.cfg);
+	return ret;
+}
