@@ -65,7 +65,7 @@ if [ $quick -eq 0 ] && [ $setup_failed -eq 0 ]; then
 
 	say "libFuzzer build: fuzz targets, ${FUZZ_SECONDS:-20} s each"
 	if [ ! -f build-fuzz/build.ninja ]; then
-		CC=clang meson setup build-fuzz -Dfuzz=true -Ddataplane=disabled -Dtests=true \
+		CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=true \
 			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null ||
 			setup_failed=1
 	fi
