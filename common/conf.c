@@ -65,6 +65,9 @@ static const struct rp_cfg_schema dataplane_schema[] = {
 	{ 0 }
 };
 
+/* AAA section (common/conf_aaa.c). */
+extern const struct rp_cfg_schema rp_conf_aaa_schema[];
+
 const struct rp_cfg_schema rp_conf_schema[] = {
 	{ .name = "instance", .kind = RP_CFG_STRING, .min = 1, .max = 32,
 	  .help = "name of this concentrator instance" },
@@ -72,6 +75,8 @@ const struct rp_cfg_schema rp_conf_schema[] = {
 	{ .name = "control", .kind = RP_CFG_GROUP, .children = control_schema },
 	{ .name = "management", .kind = RP_CFG_GROUP, .children = mgmt_schema },
 	{ .name = "dataplane", .kind = RP_CFG_GROUP, .children = dataplane_schema },
+	{ .name = "aaa", .kind = RP_CFG_GROUP, .children = rp_conf_aaa_schema,
+	  .help = "RADIUS servers and groups, AAA method lists" },
 	{ 0 }
 };
 
