@@ -14,6 +14,8 @@
 #include "common/msg.h"
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
+#include "dataplane/manual.h"
+#include "dataplane/sad.h"
 
 /* Answers one command can produce at most (PORT_DUMP: a PORT_INFO per port + DUMP_END). */
 #define ANSWERS_MAX (DP_MAX_PORTS + 1)
@@ -23,6 +25,10 @@
 /* Command types are below 64, event types from 64 (common/msg.h). */
 #define CMD_TYPES 64
 
+/* SA_INFO answers sent per poll round at most: a dump of a million SAs is streamed over
+ * many rounds, as the event ring drains, and no command is taken meanwhile. */
+#define DUMP_BUDGET 256
+
 struct dp_ctl {
 	struct rp_chan *ch;
 	struct dp_app *app;
@@ -30,10 +36,15 @@ struct dp_ctl {
 	struct rp_msg pend[PEND_MAX];  /* answers waiting for room, hdr.type/len/flags/ref set */
 	unsigned int pend_head, pend_n;
 	bool ring_full;
-	uint64_t n_cmds, n_bad, n_held, n_lost;
+	bool resync;                   /* between RESYNC_BEGIN and RESYNC_END */
+	struct {
+		bool active;
+		uint64_t ref;          /* seq of the SA_DUMP / STATS_REQ answered */
+		uint32_t pos;          /* next slot */
+		uint32_t count;
+	} dump;
+	uint64_t n_cmds, n_bad, n_held, n_lost, n_lifetime;
 };
-
-static const char not_yet[] = "ESP fast path not in this build yet";
 
 /* Publish one event, or hold it (in order) if the ring is full. */
 static int emit(struct dp_ctl *ctl, uint16_t type, const void *payload, size_t len,
@@ -55,8 +66,8 @@ static int emit(struct dp_ctl *ctl, uint16_t type, const void *payload, size_t l
 			return rc;
 		}
 		if (!ctl->ring_full)
-			RP_WARN("ctl", "event ring full (is rampartd reading?): holding answers and "
-				"taking no command until they are out");
+			RP_LOG_RL(RP_LOG_WARN, "ctl", "event ring full (is rampartd reading?): "
+				  "holding answers and taking no command until they are out");
 		ctl->ring_full = true;
 	}
 	if (ctl->pend_n == PEND_MAX || len > RP_MSG_PAYLOAD_MAX) {
@@ -99,7 +110,7 @@ static unsigned int flush(struct dp_ctl *ctl)
 	}
 	if (ctl->ring_full && !ctl->pend_n) {
 		ctl->ring_full = false;
-		RP_INFO("ctl", "event ring has room again; taking commands");
+		RP_LOG_RL(RP_LOG_INFO, "ctl", "event ring has room again; taking commands");
 	}
 	return sent;
 }
@@ -142,10 +153,24 @@ static void cmd_port_dump(struct dp_ctl *ctl, const struct rp_msg *cmd)
 	emit(ctl, RP_MSG_DUMP_END, &end, sizeof(end), 0, cmd->hdr.seq);
 }
 
+/* Mark and sweep: what rampartd does not send again between BEGIN and END is deleted at
+ * END; what it sends again keeps its state (sequence numbers, replay window, counters), so
+ * forwarding goes on undisturbed while rampartd restarts. */
 static void cmd_resync(struct dp_ctl *ctl, const struct rp_msg *cmd)
 {
-	RP_INFO("ctl", "rampartd %s resynchronising this dataplane",
-		cmd->hdr.type == RP_MSG_RESYNC_BEGIN ? "is" : "finished");
+	unsigned int sas, routes = 0;
+
+	if (cmd->hdr.type == RP_MSG_RESYNC_BEGIN) {
+		RP_INFO("ctl", "rampartd is resynchronising this dataplane");
+		dp_sad_resync_begin(ctl->app->sad);
+		ctl->resync = true;
+	} else {
+		sas = dp_sad_resync_end(ctl->app->sad, &routes);
+		ctl->resync = false;
+		RP_INFO("ctl", "rampartd finished resynchronising: %u SA%s and %u route%s it did "
+			"not send again deleted", sas, sas == 1 ? "" : "s", routes,
+			routes == 1 ? "" : "s");
+	}
 	ack(ctl, cmd, 0, NULL);
 }
 
@@ -155,12 +180,122 @@ static void cmd_kv(struct dp_ctl *ctl, const struct rp_msg *cmd)
 	ack(ctl, cmd, 0, NULL);
 }
 
-/* SA and route tables come with the ESP fast path: refuse clearly until then. */
-static void cmd_not_yet(struct dp_ctl *ctl, const struct rp_msg *cmd)
+/* ---- SAs and routes --------------------------------------------------------------------- */
+
+static void log_refusal(const struct rp_msg *cmd, int rc, const char *why)
 {
-	RP_LOG_RL(RP_LOG_NOTICE, "ctl", "%s (seq %" PRIu64 ") refused: %s",
-		  rp_msg_type_name(cmd->hdr.type), cmd->hdr.seq, not_yet);
-	ack(ctl, cmd, -EOPNOTSUPP, not_yet);
+	RP_LOG_RL(RP_LOG_NOTICE, "ctl", "%s (seq %" PRIu64 ") refused: %s (%s)",
+		  rp_msg_type_name(cmd->hdr.type), cmd->hdr.seq, why, strerror(-rc));
+}
+
+static void answer(struct dp_ctl *ctl, const struct rp_msg *cmd, int rc, const char *why)
+{
+	if (rc < 0)
+		log_refusal(cmd, rc, why);
+	ack(ctl, cmd, rc, rc < 0 ? why : NULL);
+}
+
+static bool resyncing(const struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	return ctl->resync || (cmd->hdr.flags & RP_MSGF_RESYNC);
+}
+
+/* The ACK goes out only after dp_sad_sa_add() published the SA: rampartd may answer
+ * IKE_AUTH as soon as it reads it. */
+static void cmd_sa_add(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	char why[96] = "";
+	int rc = dp_sad_sa_add(ctl->app->sad, &cmd->u.sa,
+			       resyncing(ctl, cmd) ? DP_SAD_RESYNC : 0, why, sizeof(why));
+
+	answer(ctl, cmd, rc, why);
+}
+
+static void cmd_sa_update(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	char why[96] = "";
+	int rc = dp_sad_sa_update(ctl->app->sad, &cmd->u.sa, why, sizeof(why));
+
+	answer(ctl, cmd, rc, why);
+}
+
+static void cmd_sa_del(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	char why[96] = "";
+	int rc = dp_sad_sa_del(ctl->app->sad, cmd->u.sa_ref.sa_id, why, sizeof(why));
+
+	answer(ctl, cmd, rc, why);
+}
+
+static void cmd_route(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	char why[96] = "";
+	int rc = cmd->hdr.type == RP_MSG_ROUTE_ADD ?
+		 dp_sad_route_add(ctl->app->sad, &cmd->u.route, 0, why, sizeof(why)) :
+		 dp_sad_route_del(ctl->app->sad, &cmd->u.route, why, sizeof(why));
+
+	answer(ctl, cmd, rc, why);
+}
+
+/* SA_DUMP, STATS_REQ: SA_INFO ... DUMP_END. One SA at once; all of them streamed. */
+static void cmd_sa_dump(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	uint32_t id = cmd->hdr.type == RP_MSG_STATS_REQ ? cmd->u.sa_ref.sa_id : 0;
+	struct rp_msg_dump_end end = { .count = 0, .status = 0 };
+
+	if (id) {
+		struct dp_sa *sa = dp_sad_find(ctl->app->sad, id);
+		struct rp_msg_sa_stats st;
+
+		if (sa) {
+			dp_sad_sa_stats(sa, &st);
+			emit(ctl, RP_MSG_SA_INFO, &st, sizeof(st), RP_MSGF_MORE, cmd->hdr.seq);
+			end.count = 1;
+		} else {
+			end.status = -ENOENT;
+		}
+		emit(ctl, RP_MSG_DUMP_END, &end, sizeof(end), 0, cmd->hdr.seq);
+		return;
+	}
+	ctl->dump.active = true;
+	ctl->dump.ref = cmd->hdr.seq;
+	ctl->dump.pos = 1;
+	ctl->dump.count = 0;
+}
+
+/* Continue a streamed dump while the event ring has room. Returns messages sent. */
+static unsigned int dump_more(struct dp_ctl *ctl)
+{
+	unsigned int sent = 0;
+
+	while (sent < DUMP_BUDGET && !ctl->pend_n && rp_chan_space(ctl->ch) > 0) {
+		struct dp_sa *sa = dp_sad_next(ctl->app->sad, &ctl->dump.pos);
+		struct rp_msg_sa_stats st;
+
+		if (!sa) {
+			struct rp_msg_dump_end end = { .count = ctl->dump.count, .status = 0 };
+
+			emit(ctl, RP_MSG_DUMP_END, &end, sizeof(end), 0, ctl->dump.ref);
+			ctl->dump.active = false;
+			return sent + 1;
+		}
+		dp_sad_sa_stats(sa, &st);
+		emit(ctl, RP_MSG_SA_INFO, &st, sizeof(st), RP_MSGF_MORE, ctl->dump.ref);
+		ctl->dump.count++;
+		sent++;
+	}
+	return sent;
+}
+
+bool dp_ctl_lifetime(struct dp_ctl *ctl, const struct rp_msg_lifetime *ev)
+{
+	/* Unsolicited: only into a ring with room, never into the answer queue. */
+	if (!ctl || ctl->pend_n || rp_chan_space(ctl->ch) == 0)
+		return false;
+	if (emit(ctl, RP_MSG_LIFETIME, ev, sizeof(*ev), 0, 0) < 0)
+		return false;
+	ctl->n_lifetime++;
+	return true;
 }
 
 typedef void (*cmd_fn)(struct dp_ctl *ctl, const struct rp_msg *cmd);
@@ -175,14 +310,13 @@ static const cmd_fn handlers[CMD_TYPES] = {
 	[RP_MSG_RESYNC_BEGIN] = cmd_resync,
 	[RP_MSG_RESYNC_END] = cmd_resync,
 	[RP_MSG_KV_SET] = cmd_kv,
-	/* ESP fast path (next issue): SA table, routes, their dump and counters. */
-	[RP_MSG_SA_ADD] = cmd_not_yet,
-	[RP_MSG_SA_UPDATE] = cmd_not_yet,
-	[RP_MSG_SA_DEL] = cmd_not_yet,
-	[RP_MSG_ROUTE_ADD] = cmd_not_yet,
-	[RP_MSG_ROUTE_DEL] = cmd_not_yet,
-	[RP_MSG_SA_DUMP] = cmd_not_yet,
-	[RP_MSG_STATS_REQ] = cmd_not_yet,
+	[RP_MSG_SA_ADD] = cmd_sa_add,
+	[RP_MSG_SA_UPDATE] = cmd_sa_update,
+	[RP_MSG_SA_DEL] = cmd_sa_del,
+	[RP_MSG_ROUTE_ADD] = cmd_route,
+	[RP_MSG_ROUTE_DEL] = cmd_route,
+	[RP_MSG_SA_DUMP] = cmd_sa_dump,
+	[RP_MSG_STATS_REQ] = cmd_sa_dump,
 };
 
 static void dispatch(struct dp_ctl *ctl, const struct rp_msg *cmd)
@@ -227,8 +361,11 @@ unsigned int dp_ctl_poll(struct dp_ctl *ctl, unsigned int budget)
 
 	rp_chan_heartbeat(ctl->ch);
 	done = flush(ctl);
-	/* Take a command only when its answers are sure to fit in the hold queue. */
-	while (budget-- && !ctl->pend_n) {
+	if (ctl->dump.active)
+		done += dump_more(ctl);
+	/* Take a command only when its answers are sure to fit in the hold queue, and only
+	 * after a dump in progress has ended (answers stay in command order). */
+	while (budget-- && !ctl->pend_n && !ctl->dump.active) {
 		int rc;
 
 		why[0] = '\0';
@@ -315,8 +452,9 @@ void dp_ctl_close(struct dp_ctl *ctl)
 		RP_WARN("ctl", "%u answers could not be sent before detaching (event ring full)",
 			ctl->pend_n);
 	RP_INFO("ctl", "detaching from control region: %" PRIu64 " commands handled, %" PRIu64
-		" malformed, %" PRIu64 " answers held for a full ring, %" PRIu64 " lost",
-		ctl->n_cmds, ctl->n_bad, ctl->n_held, ctl->n_lost);
+		" malformed, %" PRIu64 " lifetime events, %" PRIu64 " answers held for a full ring, "
+		"%" PRIu64 " lost", ctl->n_cmds, ctl->n_bad, ctl->n_lifetime, ctl->n_held,
+		ctl->n_lost);
 	rp_chan_close(ctl->ch);
 	explicit_bzero(ctl, sizeof(*ctl));
 	free(ctl);

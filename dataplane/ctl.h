@@ -4,7 +4,10 @@
  * rampart-dp's end of the control channel, run by the main lcore.
  *
  * Commands are taken from the command ring and dispatched through one table (ctl.c) to their
- * handlers; every command is answered: an ACK, a PONG, or a dump (PORT_INFO ... DUMP_END).
+ * handlers; every command is answered: an ACK (0, or -errno and a reason), a PONG, or a dump
+ * (PORT_INFO / SA_INFO ... DUMP_END). SA and route commands are applied to the SA database
+ * (sad.h) before they are acknowledged. An SA dump is streamed as the event ring drains;
+ * no command is taken until it has ended.
  * A command that fails validation is answered by an ERROR event. When the event ring is full,
  * answers wait in a small queue here and no further command is taken until they are out, so
  * no answer is ever dropped (a drop could only follow a bug, and is counted and logged).
@@ -37,6 +40,14 @@ void dp_ctl_close(struct dp_ctl *ctl);
  * commands. @return the number of messages handled or sent (0: nothing to do).
  */
 unsigned int dp_ctl_poll(struct dp_ctl *ctl, unsigned int budget);
+
+struct rp_msg_lifetime;
+
+/**
+ * Report an SA's lifetime event (unsolicited LIFETIME, ref 0) if the event ring has room.
+ * @return false when it has none (or no channel): the caller retries later.
+ */
+bool dp_ctl_lifetime(struct dp_ctl *ctl, const struct rp_msg_lifetime *ev);
 
 /** Slow housekeeping (about once a second): log rampartd attaching, detaching, restarting. */
 void dp_ctl_tick(struct dp_ctl *ctl);

@@ -55,6 +55,17 @@ enum dp_dev_kind {
 	DP_DEV_PCI = 1,  /**< a PCI address "[DDDD:]BB:DD.F[,args]": -a */
 };
 
+/** Static neighbours per port at most. */
+#define DP_NEIGH_STATIC_MAX 16
+
+/** An IPv4 or IPv6 address with the MAC address of the host that has it. */
+struct dp_neigh_conf {
+	uint8_t af;        /**< 4 or 6 */
+	uint8_t addr[16];  /**< network byte order; IPv4 in the first 4 bytes */
+	uint8_t mac[6];
+	int line;
+};
+
 struct dp_port_conf {
 	char name[DP_PORT_NAME_MAX + 1];   /**< operator's name ("outside") */
 	enum dp_port_role role;
@@ -65,6 +76,17 @@ struct dp_port_conf {
 	char dev_name[64];
 	unsigned int mtu;                  /**< 0 = the driver's default */
 	int line;                          /**< config line of the port, for messages */
+	/* L2 settings (see dp_config_ext_from_cfg()). */
+	bool has_gateway_mac;
+	uint8_t gateway_mac[6];            /**< static next-hop MAC: the last resort */
+	bool has_gw4, has_gw6;
+	uint8_t gw4[4], gw6[16];           /**< next-hop router, resolved like a neighbour */
+	struct dp_neigh_conf neighbors[DP_NEIGH_STATIC_MAX];
+	unsigned int n_neighbors;
+	/** Exception ports: index of the port whose kernel path this is; -1 for others. */
+	int serves;
+	/** Data ports: index of their exception port, -1 if none. */
+	int exception;
 };
 
 struct dp_config {
@@ -86,7 +108,20 @@ struct dp_config {
 	unsigned int n_ports;
 	char region[256];              /**< control region path */
 	uint32_t chan_slots;
+	/* SA tables (see dp_config_ext_from_cfg()). */
+	uint32_t sa_max;               /**< SAs (both directions) the tables hold */
+	uint32_t route_max;            /**< client routes (IPv4 + IPv6) */
+	uint32_t fib_tbl8;             /**< IPv4 DIR24-8 8-bit groups */
+	uint32_t fib6_tbl8;            /**< IPv6 LPM 8-bit groups */
+	uint32_t lifetime_scan_ms;     /**< every SA's counters are checked within this time */
 };
+
+/** SA table defaults: they fit the demo's 128-256 MB; production sets sa_max (1M SAs need
+ *  about 4 GB with the SAs themselves, see dataplane/README.md). */
+#define DP_DEFAULT_SA_MAX 16384
+#define DP_DEFAULT_LIFETIME_SCAN_MS 1000
+/** Largest sa_max: slot numbers are next hops of the IPv6 LPM (21 bits). */
+#define DP_SA_MAX_LIMIT ((1u << 21) - 1)
 
 /** Defaults used when a setting is absent (same values as common/default.conf). */
 #define DP_DEFAULT_MEMORY_MB 256
@@ -101,6 +136,48 @@ struct dp_config {
  *         in c->err).
  */
 int dp_config_from_cfg(struct rp_cfg *c, const cpu_set_t *avail, struct dp_config *out);
+
+/**
+ * Read the settings of the ESP fast path from the `dataplane` group @p dp of @p c into
+ * @p out (after dp_config_from_cfg() filled it): SA table sizes (`sa_max`, `route_max`,
+ * `fib_tbl8`, `fib6_tbl8`, `lifetime_scan_ms`) and, per port matched by `name`, the L2
+ * settings `gateway_mac`, `gateway`, `neighbors` and, for exception ports, `serves`.
+ * @p dp may be NULL (nothing to read).
+ * Call it for the main file's `dataplane` group and then for the extension file's, then
+ * dp_config_finish() once.
+ *
+ * These settings are not yet in the main schema (common/conf.c); until they are, rampart-dp
+ * reads them from a second file (`rampart-dp -x FILE`, loaded with dp_config_ext_load()).
+ * @return 0, or -EINVAL with every problem reported through rp_cfg_error().
+ */
+int dp_config_ext_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct dp_config *out);
+
+/**
+ * Derived defaults (route_max 2 x sa_max, FIB group counts from sa_max) and the pairing of
+ * exception ports with the ports they serve: explicit `serves`, else the first outside port
+ * without an exception port, then inside ports. @return 0 or -EINVAL (reported).
+ */
+int dp_config_finish(struct rp_cfg *c, struct dp_config *out);
+
+/**
+ * Load the interim extension file @p path: `dataplane = { sa_max = ...; ports = ( { name =
+ * "outside"; gateway_mac = "..."; ... } ); manual_sas = ( ... ); };` checked against
+ * dp_ext_schema. @return 0 or -1 (errors logged, first in c->err).
+ */
+int dp_config_ext_load(struct rp_cfg *c, const char *path);
+
+/** Schema of the extension file; its `dataplane` children are the additions proposed for
+ *  the main schema's `dataplane` section, dp_ext_port_schema those of `dataplane.ports`. */
+extern const struct rp_cfg_schema dp_ext_schema[];
+extern const struct rp_cfg_schema dp_ext_port_schema[];
+extern const struct rp_cfg_schema dp_manual_sa_schema[];
+
+/** Parse "aa:bb:cc:dd:ee:ff". @return true and @p mac. */
+bool dp_mac_parse(const char *s, uint8_t mac[6]);
+
+/** Parse an IPv4 or IPv6 address into @p addr (16 bytes, IPv4 in the first 4). @return 4,
+ *  6, or 0 if it is neither. */
+int dp_ip_parse(const char *s, uint8_t addr[16]);
 
 /** Name shown to operators for a role ("outside"). */
 const char *dp_port_role_name(enum dp_port_role role);

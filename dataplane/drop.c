@@ -55,6 +55,31 @@ void dp_drop_sum(const struct dp_app *app, int port, uint64_t drops[DP_DROP_MAX]
 	}
 }
 
+void dp_port_sum(const struct dp_app *app, int port, struct dp_port_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int w = 0; w < app->n_workers; w++) {
+		const struct dp_worker *wk = &app->workers[w];
+
+		for (unsigned int p = 0; p < wk->n_ports; p++) {
+			const struct dp_port_counters *c = &wk->ctr[p];
+
+			if (port >= 0 && p != (unsigned int)port)
+				continue;
+			out->rx_packets += dp_counter_read(&c->rx_packets);
+			out->tx_packets += dp_counter_read(&c->tx_packets);
+			out->decrypted += dp_counter_read(&c->decrypted);
+			out->encrypted += dp_counter_read(&c->encrypted);
+			out->hairpinned += dp_counter_read(&c->hairpinned);
+			out->to_kernel += dp_counter_read(&c->to_kernel);
+			out->from_kernel += dp_counter_read(&c->from_kernel);
+			out->handed_off += dp_counter_read(&c->handed_off);
+			for (unsigned int r = 0; r < DP_DROP_MAX; r++)
+				out->drops[r] += dp_counter_read(&c->drops[r]);
+		}
+	}
+}
+
 /* Telemetry reads app from its own thread; app lives in static storage until exit. */
 static const struct dp_app *tel_app;
 
@@ -70,13 +95,23 @@ static void tel_key(const char *s, char *buf, size_t len)
 
 static void tel_port_counters(struct rte_tel_data *d, int port)
 {
-	uint64_t drops[DP_DROP_MAX], rx, total = 0;
+	struct dp_port_counters c;
+	uint64_t total = 0;
 
-	dp_drop_sum(tel_app, port, drops, &rx);
-	rte_tel_data_add_dict_u64(d, "rx_packets", rx);
+	dp_port_sum(tel_app, port, &c);
+	rte_tel_data_add_dict_u64(d, "rx_packets", c.rx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets);
+	rte_tel_data_add_dict_u64(d, "decrypted", c.decrypted);
+	rte_tel_data_add_dict_u64(d, "encrypted", c.encrypted);
+	rte_tel_data_add_dict_u64(d, "hairpinned", c.hairpinned);
+	rte_tel_data_add_dict_u64(d, "to_kernel", c.to_kernel);
+	rte_tel_data_add_dict_u64(d, "from_kernel", c.from_kernel);
+	rte_tel_data_add_dict_u64(d, "handed_off", c.handed_off);
 	for (unsigned int r = 0; r < DP_DROP_MAX; r++) {
-		rte_tel_data_add_dict_u64(d, dp_drop_name(r), drops[r]);
-		total += drops[r];
+		/* Reasons that never happened would drown the others: shown once they count. */
+		if (c.drops[r])
+			rte_tel_data_add_dict_u64(d, dp_drop_name(r), c.drops[r]);
+		total += c.drops[r];
 	}
 	rte_tel_data_add_dict_u64(d, "total_drops", total);
 }
@@ -157,6 +192,8 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(c, "polls", dp_counter_read(&w->polls));
 		rte_tel_data_add_dict_u64(c, "idle_polls", dp_counter_read(&w->idle_polls));
 		rte_tel_data_add_dict_u64(c, "rx_packets", rx);
+		rte_tel_data_add_dict_u64(c, "handoff_rx", dp_counter_read(&w->handoff_rx));
+		rte_tel_data_add_dict_u64(c, "learn_lost", dp_counter_read(&w->learn_lost));
 		snprintf(key, sizeof(key), "lcore%u", w->lcore);
 		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0)
 			rte_tel_data_free(c);
@@ -170,8 +207,8 @@ int dp_drop_telemetry_register(const struct dp_app *app)
 
 	tel_app = app;
 	rc = rte_telemetry_register_cmd("/rampart/drops", tel_drops,
-					"Packets received and dropped by reason, per port. "
-					"Parameters: port name or id (optional)");
+					"Per port: packets received, sent, decrypted, encrypted, "
+					"to/from the kernel, drops by reason. Param: port (opt.)");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/rampart/drop_reasons", tel_drop_reasons,
 						"What each drop reason means. No parameters");
@@ -188,7 +225,7 @@ void dp_drop_log_summary(const struct dp_app *app)
 {
 	for (unsigned int i = 0; i < app->n_ports; i++) {
 		uint64_t drops[DP_DROP_MAX], rx;
-		char line[512];
+		char line[1024];
 		size_t off = 0;
 
 		dp_drop_sum(app, (int)i, drops, &rx);
@@ -199,7 +236,13 @@ void dp_drop_log_summary(const struct dp_app *app)
 			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
 						dp_drop_name(r), drops[r]);
 		}
-		RP_INFO("dp", "port \"%s\": %" PRIu64 " packets received by workers, drops:%s",
-			app->ports[i].conf->name, rx, off ? line : " none");
+		struct dp_port_counters c;
+
+		dp_port_sum(app, (int)i, &c);
+		RP_INFO("dp", "port \"%s\": %" PRIu64 " packets received by workers, %" PRIu64
+			" sent, %" PRIu64 " decrypted, %" PRIu64 " encrypted, %" PRIu64 " hairpinned, %"
+			PRIu64 " to the kernel, %" PRIu64 " from it, drops:%s", app->ports[i].conf->name,
+			rx, c.tx_packets, c.decrypted, c.encrypted, c.hairpinned, c.to_kernel,
+			c.from_kernel, off ? line : " none");
 	}
 }

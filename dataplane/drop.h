@@ -16,11 +16,45 @@
 
 #include <stdint.h>
 
+#include "dataplane/esp/esp.h"
+
 /* X(ENUM, name shown to operators, explanation) — names: lower case, digits, '_' only
- * (DPDK telemetry and the management CLI use them as keys). */
-#define DP_DROP_REASONS(X)                                                                    \
+ * (DPDK telemetry and the management CLI use them as keys). The worker's own reasons; the
+ * ESP engine's (ESP_DROP_REASONS, dataplane/esp/esp.h) follow them in DP_DROP_REASONS. */
+#define DP_DROP_OWN_REASONS(X)                                                                \
 	X(UNHANDLED, "unhandled",                                                              \
-	  "no packet path claimed the packet (this build has no ESP or exception path yet)")
+	  "no packet path claimed the packet (a frame received on a port with no role)")       \
+	X(RUNT, "runt",                                                                        \
+	  "frame too short for its Ethernet, IP, UDP or ESP header")                            \
+	X(NOT_IP, "not_ip",                                                                    \
+	  "inside: neither IPv4 nor IPv6, and no exception port to hand it to the kernel")     \
+	X(NO_EXCEPTION_PATH, "no_exception_path",                                              \
+	  "for the concentrator itself (IKE, ARP/ND, ICMP...) but the port has no exception "  \
+	  "port to the kernel")                                                                 \
+	X(NATT_KEEPALIVE, "natt_keepalive",                                                    \
+	  "NAT-T keepalive (one 0xFF byte on UDP 4500, RFC 3948 section 2.3): dropped by "     \
+	  "design")                                                                             \
+	X(NO_SA, "no_sa",                                                                      \
+	  "inbound: no SA for the packet's SPI and destination address")                       \
+	X(SA_GONE, "sa_gone",                                                                  \
+	  "the packet's SA was deleted or replaced while the packet waited between workers")   \
+	X(NO_ROUTE, "no_route",                                                                \
+	  "inside: no client route (outbound SA) for the destination, and not addressed to "  \
+	  "the concentrator")                                                                   \
+	X(ROUTE_INBOUND_SA, "route_inbound_sa",                                                \
+	  "bug: a route pointed at an SA that is not outbound")                                 \
+	X(NO_NEIGHBOR, "no_neighbor",                                                          \
+	  "no MAC address known for the next hop (none learned from ARP/ND, no gateway_mac)")  \
+	X(HANDOFF_FULL, "handoff_full",                                                        \
+	  "the ring to the worker that owns the packet's SA was full")                          \
+	X(TX_FULL, "tx_full",                                                                  \
+	  "the port's TX queue did not take the packet")                                        \
+	X(NO_OUTPUT_PORT, "no_output_port",                                                    \
+	  "no port of the role the packet must leave by (outside or inside)")
+
+#define DP_DROP_REASONS(X)                                                                    \
+	DP_DROP_OWN_REASONS(X)                                                                 \
+	ESP_DROP_REASONS(X)
 
 enum dp_drop_reason {
 #define X(e, name, help) DP_DROP_##e,
@@ -29,9 +63,21 @@ enum dp_drop_reason {
 	DP_DROP_MAX
 };
 
-/** Counters of one port as seen by one worker. */
+/** The worker reason of an ESP engine reason (enum esp_drop_reason). */
+#define DP_DROP_ESP_BASE (DP_DROP_MAX - ESP_DROP_MAX)
+#define DP_DROP_FROM_ESP(r) ((enum dp_drop_reason)(DP_DROP_ESP_BASE + (unsigned int)(r)))
+
+/** Counters of one port as seen by one worker. Packets are counted against the port they
+ *  entered by (drops, decrypted, encrypted, hairpinned, to_kernel), except tx_packets. */
 struct dp_port_counters {
 	uint64_t rx_packets;          /**< packets received on this worker's queue */
+	uint64_t tx_packets;          /**< packets sent on this port by this worker */
+	uint64_t decrypted;           /**< ESP packets decrypted (inbound) */
+	uint64_t encrypted;           /**< packets encrypted (outbound and hairpin) */
+	uint64_t hairpinned;          /**< decrypted packets re-encrypted to another client */
+	uint64_t to_kernel;           /**< handed to the exception port */
+	uint64_t from_kernel;         /**< received on an exception port, sent on its port */
+	uint64_t handed_off;          /**< passed to the worker owning the packet's SA */
 	uint64_t drops[DP_DROP_MAX];  /**< packets freed, by reason */
 };
 

@@ -6,7 +6,9 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,7 +22,9 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_pdump.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_version.h>
 
 #include "common/cfg.h"
@@ -29,6 +33,9 @@
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 #include "dataplane/dp_config.h"
+#include "dataplane/manual.h"
+#include "dataplane/neigh.h"
+#include "dataplane/sad.h"
 
 static_assert(DP_MAX_LCORE <= RTE_MAX_LCORE, "dp_config accepts lcores EAL cannot run");
 static_assert(DP_MAX_PORTS <= RTE_MAX_ETHPORTS, "more ports configured than DPDK supports");
@@ -40,8 +47,16 @@ static_assert(DP_MAX_PORTS <= RTE_MAX_ETHPORTS, "more ports configured than DPDK
  * usually shares its CPU with rampartd. A round with work is followed at once by another. */
 #define MAIN_IDLE_US 500
 
+/* Lifetime scan period: each round checks a share of the SA slots (dataplane.lifetime_scan_ms
+ * for all of them). */
+#define SCAN_PERIOD_MS 10
+/* Learned neighbours applied per main-loop round at most. */
+#define NEIGH_BUDGET 256
+
 static struct dp_app app;
 static volatile sig_atomic_t stop_signal;
+static struct dp_manual_sa *manual;
+static unsigned int n_manual;
 
 static void on_signal(int sig)
 {
@@ -51,12 +66,17 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: rampart-dp [-c FILE] [--check-config] [--print-eal-args] [-h]\n"
+		"usage: rampart-dp [-c FILE] [-x FILE] [--check-config] [--print-eal-args] [-h]\n"
 		"\n"
 		"Rampart dataplane: the DPDK primary process that owns the ports.\n"
 		"\n"
 		"  -c, --config FILE    configuration file (default: the built-in demo\n"
 		"                       configuration on DPDK virtual devices)\n"
+		"  -x, --extra-config FILE\n"
+		"                       settings of the ESP fast path not yet in the main\n"
+		"                       file's schema: SA table sizes, per-port gateway_mac,\n"
+		"                       gateway, neighbors, serves, and manual_sas\n"
+		"                       (see dataplane/README.md)\n"
 		"      --check-config   check the configuration, print a summary and exit\n"
 		"      --print-eal-args print the DPDK EAL arguments built from the\n"
 		"                       configuration and exit\n"
@@ -136,18 +156,34 @@ static int eal_start(const struct dp_eal_args *ea)
 	return 0;
 }
 
+static bool lifetime_event(void *arg, const struct rp_msg_lifetime *ev)
+{
+	return dp_ctl_lifetime(arg, ev);
+}
+
 static void main_loop(struct dp_app *a)
 {
 	uint64_t hz = rte_get_timer_hz();
-	uint64_t next_tick = rte_get_timer_cycles() + hz;
+	uint64_t now = rte_get_timer_cycles();
+	uint64_t next_tick = now + hz, next_scan = now;
+	uint64_t scan_cycles = hz * SCAN_PERIOD_MS / 1000;
+	unsigned int scan_budget = (unsigned int)RTE_MAX(
+		64ull, (uint64_t)dp_sad_slots(a->sad) * SCAN_PERIOD_MS / a->conf.lifetime_scan_ms + 1);
 
 	RP_NOTICE("dp", "rampart-dp running (pid %d); SIGINT or SIGTERM stops it", (int)getpid());
 	while (!stop_signal) {
 		unsigned int work = dp_ctl_poll(a->ctl, CTL_BUDGET);
-		uint64_t now = rte_get_timer_cycles();
 
+		work += dp_neigh_drain(a->neigh, NEIGH_BUDGET);
+		work += dp_sad_reclaim(a->sad, false);
+		now = rte_get_timer_cycles();
+		if (now >= next_scan) {
+			dp_sad_lifetime_scan(a->sad, scan_budget, lifetime_event, a->ctl);
+			next_scan = now + scan_cycles;
+		}
 		if (now >= next_tick) {
 			dp_ports_poll_links(a);
+			dp_exc_poll_addrs(a);
 			dp_ctl_tick(a->ctl);
 			next_tick = now + hz;
 		}
@@ -157,28 +193,151 @@ static void main_loop(struct dp_app *a)
 	RP_NOTICE("dp", "%s received: stopping", strsignal(stop_signal));
 }
 
+/* The extension settings and manual SAs: from the main file (once its schema has them) and
+ * from -x FILE. */
+static int load_extra(struct rp_cfg *cfg, struct rp_cfg *xcfg, const char *xpath)
+{
+	const config_setting_t *list;
+	const char *src;
+	int rc;
+
+	rc = dp_config_ext_from_cfg(cfg, rp_cfg_get(rp_cfg_root(cfg), "dataplane"), &app.conf);
+	list = rp_cfg_get(rp_cfg_get(rp_cfg_root(cfg), "dataplane"), "manual_sas");
+	src = cfg->source;
+	if (xpath) {
+		if (dp_config_ext_load(xcfg, xpath) < 0) {
+			RP_ERR("dp", "%s: %d error%s in the extension settings (above)", xpath,
+			       xcfg->n_errors, xcfg->n_errors == 1 ? "" : "s");
+			return -EINVAL;
+		}
+		if (dp_config_ext_from_cfg(xcfg, rp_cfg_get(rp_cfg_root(xcfg), "dataplane"),
+					   &app.conf) < 0)
+			rc = -EINVAL;
+		if (rp_cfg_get(rp_cfg_get(rp_cfg_root(xcfg), "dataplane"), "manual_sas")) {
+			list = rp_cfg_get(rp_cfg_get(rp_cfg_root(xcfg), "dataplane"), "manual_sas");
+			src = xcfg->source;
+			cfg = xcfg;
+		}
+	}
+	if (dp_config_finish(cfg, &app.conf) < 0)
+		rc = -EINVAL;
+	if (dp_manual_from_cfg(cfg, list, &manual, &n_manual) < 0)
+		rc = -EINVAL;
+	if (rc == 0 && n_manual)
+		RP_INFO("dp", "%s: %u manual SA%s", src, n_manual, n_manual == 1 ? "" : "s");
+	return rc;
+}
+
+/* Manual SAs go through the same table operations as rampartd's SA_ADD / ROUTE_ADD. */
+static int install_manual(void)
+{
+	char why[128];
+	int rc;
+
+	for (unsigned int i = 0; i < n_manual; i++) {
+		const struct dp_manual_sa *m = &manual[i];
+
+		rc = dp_sad_sa_add(app.sad, &m->sa, DP_SAD_MANUAL, why, sizeof(why));
+		for (unsigned int r = 0; rc == 0 && r < m->n_routes; r++)
+			rc = dp_sad_route_add(app.sad, &m->routes[r], DP_SAD_MANUAL, why,
+					      sizeof(why));
+		if (rc < 0) {
+			RP_ERR("dp", "%s:%d: manual SA %u not installed: %s", m->source, m->line,
+			       m->sa.sa_id, why);
+			return rc;
+		}
+		RP_INFO("dp", "manual SA %u installed (%s, SPI 0x%08x, %s, %u route%s)", m->sa.sa_id,
+			m->sa.dir == RP_DIR_IN ? "inbound" : "outbound", ntohl(m->sa.spi),
+			rp_cipher_name(m->sa.cipher), m->n_routes, m->n_routes == 1 ? "" : "s");
+	}
+	dp_manual_free(manual, n_manual);
+	manual = NULL;
+	n_manual = 0;
+	return 0;
+}
+
+/* RCU variable, SA database and neighbour table, before the ports and workers. */
+static int fastpath_init(struct dp_app *a)
+{
+	unsigned int threads = a->conf.n_workers + 1;
+	int socket = (int)rte_lcore_to_socket_id(a->conf.workers[0]);
+	struct dp_sad_conf sc = {
+		.sa_max = a->conf.sa_max,
+		.route_max = a->conf.route_max,
+		.fib_tbl8 = a->conf.fib_tbl8,
+		.fib6_tbl8 = a->conf.fib6_tbl8,
+		.socket = socket,
+		.n_workers = a->conf.n_workers,
+		.rcu_reader = a->conf.n_workers,
+	};
+	size_t sz = rte_rcu_qsbr_get_memsize(threads);
+	int rc;
+
+	a->qs = rte_zmalloc_socket("rp_rcu", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (!a->qs || rte_rcu_qsbr_init(a->qs, threads) != 0 ||
+	    rte_rcu_qsbr_thread_register(a->qs, sc.rcu_reader) != 0) {
+		RP_ERR("dp", "cannot set up RCU for %u threads", threads);
+		return -ENOMEM;
+	}
+	rc = dp_sad_create(&sc, a->qs, &a->sad);
+	if (rc < 0) {
+		RP_ERR("dp", "cannot create the SA tables for %u SAs (about %" PRIu64 " MB): %s; "
+		       "raise dataplane.memory_mb (%u) or lower sa_max", sc.sa_max,
+		       dp_sad_table_bytes(&sc) >> 20, strerror(-rc), a->conf.memory_mb);
+		return rc;
+	}
+	rc = dp_neigh_create(&a->conf, a->conf.n_workers, socket, &a->neigh);
+	if (rc < 0)
+		return rc;
+	return 0;
+}
+
+static void fastpath_fini(struct dp_app *a)
+{
+	struct dp_sad *sad = a->sad;
+	struct dp_neigh *neigh = a->neigh;
+
+	/* Telemetry callbacks see NULL (and answer "busy") before anything is freed. */
+	__atomic_store_n(&a->sad, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->neigh, NULL, __ATOMIC_RELEASE);
+	if (sad)
+		dp_sad_read_lock(sad); /* let a telemetry reader in progress finish */
+	if (sad)
+		dp_sad_read_unlock(sad);
+	dp_sad_free(sad);
+	dp_neigh_free(neigh);
+	dp_exc_fini(a);
+	rte_free(a->qs);
+	a->qs = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "extra-config", required_argument, NULL, 'x' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "print-eal-args", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *xpath = NULL;
 	bool check = false, print_args = false, eal_up = false, workers_up = false;
 	struct dp_eal_args ea;
-	struct rp_cfg cfg;
+	struct rp_cfg cfg, xcfg;
 	int rc = 1, opt;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&xcfg, 0, sizeof(xcfg));
 	rp_log_init("rampart-dp", RP_LOG_STDERR, RP_LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:x:Vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'x':
+			xpath = optarg;
 			break;
 		case 'C':
 			check = true;
@@ -210,6 +369,10 @@ int main(int argc, char **argv)
 		       cfg.n_errors, cfg.n_errors == 1 ? "" : "s");
 		goto out;
 	}
+	if (load_extra(&cfg, &xcfg, xpath) < 0) {
+		RP_ERR("dp", "configuration errors (above); rampart-dp not started");
+		goto out;
+	}
 	if (dp_eal_args_build(&app.conf, "rampart-dp", &ea) < 0) {
 		RP_ERR("dp", "the EAL argument vector does not fit (too many eal_args?)");
 		goto out;
@@ -220,9 +383,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (check) {
-		printf("%s: configuration OK: instance %s, %u ports, %u workers, region %s\n",
-		       cfg.source, app.conf.instance, app.conf.n_ports, app.conf.n_workers,
-		       app.conf.region);
+		printf("%s: configuration OK: instance %s, %u ports, %u workers, region %s, "
+		       "%u SAs max, %u manual SA%s\n", cfg.source, app.conf.instance,
+		       app.conf.n_ports, app.conf.n_workers, app.conf.region, app.conf.sa_max,
+		       n_manual, n_manual == 1 ? "" : "s");
 		rc = 0;
 		goto out;
 	}
@@ -246,14 +410,22 @@ int main(int argc, char **argv)
 	if (rte_pdump_init() < 0)
 		RP_WARN("dp", "packet capture (dpdk-dumpcap) unavailable: %s",
 			rte_strerror(rte_errno));
+	if (fastpath_init(&app) < 0)
+		goto out;
 	if (dp_ports_init(&app) < 0)
 		goto out;
+	dp_exc_init(&app);
+	dp_exc_poll_addrs(&app);
 	dp_drop_telemetry_register(&app);
+	dp_telemetry_register(&app);
+	if (install_manual() < 0)
+		goto out;
+	workers_up = true;
+	if (dp_workers_init(&app) < 0)
+		goto out;
 	/* Attach once the ports are up, so a rampartd that sees us attached can use them. */
 	if (dp_ctl_open(&app, app.conf.region, app.conf.chan_slots, &app.ctl) < 0)
 		goto out;
-	dp_workers_init(&app);
-	workers_up = true;
 	if (dp_workers_start(&app) < 0)
 		goto out;
 
@@ -269,6 +441,8 @@ out:
 	if (eal_up) {
 		char prefix[80];
 
+		dp_workers_fini(&app);
+		fastpath_fini(&app);
 		dp_ports_fini(&app);
 		rte_pdump_uninit();
 		rte_eal_cleanup();
@@ -278,6 +452,8 @@ out:
 		}
 		RP_INFO("dp", "rampart-dp stopped%s", rc ? " after an error" : "");
 	}
+	dp_manual_free(manual, n_manual);
 	rp_cfg_free(&cfg);
+	rp_cfg_free(&xcfg);
 	return rc;
 }
