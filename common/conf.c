@@ -65,6 +65,8 @@ static const struct rp_cfg_schema dataplane_schema[] = {
 	{ 0 }
 };
 
+/* Policy sections (common/conf_policy.c). */
+extern const struct rp_cfg_schema rp_conf_pki_schema[], rp_conf_ikev2_schema[], rp_conf_acl_schema[];
 /* AAA section (common/conf_aaa.c). */
 extern const struct rp_cfg_schema rp_conf_aaa_schema[];
 
@@ -75,6 +77,12 @@ const struct rp_cfg_schema rp_conf_schema[] = {
 	{ .name = "control", .kind = RP_CFG_GROUP, .children = control_schema },
 	{ .name = "management", .kind = RP_CFG_GROUP, .children = mgmt_schema },
 	{ .name = "dataplane", .kind = RP_CFG_GROUP, .children = dataplane_schema },
+	{ .name = "pki", .kind = RP_CFG_GROUP, .children = rp_conf_pki_schema,
+	  .help = "trustpoints and certificate maps" },
+	{ .name = "ikev2", .kind = RP_CFG_GROUP, .children = rp_conf_ikev2_schema,
+	  .help = "IKEv2 profiles, keyrings, authorization policies" },
+	{ .name = "access_lists", .kind = RP_CFG_LIST, .max = 1024, .children = rp_conf_acl_schema,
+	  .help = "named lists of prefixes (split routes)" },
 	{ .name = "aaa", .kind = RP_CFG_GROUP, .children = rp_conf_aaa_schema,
 	  .help = "RADIUS servers and groups, AAA method lists" },
 	{ 0 }

@@ -16,6 +16,7 @@ struct event_base;
 struct rp_chan;
 struct dpif;
 struct mgmt;
+struct ike_io;
 
 struct cp {
 	struct event_base *base;
@@ -26,6 +27,7 @@ struct cp {
 	struct rp_chan *ch;
 	struct dpif *dpif;
 	struct mgmt *mgmt;
+	struct ike_io *ike;          /**< IKEv2 responder, NULL when not configured */
 	uint64_t start_ns;           /**< CLOCK_MONOTONIC at start */
 };
 

@@ -20,7 +20,9 @@
 #include "common/log.h"
 #include "controlplane/cp.h"
 #include "controlplane/dpif/dpif.h"
+#include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/mgmt.h"
+#include "controlplane/policy/policy_cmd.h"
 
 #define COMP "main"
 
@@ -38,7 +40,11 @@ static void usage(FILE *f)
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version and exit\n"
 		"\n"
-		"Stops on SIGINT or SIGTERM. Talk to it with rampartctl.\n");
+		"Stops on SIGINT or SIGTERM. Talk to it with rampartctl.\n"
+		"\n"
+		"Test-only: RAMPARTD_IKE_CONFIG=FILE runs the IKEv2 responder with the \"ike\"\n"
+		"section read from FILE (controlplane/ike/ike_conf.h), until the main\n"
+		"configuration has that section.\n");
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -60,6 +66,32 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 }
 
 static bool log_to_syslog;
+static struct pol_cmd policy; /* profiles, maps, trustpoints (controlplane/policy) */
+
+/* The IKEv2 responder, from the test-only file named by RAMPARTD_IKE_CONFIG (ike_io.h).
+ * @return 0 (also when the variable is unset), -1 on error (reported). */
+static int start_ike(struct cp *cp)
+{
+	const char *path = getenv(IKE_IO_ENV_CONFIG);
+	struct ike_conf conf;
+	struct rp_cfg c;
+	int rc;
+
+	if (!path || !*path)
+		return 0;
+	if (rp_cfg_load_file(&c, path, ike_conf_file_schema))
+		return -1;
+	rc = ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf);
+	rp_cfg_free(&c);
+	if (rc)
+		return -1;
+	rc = ike_io_create(cp->base, cp->dpif, NULL, &conf, &cp->ike);
+	if (rc) {
+		ike_conf_free(&conf);
+		return -1;
+	}
+	return ike_io_register(cp->ike, cp->mgmt) ? -1 : 0;
+}
 
 /* Log settings from the configuration (they were validated against the schema). */
 static void apply_log_config(const struct rp_cfg *cfg)
@@ -142,7 +174,7 @@ int main(int argc, char **argv)
 	}
 
 	cp.config_source = config ? config : RP_CONF_DEFAULT_NAME;
-	if (rp_conf_load(&cp.cfg, config)) {
+	if (rp_conf_load(&cp.cfg, config) || pol_cmd_load(&policy, &cp.cfg)) {
 		fprintf(stderr, "rampartd: configuration %s is not valid (%d error%s)\n",
 			cp.config_source, cp.cfg.n_errors, cp.cfg.n_errors == 1 ? "" : "s");
 		goto out;
@@ -188,8 +220,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = cp_status_register(&cp);
-	if (rc)
+	if (rc || (rc = pol_cmd_register(&policy, cp.mgmt)))
 		goto out;
+	if (start_ike(&cp)) {
+		startup_error("IKE", "cannot start the IKEv2 responder (see above)");
+		goto out;
+	}
 
 	sigs[0] = evsignal_new(cp.base, SIGINT, on_stop_signal, &cp);
 	sigs[1] = evsignal_new(cp.base, SIGTERM, on_stop_signal, &cp);
@@ -211,9 +247,12 @@ int main(int argc, char **argv)
 		ret = 0;
 	RP_NOTICE(COMP, "rampartd stopped");
 out:
-	/* dpif first: its callbacks finish management requests still waiting for answers. */
+	/* IKE first: what it still has in flight towards the dataplane is cancelled.
+	 * Then dpif: its callbacks finish management requests still waiting for answers. */
+	ike_io_destroy(cp.ike);
 	dpif_destroy(cp.dpif);
 	mgmt_destroy(cp.mgmt);
+	pol_cmd_stop(&policy);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

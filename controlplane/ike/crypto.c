@@ -632,7 +632,8 @@ int ike_child_keymat(uint16_t prf, const uint8_t *sk_d, size_t d_len, const stru
 	memset(ck, 0, sizeof(*ck));
 	if (gir_len > IKE_DH_SECRET_MAX || ni_len > 256 || nr_len > 256 || e > 36 || a > 64)
 		goto out;
-	memcpy(seed, gir, gir_len);
+	if (gir_len) /* no new DH in IKE_AUTH: gir may be NULL */
+		memcpy(seed, gir, gir_len);
 	memcpy(seed + gir_len, ni, ni_len);
 	memcpy(seed + gir_len + ni_len, nr, nr_len);
 	rc = ike_prf_plus(prf, sk_d, d_len, seed, gir_len + ni_len + nr_len, km, 2 * (e + a));
@@ -741,7 +742,8 @@ int ike_sk_seal(const struct ike_alg *a, const uint8_t *ekey, const uint8_t *ake
 	rc = ike_random(rng, body, a->iv);
 	if (rc)
 		return rc;
-	memcpy(body + a->iv, inner, inner_len);
+	if (inner_len) /* an empty INFORMATIONAL has no inner chain */
+		memcpy(body + a->iv, inner, inner_len);
 	memset(body + a->iv + inner_len, 0, pad);
 	body[a->iv + inner_len + pad] = (uint8_t)pad;
 	if (a->aead) {

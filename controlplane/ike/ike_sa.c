@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
-/* IKEv2 responder: IKE_SA_INIT (RFC 7296 §1.2, §2.6, §2.23). See ike_sa.h. */
+/* IKEv2 responder: IKE_SA_INIT (RFC 7296 §1.2, §2.6, §2.23), SA bookkeeping, decryption and
+ * reassembly of requests, message IDs and the retransmission cache, the task driver.
+ * See ike_sa.h and ike_priv.h. */
 #include "controlplane/ike/ike_sa.h"
+#include "controlplane/ike/ike_priv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,39 +15,8 @@
 
 #include "common/log.h"
 
-#define NONCE_LEN 32
-#define MSG_BUF 4096
-
-struct ike_sa {
-	struct ike_sa *next;
-	enum ike_sa_state state;
-	uint64_t spi_i, spi_r;
-	struct ike_addr peer, local;
-	struct ike_alg alg;
-	struct ike_keys keys;
-	uint8_t ni[256], nr[NONCE_LEN];
-	size_t ni_len;
-	bool peer_nat, local_nat;
-	/* §2.15 needs the IKE_SA_INIT messages for AUTH */
-	uint8_t *init_req, *init_resp;
-	size_t init_req_len, init_resp_len;
-	/* retransmission: the last request's digest and our answer (§2.1) */
-	uint32_t last_msg_id;
-	uint8_t last_req_digest[32];
-	uint8_t *last_resp;
-	size_t last_resp_len;
-};
-
-struct ike_resp {
-	struct ike_resp_cfg cfg;
-	struct ike_rng rng;
-	ike_send_fn send;
-	void *send_arg;
-	struct ike_sa *sas;
-	struct ike_resp_stats st;
-	uint8_t cookie_secret[32];
-	uint8_t cookie_version;
-};
+#define NONCE_LEN IKE_NONCE_LEN
+#define MSG_BUF IKE_MSG_BUF
 
 static const char *const state_names[] = {
 #define X(n) #n,
@@ -58,7 +30,7 @@ const char *ike_sa_state_name(enum ike_sa_state s)
 }
 
 /* The one place an SA changes state. */
-static void sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to)
+void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to)
 {
 	RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: %s -> %s", (unsigned long long)sa->spi_i,
 		(unsigned long long)sa->spi_r, ike_sa_state_name(sa->state), ike_sa_state_name(to));
@@ -69,10 +41,23 @@ static void sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_stat
 	sa->state = to;
 }
 
+static void frag_free(struct ike_frag *f)
+{
+	if (!f)
+		return;
+	for (unsigned i = 0; i < IKE_FRAG_MAX; i++) {
+		if (f->plain[i])
+			OPENSSL_cleanse(f->plain[i], f->len[i]);
+		free(f->plain[i]);
+	}
+	free(f);
+}
+
 static void sa_free(struct ike_sa *sa)
 {
 	if (!sa)
 		return;
+	frag_free(sa->frag);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->last_resp);
@@ -109,12 +94,8 @@ void ike_resp_destroy(struct ike_resp *r)
 {
 	if (!r)
 		return;
-	while (r->sas) {
-		struct ike_sa *n = r->sas->next;
-
-		sa_free(r->sas);
-		r->sas = n;
-	}
+	while (r->sas)
+		ike_sa_delete(r, r->sas, false);
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
 	free(r);
 }
@@ -222,6 +203,176 @@ static void send_plain_notify(struct ike_resp *r, const struct ike_msg *req, uin
 	n = ike_bld_finish(&b);
 	if (n)
 		r->send(r->send_arg, buf, n, local, peer);
+}
+
+void ike_resp_set_auth(struct ike_resp *r, const struct ike_authenticator *auth)
+{
+	r->has_auth = auth != NULL;
+	if (auth)
+		r->auth = *auth;
+}
+
+void ike_resp_set_dp(struct ike_resp *r, const struct ike_dp_ops *dp)
+{
+	r->has_dp = dp != NULL;
+	if (dp)
+		r->dp = *dp;
+}
+
+void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6)
+{
+	r->pool4 = v4;
+	r->pool6 = v6;
+}
+
+uint32_t ike_new_sa_id(struct ike_resp *r)
+{
+	if (++r->next_sa_id == 0)
+		r->next_sa_id = 1;
+	return r->next_sa_id;
+}
+
+bool ike_spi_in_use(const struct ike_resp *r, uint32_t spi)
+{
+	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
+		if (sa->has_child && sa->child.spi_in == spi)
+			return true;
+	return false;
+}
+
+void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_t *type,
+		  const uint8_t **id, size_t *len, uint8_t buf[16])
+{
+	if (r->cfg.local_id_type && r->cfg.local_id_len) {
+		*type = r->cfg.local_id_type;
+		*id = r->cfg.local_id;
+		*len = r->cfg.local_id_len;
+		return;
+	}
+	memcpy(buf, local->addr, 16);
+	*type = local->af == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR;
+	*id = buf;
+	*len = local->af == 6 ? 16 : 4;
+}
+
+void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
+{
+	struct ike_sa **pp;
+
+	if (sa->task) {
+		struct ike_task *t = sa->task;
+
+		sa->task = NULL;
+		t->ops->destroy(t);
+	}
+	if (sa->has_child && uninstall)
+		ike_child_uninstall(r, &sa->child);
+	sa->has_child = false;
+	if (r->pool4)
+		pool_release(r->pool4, &sa->lease4);
+	if (r->pool6)
+		pool_release(r->pool6, &sa->lease6);
+	if (sa->state != IKE_SA_DELETED)
+		ike_sa_set_state(r, sa, IKE_SA_DELETED);
+	for (pp = &r->sas; *pp; pp = &(*pp)->next)
+		if (*pp == sa) {
+			*pp = sa->next;
+			r->st.sas--;
+			break;
+		}
+	sa_free(sa);
+}
+
+void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
+{
+	struct ike_sa *sa, *n;
+
+	r->now_ms = now_ms;
+	for (sa = r->sas; sa; sa = n) {
+		n = sa->next;
+		/* §2.6: half-open state is what an attacker makes us keep; it does not last */
+		if (sa->state == IKE_SA_INIT_DONE && !sa->task &&
+		    now_ms - sa->created_ms >= IKE_HALF_OPEN_TIMEOUT_MS) {
+			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: no IKE_AUTH within %u s, "
+				"deleted", (unsigned long long)sa->spi_i,
+				(unsigned long long)sa->spi_r, IKE_HALF_OPEN_TIMEOUT_MS / 1000);
+			r->st.half_open_expired++;
+			ike_sa_delete(r, sa, false);
+		}
+	}
+}
+
+void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep)
+{
+	struct ike_sa *sa = r->sas, *n;
+
+	for (; sa; sa = n) {
+		n = sa->next;
+		if (sa == keep || sa->state != IKE_SA_ESTABLISHED ||
+		    sa->peer_id_type != keep->peer_id_type || sa->peer_id_len != keep->peer_id_len ||
+		    memcmp(sa->peer_id, keep->peer_id, sa->peer_id_len))
+			continue;
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: INITIAL_CONTACT from the same identity, "
+			"deleting it", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+		ike_sa_delete(r, sa, true);
+	}
+}
+
+static void id_text(uint8_t type, const uint8_t *id, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = 0;
+	if (type == IKE_ID_IPV4_ADDR && len == 4) {
+		snprintf(out, cap, "%u.%u.%u.%u", id[0], id[1], id[2], id[3]);
+		return;
+	}
+	if (type == IKE_ID_FQDN || type == IKE_ID_RFC822_ADDR) {
+		for (size_t i = 0; i < len && o + 1 < cap; i++)
+			out[o++] = id[i] >= 0x20 && id[i] < 0x7f ? (char)id[i] : '?';
+		out[o] = 0;
+		return;
+	}
+	for (size_t i = 0; i < len && o + 3 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x", id[i]);
+}
+
+void ike_resp_foreach(const struct ike_resp *r,
+		      void (*fn)(const struct ike_sa_info *info, void *arg), void *arg)
+{
+	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next) {
+		struct ike_sa_info in;
+		const uint8_t *lid;
+		uint8_t lt, lbuf[16];
+		size_t ll;
+
+		memset(&in, 0, sizeof(in));
+		in.state = sa->state;
+		in.spi_i = sa->spi_i;
+		in.spi_r = sa->spi_r;
+		in.peer = sa->peer;
+		in.local = sa->local;
+		in.ike = sa->alg.s;
+		in.peer_id_type = sa->peer_id_type;
+		id_text(sa->peer_id_type, sa->peer_id, sa->peer_id_len, in.peer_id,
+			sizeof(in.peer_id));
+		ike_local_id(r, &sa->local, &lt, &lid, &ll, lbuf);
+		id_text(lt, lid, ll, in.local_id, sizeof(in.local_id));
+		in.has_child = sa->has_child;
+		if (sa->has_child) {
+			in.esp = sa->child.esp;
+			in.spi_in = sa->child.spi_in;
+			in.spi_out = sa->child.spi_out;
+			in.sa_id_in = sa->child.sa_id_in;
+			in.sa_id_out = sa->child.sa_id_out;
+			in.natt = sa->child.natt;
+		}
+		in.has_addr4 = sa->lease4.held;
+		memcpy(in.addr4, sa->lease4.addr, 4);
+		in.has_addr6 = sa->lease6.held;
+		memcpy(in.addr6, sa->lease6.addr, 16);
+		fn(&in, arg);
+	}
 }
 
 /* ---- proposal selection (§2.7) --------------------------------------------------------------- */
@@ -446,6 +597,14 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 			    !CRYPTO_memcmp(n->f.data.p, natd, 20))
 				match = true;
 		sa->peer_nat = !match;
+		sa->natd_seen = true;
+	}
+	/* ...and its NAT_DETECTION_DESTINATION_IP with our address: are we behind a NAT? */
+	n = ike_msg_notify(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
+	if (n) {
+		if (ike_natd_hash(sa->spi_i, 0, local, natd))
+			goto fail;
+		sa->local_nat = n->f.data.len != 20 || CRYPTO_memcmp(n->f.data.p, natd, 20) != 0;
 	}
 	out = malloc(MSG_BUF);
 	if (!out)
@@ -489,11 +648,13 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	memcpy(sa->last_resp, out, len);
 	sa->last_resp_len = len;
 	sa->last_msg_id = 0;
+	sa->next_msg_id = 1;
 	/* commit */
 	sa->next = r->sas;
 	r->sas = sa;
 	r->st.sas++;
-	sa_set_state(r, sa, IKE_SA_INIT_DONE);
+	sa->created_ms = r->now_ms;
+	ike_sa_set_state(r, sa, IKE_SA_INIT_DONE);
 	r->send(r->send_arg, out, len, local, peer);
 	sa = NULL;
 	goto out;
@@ -506,6 +667,295 @@ out:
 	free(chosen);
 	free(out);
 	OPENSSL_cleanse(gir, sizeof(gir));
+}
+
+struct ike_sa *ike_sa_inject(struct ike_resp *r, const struct ike_suite *s,
+			     const struct ike_keys *k, const uint8_t *init_req, size_t req_len,
+			     const uint8_t *init_resp, size_t resp_len,
+			     const struct ike_addr *peer, const struct ike_addr *local)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	const struct ike_pl *ni, *nr;
+	struct ike_sa *sa = calloc(1, sizeof(*sa));
+
+	if (!m || !sa || ike_alg_init(s, true, &sa->alg) ||
+	    ike_msg_parse(init_req, req_len, m, NULL) != IKE_PERR_OK ||
+	    !(ni = ike_msg_find(m, IKE_PL_NONCE, NULL)) || ni->f.data.len > sizeof(sa->ni))
+		goto fail;
+	sa->spi_i = m->hdr.spi_i;
+	sa->ni_len = ni->f.data.len;
+	memcpy(sa->ni, ni->f.data.p, sa->ni_len);
+	/* the capture has no NAT: only whether NAT detection took place matters here */
+	sa->natd_seen = ike_msg_notify(m, IKE_N_NAT_DETECTION_SOURCE_IP) != NULL;
+	if (ike_msg_parse(init_resp, resp_len, m, NULL) != IKE_PERR_OK ||
+	    !(nr = ike_msg_find(m, IKE_PL_NONCE, NULL)) || nr->f.data.len != sizeof(sa->nr))
+		goto fail;
+	sa->spi_r = m->hdr.spi_r;
+	memcpy(sa->nr, nr->f.data.p, sizeof(sa->nr));
+	sa->keys = *k;
+	sa->peer = *peer;
+	sa->local = *local;
+	sa->init_req = malloc(req_len);
+	sa->init_resp = malloc(resp_len);
+	if (!sa->init_req || !sa->init_resp)
+		goto fail;
+	memcpy(sa->init_req, init_req, req_len);
+	sa->init_req_len = req_len;
+	memcpy(sa->init_resp, init_resp, resp_len);
+	sa->init_resp_len = resp_len;
+	sa->next_msg_id = 1;
+	sa->created_ms = r->now_ms;
+	sa->next = r->sas;
+	r->sas = sa;
+	r->st.sas++;
+	ike_sa_set_state(r, sa, IKE_SA_INIT_DONE);
+	free(m);
+	return sa;
+fail:
+	free(m);
+	sa_free(sa);
+	return NULL;
+}
+
+/* ---- encrypted exchanges ---------------------------------------------------------------- */
+
+static void send_cached(struct ike_resp *r, struct ike_sa *sa, const struct ike_addr *peer,
+			const struct ike_addr *local)
+{
+	r->st.retransmits++;
+	r->send(r->send_arg, sa->last_resp, sa->last_resp_len, local, peer);
+}
+
+/* The task driver: see ike_priv.h. */
+void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
+{
+	struct ike_resp *r = t->r;
+	struct ike_sa *sa = t->sa;
+	uint8_t *inner = NULL, *out = NULL;
+	struct ike_bld b;
+	struct ike_hdr h;
+	size_t ilen, olen;
+
+	if (rc == IKE_TASK_NEED_MORE) {
+		sa->task = t;
+		return;
+	}
+	sa->task = NULL;
+	if (rc == IKE_TASK_DONE) {
+		inner = malloc(MSG_BUF);
+		out = malloc(MSG_BUF);
+		rc = IKE_TASK_FAILED;
+		if (inner && out) {
+			ike_bld_init_chain(&b, inner, MSG_BUF);
+			rc = t->ops->build(t, &b);
+		}
+	}
+	if (rc == IKE_TASK_DONE) {
+		ilen = ike_bld_finish(&b);
+		h = (struct ike_hdr){ .spi_i = sa->spi_i, .spi_r = sa->spi_r,
+				      .exchange = t->exchange, .flags = IKE_HDR_F_R,
+				      .msg_id = t->msg_id };
+		if ((!ilen && b.w.err) ||
+		    ike_sk_seal(&sa->alg, sa->keys.sk_er, sa->keys.sk_ar, &r->rng, &h,
+				ike_bld_first(&b), inner, ilen, out, MSG_BUF, &olen))
+			rc = IKE_TASK_FAILED;
+	}
+	if (rc != IKE_TASK_DONE) {
+		/* no answer: the peer retransmits and the request is processed afresh */
+		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_WARN, "ike", "IKE_SA %016llx_i %016llx_r: %s #%u failed, no answer",
+			  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			  t->ops->name, t->msg_id);
+		t->ops->destroy(t);
+		goto out;
+	}
+	/* §2.1: cache the answer for retransmissions of this request */
+	free(sa->last_resp);
+	sa->last_resp = out;
+	sa->last_resp_len = olen;
+	sa->last_msg_id = t->msg_id;
+	memcpy(sa->last_req_digest, t->req_digest, 32);
+	sa->next_msg_id = t->msg_id + 1;
+	out = NULL;
+	r->send(r->send_arg, sa->last_resp, sa->last_resp_len, &t->local, &t->peer);
+	t->ops->commit(t); /* may delete the SA */
+	t->ops->destroy(t);
+out:
+	if (inner)
+		OPENSSL_cleanse(inner, MSG_BUF);
+	free(inner);
+	free(out);
+}
+
+/* RFC 7383 §2.6.2: keep each verified fragment's plaintext; when all are there, the
+ * concatenation is the inner chain. Returns 1 when complete (@p whole, @p wlen, @p first
+ * set; the caller frees @p whole), 0 while waiting for more, -1 to drop. */
+static int frag_add(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *plain,
+		    size_t plen, uint8_t **whole, size_t *wlen, uint8_t *first)
+{
+	const struct ike_pl *skf = &m->pl[m->n - 1];
+	uint16_t num = skf->f.u16a, total = skf->f.u16b;
+	struct ike_frag *f = sa->frag;
+	size_t len = 0;
+	uint8_t *buf;
+
+	if (!num || num > total || total > IKE_FRAG_MAX)
+		return -1;
+	if (f && (f->msg_id != m->hdr.msg_id || f->total != total)) {
+		/* a newer request (or a different fragmentation) replaces the old one */
+		if (f->msg_id == m->hdr.msg_id && total < f->total)
+			return -1;
+		frag_free(f);
+		sa->frag = f = NULL;
+	}
+	if (!f) {
+		f = sa->frag = calloc(1, sizeof(*f));
+		if (!f)
+			return -1;
+		f->msg_id = m->hdr.msg_id;
+		f->total = total;
+	}
+	if (f->plain[num - 1])
+		return 0; /* duplicate */
+	f->plain[num - 1] = malloc(plen ? plen : 1);
+	if (!f->plain[num - 1])
+		return -1;
+	memcpy(f->plain[num - 1], plain, plen);
+	f->len[num - 1] = plen;
+	f->have++;
+	if (num == 1)
+		f->first = m->sk_next;
+	if (f->have < f->total)
+		return 0;
+	for (unsigned i = 0; i < f->total; i++)
+		len += f->len[i];
+	if (len > IKE_MSG_MAX)
+		goto drop;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		goto drop;
+	len = 0;
+	for (unsigned i = 0; i < f->total; i++) {
+		memcpy(buf + len, f->plain[i], f->len[i]);
+		len += f->len[i];
+	}
+	*whole = buf;
+	*wlen = len;
+	*first = f->first;
+	frag_free(f);
+	sa->frag = NULL;
+	return 1;
+drop:
+	frag_free(f);
+	sa->frag = NULL;
+	return -1;
+}
+
+static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struct ike_addr *peer,
+			      const struct ike_addr *local)
+{
+	struct ike_sa *sa = ike_resp_find(r, m->hdr.spi_i, m->hdr.spi_r);
+	const struct ike_pl *sk = m->n ? &m->pl[m->n - 1] : NULL;
+	uint8_t *plain = NULL, *whole = NULL, dig[32], first;
+	size_t plen = 0, wlen = 0;
+	struct ike_task *t = NULL;
+	enum ike_task_rc rc;
+	int fr;
+
+	if (!sa || !sk || (sk->type != IKE_PL_SK && sk->type != IKE_PL_SKF) ||
+	    (sa->state != IKE_SA_INIT_DONE && sa->state != IKE_SA_ESTABLISHED) ||
+	    m->hdr.msg_id == 0) {
+		r->st.dropped++;
+		goto out;
+	}
+	/* §2.1: a retransmitted request gets the cached response again */
+	if (sa->last_resp && m->hdr.msg_id == sa->last_msg_id) {
+		if (sk->type == IKE_PL_SK && !req_digest(m->raw.p, m->raw.len, dig) &&
+		    !CRYPTO_memcmp(dig, sa->last_req_digest, 32)) {
+			send_cached(r, sa, peer, local);
+			goto out;
+		}
+		/* RFC 7383 §2.6.1: answer a retransmitted first fragment, once it verifies */
+		if (sk->type == IKE_PL_SKF && sk->f.u16a == 1) {
+			plain = malloc(m->raw.len);
+			if (plain && !ike_sk_open(&sa->alg, sa->keys.sk_ei, sa->keys.sk_ai, m, plain,
+						  m->raw.len, &plen)) {
+				send_cached(r, sa, peer, local);
+				goto out;
+			}
+		}
+		r->st.dropped++;
+		goto out;
+	}
+	if (m->hdr.msg_id != sa->next_msg_id) {
+		r->st.bad_msg_id++;
+		r->st.dropped++;
+		goto out;
+	}
+	if (sa->task) {
+		r->st.in_progress++; /* retransmission while we work on it */
+		goto out;
+	}
+	plain = malloc(m->raw.len);
+	if (!plain || ike_sk_open(&sa->alg, sa->keys.sk_ei, sa->keys.sk_ai, m, plain, m->raw.len,
+				  &plen)) {
+		r->st.decrypt_failed++;
+		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: #%u does not verify, "
+			  "dropped", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			  m->hdr.msg_id);
+		goto out;
+	}
+	first = m->sk_next;
+	if (sk->type == IKE_PL_SKF) {
+		fr = frag_add(sa, m, plain, plen, &whole, &wlen, &first);
+		if (fr <= 0) {
+			if (fr < 0)
+				r->st.dropped++;
+			goto out;
+		}
+	}
+	if (req_digest(m->raw.p, m->raw.len, dig) ||
+	    ike_payloads_parse(first, whole ? whole : plain, whole ? wlen : plen, m, NULL) !=
+		    IKE_PERR_OK) {
+		/* authenticated but malformed: INVALID_SYNTAX would be due (§2.21.2); drop */
+		r->st.dropped++;
+		goto out;
+	}
+	switch (m->hdr.exchange) {
+	case IKE_XCHG_IKE_AUTH:
+		if (sa->state == IKE_SA_INIT_DONE)
+			t = ike_auth_task_new(r, sa);
+		break;
+	case IKE_XCHG_INFORMATIONAL:
+		if (sa->state == IKE_SA_ESTABLISHED)
+			t = ike_info_task_new(r, sa);
+		break;
+	case IKE_XCHG_CREATE_CHILD_SA:
+		if (sa->state == IKE_SA_ESTABLISHED)
+			t = ike_refuse_task_new(r, sa);
+		break;
+	default:
+		break;
+	}
+	if (!t) {
+		r->st.dropped++;
+		goto out;
+	}
+	t->msg_id = m->hdr.msg_id;
+	t->exchange = m->hdr.exchange;
+	t->peer = *peer;
+	t->local = *local;
+	memcpy(t->req_digest, dig, 32);
+	rc = t->ops->process(t, m);
+	ike_task_resume(t, rc);
+out:
+	if (plain)
+		OPENSSL_cleanse(plain, m->raw.len);
+	if (whole)
+		OPENSSL_cleanse(whole, wlen);
+	free(plain);
+	free(whole);
 }
 
 void ike_resp_input(struct ike_resp *r, const uint8_t *buf, size_t len,
@@ -541,8 +991,12 @@ void ike_resp_input(struct ike_resp *r, const uint8_t *buf, size_t len,
 	case IKE_XCHG_IKE_SA_INIT:
 		process_init(r, m, peer, local);
 		break;
+	case IKE_XCHG_IKE_AUTH:
+	case IKE_XCHG_CREATE_CHILD_SA:
+	case IKE_XCHG_INFORMATIONAL:
+		process_encrypted(r, m, peer, local);
+		break;
 	default:
-		/* IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL: not implemented yet */
 		r->st.dropped++;
 		break;
 	}

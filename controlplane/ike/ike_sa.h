@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /**
  * @file ike_sa.h
- * IKEv2 responder (RFC 7296). This first cut implements IKE_SA_INIT: proposal selection
- * (NO_PROPOSAL_CHOSEN), INVALID_KE_PAYLOAD naming the group we want, stateless cookies once
- * the half-open count reaches a threshold (§2.6), NAT detection (§2.23), fragmentation and
- * signature-hash announcements, key derivation, and byte-exact retransmission of the cached
- * response for a duplicate request. IKE_AUTH and later exchanges are not implemented yet.
+ * IKEv2 responder (RFC 7296).
+ *
+ * IKE_SA_INIT: proposal selection (NO_PROPOSAL_CHOSEN), INVALID_KE_PAYLOAD naming the group
+ * we want, stateless cookies once the half-open count reaches a threshold (§2.6), NAT
+ * detection (§2.23), fragmentation and signature-hash announcements, key derivation.
+ *
+ * IKE_AUTH (§1.2, §2.15; ike_auth.c): SK decryption and SKF reassembly (RFC 7383), AUTH
+ * checked by an asynchronous authenticator (struct ike_authenticator: the PSK keyring of
+ * keyring.h now, RADIUS/EAP later), one CHILD_SA (ESP proposal, TS narrowed to the assigned
+ * address, config mode from controlplane/pool), both ESP SAs and the route installed through
+ * the dataplane (struct ike_dp_ops) before the response leaves, INITIAL_CONTACT.
+ * INFORMATIONAL (ike_info.c): Delete of the IKE SA or of the CHILD_SA, liveness checks.
+ * Every exchange is a task (ike_priv.h) and every request's response is cached for
+ * byte-exact retransmission (§2.1).
  *
  * Datagrams come in through ike_resp_input() and leave through the send callback; nothing
- * here touches sockets, so tests run two peers in one process.
+ * here touches sockets or the event loop, so tests run two peers in one process.
  *
- * Ownership: ike_resp_create() copies the configuration; ike_resp_destroy() frees every SA.
+ * Ownership: ike_resp_create() copies the configuration; the authenticator, the dataplane
+ * ops and the pools are borrowed and must outlive the responder. ike_resp_destroy() frees
+ * every SA, cancels what is pending (no callback runs afterwards) and returns the leases,
+ * but removes nothing from the dataplane (it keeps forwarding across a rampartd restart).
  * Single-threaded.
  */
 #ifndef RAMPART_IKE_IKE_SA_H
@@ -20,7 +32,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/msg.h"
+#include "controlplane/dpif/dpif.h"
 #include "controlplane/ike/crypto.h"
+
+struct pool;
 
 /** A transport address. */
 struct ike_addr {
@@ -54,6 +70,79 @@ struct ike_resp_cfg {
 	uint16_t dh[8];          /**< dh[0] is the group asked for in INVALID_KE_PAYLOAD */
 	unsigned cookie_threshold; /**< half-open SAs from which cookies are required (0: always) */
 	unsigned max_half_open;    /**< refuse new SAs beyond this (0: 1024) */
+
+	/* IKE_AUTH */
+	uint8_t local_id_type;     /**< IKE_ID_*; 0: our IP address (ID_IPV4_ADDR / ID_IPV6_ADDR) */
+	uint8_t local_id[128];
+	size_t local_id_len;
+	/* CHILD_SA (ESP), our order of preference; all zero: AES-GCM-16 256/128,
+	 * ChaCha20-Poly1305, AES-CBC 256/128 with HMAC-SHA-256/384/512 */
+	uint16_t esp_encr[8];
+	uint16_t esp_encr_bits[8];
+	uint16_t esp_integ[4];
+	uint8_t esp_esn;           /**< IKE_ESN_ALLOW_* bits; 0 = both */
+	uint16_t replay_window;    /**< inbound ESP anti-replay window; 0: 128 */
+	/** Our side of the tunnels (TSr is narrowed to these); none: 0.0.0.0/0 and ::/0.
+	 * Announced as INTERNAL_IP4/IP6_SUBNET when the client asks and they are not /0. */
+	struct rp_prefix local_ts[4];
+	unsigned n_local_ts;
+};
+
+enum { IKE_ESN_ALLOW_NO = 1, IKE_ESN_ALLOW_YES = 2 };
+
+/* ---- authentication (asynchronous) ------------------------------------------------------ */
+
+/** What an authenticator is asked: does the peer's AUTH prove @p id, and what is ours? */
+struct ike_auth_query {
+	uint8_t id_type;               /**< the peer's IDi */
+	const uint8_t *id;
+	size_t id_len;
+	uint8_t method;                /**< the peer's AUTH method (IKE_AUTH_*) */
+	const uint8_t *auth;           /**< the peer's AUTH data */
+	size_t auth_len;
+	uint16_t prf;                  /**< the IKE SA's PRF */
+	const uint8_t *octets_i;       /**< InitiatorSignedOctets (§2.15) */
+	size_t octets_i_len;
+	const uint8_t *octets_r;       /**< ResponderSignedOctets: what our AUTH must cover */
+	size_t octets_r_len;
+};
+
+struct ike_auth_result {
+	int status;                    /**< 0 authenticated, -EACCES refused, other -errno */
+	uint8_t method;                /**< our AUTH method */
+	uint8_t auth[IKE_PRF_MAX];     /**< our AUTH data */
+	size_t auth_len;
+};
+
+typedef void (*ike_auth_done_fn)(void *done_arg, const struct ike_auth_result *res);
+
+/**
+ * An authenticator. verify() either answers at once (returns 0 with @p res filled) or
+ * later (returns 1 and calls @p done exactly once, never from within verify()); -errno:
+ * could not start (treated as refused). The query is valid only during verify(): an
+ * asynchronous implementation copies what it needs. cancel() drops a pending verification
+ * of @p done_arg (the SA went away); @p done is not called afterwards.
+ */
+struct ike_authenticator {
+	int (*verify)(void *arg, const struct ike_auth_query *q, struct ike_auth_result *res,
+		      ike_auth_done_fn done, void *done_arg);
+	void (*cancel)(void *arg, void *done_arg);
+	void *arg;
+};
+
+/* ---- dataplane -------------------------------------------------------------------------- */
+
+/**
+ * How the responder programs the dataplane: dpif_send() / dpif_cancel() in rampartd
+ * (ike_io.c), a fake in tests. send() has dpif_send()'s contract: 0 and @p cb called exactly
+ * once later (never from within send()), or -errno and no call. cancel() drops every
+ * request of @p arg without calling back.
+ */
+struct ike_dp_ops {
+	int (*send)(void *ctx, uint16_t type, const void *payload, size_t len, dpif_cb cb,
+		    void *arg);
+	unsigned (*cancel)(void *ctx, void *arg);
+	void *ctx;
 };
 
 /** Send a datagram to @p to (the response bytes are only valid during the call). */
@@ -67,6 +156,13 @@ int ike_resp_create(const struct ike_resp_cfg *cfg, const struct ike_rng *rng,
 		    ike_send_fn send, void *send_arg, struct ike_resp **out);
 void ike_resp_destroy(struct ike_resp *r);
 
+/** Attach the authenticator (without one every IKE_AUTH fails with AUTHENTICATION_FAILED). */
+void ike_resp_set_auth(struct ike_resp *r, const struct ike_authenticator *auth);
+/** Attach the dataplane (without one no CHILD_SA can be created). */
+void ike_resp_set_dp(struct ike_resp *r, const struct ike_dp_ops *dp);
+/** Attach the address pools for config mode (either may be NULL). */
+void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6);
+
 /**
  * Process one datagram (UDP payload without the non-ESP marker) from @p peer to @p local.
  * Malformed or unexpected input is dropped (and counted) without creating state.
@@ -74,9 +170,20 @@ void ike_resp_destroy(struct ike_resp *r);
 void ike_resp_input(struct ike_resp *r, const uint8_t *buf, size_t len,
 		    const struct ike_addr *peer, const struct ike_addr *local);
 
+/** A half-open SA (IKE_SA_INIT answered, no IKE_AUTH finished) lives this long. */
+#define IKE_HALF_OPEN_TIMEOUT_MS 30000u
+
+/**
+ * The passage of time (a monotonic clock in ms; rampartd calls it every second): expires
+ * half-open SAs that are not busy with IKE_AUTH. SAs remember the time of the last tick.
+ */
+void ike_resp_tick(struct ike_resp *r, uint64_t now_ms);
+
 /** Counters, for tests and "show". */
 struct ike_resp_stats {
 	uint64_t rx, dropped, retransmits, cookies_sent, no_proposal, invalid_ke;
+	uint64_t auth_ok, auth_failed, child_failed, in_progress, bad_msg_id, decrypt_failed;
+	uint64_t half_open_expired;
 	unsigned half_open, sas;
 };
 void ike_resp_get_stats(const struct ike_resp *r, struct ike_resp_stats *st);
@@ -91,6 +198,28 @@ const struct ike_alg *ike_sa_alg(const struct ike_sa *sa);
 const struct ike_keys *ike_sa_keys(const struct ike_sa *sa);
 /** True if the peer's NAT_DETECTION_SOURCE_IP did not match its address (§2.23). */
 bool ike_sa_peer_behind_nat(const struct ike_sa *sa);
+
+/** A snapshot of one IKE SA for "show sessions" and tests. */
+struct ike_sa_info {
+	enum ike_sa_state state;
+	uint64_t spi_i, spi_r;
+	struct ike_addr peer, local;
+	uint8_t peer_id_type;
+	char peer_id[130];        /**< printable: FQDN / e-mail as is, addresses, else hex */
+	char local_id[130];
+	struct ike_suite ike;
+	bool has_child;
+	struct ike_suite esp;
+	uint32_t spi_in, spi_out; /**< host order */
+	uint32_t sa_id_in, sa_id_out;
+	bool natt;
+	uint8_t addr4[4], addr6[16];
+	bool has_addr4, has_addr6;
+};
+
+/** Call @p fn for every SA (the callback must not change the responder). */
+void ike_resp_foreach(const struct ike_resp *r,
+		      void (*fn)(const struct ike_sa_info *info, void *arg), void *arg);
 
 /** NAT detection hash (§2.23): SHA-1(SPIi | SPIr | IP | port). */
 int ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_addr *a, uint8_t out[20]);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 #include "initiator.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 int ini_rng(void *arg, uint8_t *out, size_t len)
 {
@@ -25,6 +28,9 @@ void ini_init(struct ini *in, uint64_t seed, uint16_t group)
 	in->group = group;
 	ini_rng(&in->rs, (uint8_t *)&in->spi_i, 8);
 	ini_rng(&in->rs, in->ni, sizeof(in->ni));
+	ini_rng(&in->rs, (uint8_t *)&in->esp_spi, 4);
+	in->esp_spi |= 0x1000;
+	in->msg_id = 1;
 }
 
 void ini_free(struct ini *in)
@@ -74,7 +80,12 @@ size_t ini_build_init(struct ini *in, const struct ike_sa_pl *sa, const uint8_t 
 	ike_bld_sa(&b, sa);
 	ike_bld_ke(&b, in->group, pub, pl);
 	ike_bld_data(&b, IKE_PL_NONCE, in->ni, sizeof(in->ni));
-	return ike_bld_finish(&b);
+	pl = ike_bld_finish(&b);
+	if (pl && pl <= sizeof(in->init_req)) {
+		memcpy(in->init_req, out, pl);
+		in->init_req_len = pl;
+	}
+	return pl;
 }
 
 int ini_process_init(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
@@ -107,6 +118,10 @@ int ini_process_init(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 		}
 	}
 	in->spi_r = m->hdr.spi_r;
+	if (len > sizeof(in->init_resp))
+		return -1;
+	memcpy(in->init_resp, buf, len);
+	in->init_resp_len = len;
 	in->nr_len = nr->f.data.len;
 	memcpy(in->nr, nr->f.data.p, in->nr_len);
 	if (ike_alg_init(&in->suite, true, &in->alg) ||
@@ -118,4 +133,288 @@ int ini_process_init(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 out:
 	memset(gir, 0, sizeof(gir));
 	return rc;
+}
+
+void ini_esp_proposal(struct ike_sa_pl *sa, uint32_t spi, uint16_t encr, uint16_t bits,
+		      uint16_t integ, bool esn, bool no_esn)
+{
+	unsigned n = 0;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->n_prop = 1;
+	sa->prop[0].num = 1;
+	sa->prop[0].proto = IKE_PROTO_ESP;
+	sa->prop[0].spi_len = 4;
+	for (int i = 0; i < 4; i++)
+		sa->prop[0].spi[i] = (uint8_t)(spi >> (24 - 8 * i));
+	sa->xf[n++] = (struct ike_transform){ .type = IKE_TT_ENCR, .id = encr, .key_len = bits,
+					      .has_key_len = bits != 0 };
+	if (integ)
+		sa->xf[n++] = (struct ike_transform){ .type = IKE_TT_INTEG, .id = integ };
+	if (esn)
+		sa->xf[n++] = (struct ike_transform){ .type = IKE_TT_ESN, .id = 1 };
+	if (no_esn)
+		sa->xf[n++] = (struct ike_transform){ .type = IKE_TT_ESN, .id = 0 };
+	sa->n_xf = n;
+	sa->prop[0].n_xf = (uint16_t)n;
+}
+
+void ini_ts4(struct ike_ts_pl *ts, const uint8_t start[4], const uint8_t end[4])
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->n = 1;
+	ts->ts[0].type = IKE_TS_IPV4_RANGE;
+	ts->ts[0].eport = 0xffff;
+	memcpy(ts->ts[0].start, start, 4);
+	memcpy(ts->ts[0].end, end, 4);
+}
+
+size_t ini_seal(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		size_t ilen, uint8_t first, uint8_t *out, size_t cap)
+{
+	struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r, .exchange = exchange,
+			     .flags = IKE_HDR_F_I, .msg_id = msg_id };
+	size_t len;
+
+	if (ike_sk_seal(&in->alg, in->keys.sk_ei, in->keys.sk_ai, &in->rng, &h, first, inner,
+			ilen, out, cap, &len))
+		return 0;
+	return len;
+}
+
+int ini_open(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
+{
+	uint8_t plain[4096];
+	size_t pl;
+
+	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || !(m->hdr.flags & IKE_HDR_F_R) ||
+	    ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain), &pl) ||
+	    ike_payloads_parse(m->sk_next, plain, pl, m, NULL) != IKE_PERR_OK)
+		return -1;
+	return 0;
+}
+
+static const uint8_t any4_s[4] = { 0, 0, 0, 0 }, any4_e[4] = { 255, 255, 255, 255 };
+
+size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8_t *inner,
+			    size_t icap, uint8_t *first)
+{
+	struct ike_bld b;
+	struct ike_sa_pl *esp = calloc(1, sizeof(*esp));
+	struct ike_ts_pl tsi, tsr;
+	struct ike_cp_pl cp = { .cfg_type = IKE_CFG_REQUEST };
+	uint8_t oct[4096], auth[64], idb[260];
+	size_t ol, idlen = strlen(o->id), len = 0;
+	unsigned n4 = o->n_ip4 ? o->n_ip4 : 1;
+
+	if (!esp || idlen > 255)
+		goto out;
+	ike_bld_init_chain(&b, inner, icap);
+	ike_bld_id(&b, IKE_PL_IDI, o->id_type ? o->id_type : IKE_ID_FQDN, o->id, idlen);
+	if (o->initial_contact)
+		ike_bld_notify(&b, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
+	idb[0] = o->id_type ? o->id_type : IKE_ID_FQDN;
+	memset(idb + 1, 0, 3);
+	memcpy(idb + 4, o->id, idlen);
+	if (ike_auth_octets(in->suite.prf, in->init_req, in->init_req_len, in->nr, in->nr_len,
+			    in->keys.sk_pi, in->keys.p_len, idb, idlen + 4, oct, sizeof(oct), &ol) ||
+	    ike_auth_psk(in->suite.prf, (const uint8_t *)o->psk, strlen(o->psk), oct, ol, auth))
+		goto out;
+	ike_bld_id(&b, IKE_PL_AUTH, IKE_AUTH_PSK, auth, ike_prf_len(in->suite.prf));
+	if (!o->no_cp) {
+		for (unsigned i = 0; i < n4 && cp.n < IKE_MAX_CFG_ATTRS; i++)
+			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_ADDRESS };
+		if (o->ip6)
+			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP6_ADDRESS };
+		if (o->nm4)
+			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_NETMASK };
+		if (o->dns4)
+			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_DNS };
+		if (o->sub4)
+			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_SUBNET };
+		ike_bld_cp(&b, &cp);
+	}
+	if (!o->no_child) {
+		if (o->esp)
+			*esp = *o->esp;
+		else
+			ini_esp_proposal(esp, in->esp_spi, IKE_ENCR_AES_GCM_16, 128, 0, false, true);
+		if (o->tsi)
+			tsi = *o->tsi;
+		else
+			ini_ts4(&tsi, any4_s, any4_e);
+		if (o->tsr)
+			tsr = *o->tsr;
+		else
+			ini_ts4(&tsr, any4_s, any4_e);
+		ike_bld_sa(&b, esp);
+		ike_bld_ts(&b, IKE_PL_TSI, &tsi);
+		ike_bld_ts(&b, IKE_PL_TSR, &tsr);
+	}
+	len = ike_bld_finish(&b);
+	*first = ike_bld_first(&b);
+out:
+	free(esp);
+	return len;
+}
+
+size_t ini_build_auth(struct ini *in, const struct ini_auth_opts *o, uint8_t *out, size_t cap)
+{
+	uint8_t inner[4096], first;
+	size_t il = ini_build_auth_inner(in, o, inner, sizeof(inner), &first);
+
+	if (!il)
+		return 0;
+	return ini_seal(in, IKE_XCHG_IKE_AUTH, in->msg_id++, inner, il, first, out, cap);
+}
+
+int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
+		     const char *psk)
+{
+	const struct ike_pl *idr, *auth, *n, *cp;
+	uint8_t oct[4096], want[64];
+	size_t ol;
+	struct ike_alg esp;
+
+	in->child_err = 0;
+	in->n_addr4 = in->n_dns4 = in->n_sub4 = 0;
+	in->has_addr6 = false;
+	if (ini_open(in, buf, len, m))
+		return -1;
+	idr = ike_msg_find(m, IKE_PL_IDR, NULL);
+	auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
+	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
+	if (!idr || !auth)
+		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
+	if (ike_auth_octets(in->suite.prf, in->init_resp, in->init_resp_len, in->ni,
+			    sizeof(in->ni), in->keys.sk_pr, in->keys.p_len, idr->body.p,
+			    idr->body.len, oct, sizeof(oct), &ol) ||
+	    ike_auth_psk(in->suite.prf, (const uint8_t *)psk, strlen(psk), oct, ol, want) ||
+	    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
+	    memcmp(want, auth->f.data.p, auth->f.data.len))
+		return -1;
+	for (; n; n = ike_msg_find(m, IKE_PL_NOTIFY, n))
+		if (n->f.u16a <= IKE_N_ERROR_MAX)
+			in->child_err = n->f.u16a;
+	cp = ike_msg_find(m, IKE_PL_CP, NULL);
+	if (cp) {
+		for (unsigned i = 0; i < m->cp.n; i++) {
+			const struct ike_cfg_at *a = &m->cp.attr[i];
+
+			if (a->type == IKE_CFG_INTERNAL_IP4_ADDRESS && a->value.len == 4) {
+				memcpy(in->addr4, a->value.p, 4);
+				in->n_addr4++;
+			} else if (a->type == IKE_CFG_INTERNAL_IP6_ADDRESS && a->value.len == 17) {
+				memcpy(in->addr6, a->value.p, 16);
+				in->has_addr6 = true;
+			} else if (a->type == IKE_CFG_INTERNAL_IP4_NETMASK && a->value.len == 4) {
+				memcpy(in->netmask, a->value.p, 4);
+			} else if (a->type == IKE_CFG_INTERNAL_IP4_DNS) {
+				in->n_dns4++;
+			} else if (a->type == IKE_CFG_INTERNAL_IP4_SUBNET) {
+				in->n_sub4++;
+			}
+		}
+	}
+	if (in->child_err || !ike_msg_find(m, IKE_PL_SA, NULL))
+		return 0;
+	if (m->sa.n_prop != 1 || m->sa.prop[0].proto != IKE_PROTO_ESP ||
+	    m->sa.prop[0].spi_len != 4)
+		return -1;
+	memset(&in->esp, 0, sizeof(in->esp));
+	for (unsigned i = 0; i < m->sa.n_xf; i++) {
+		const struct ike_transform *t = &m->sa.xf[i];
+
+		switch (t->type) {
+		case IKE_TT_ENCR: in->esp.encr = t->id; in->esp.encr_bits = t->key_len; break;
+		case IKE_TT_INTEG: in->esp.integ = t->id; break;
+		case IKE_TT_ESN: in->esp.esn = t->id == 1; break;
+		}
+	}
+	in->peer_esp_spi = (uint32_t)m->sa.prop[0].spi[0] << 24 |
+			   (uint32_t)m->sa.prop[0].spi[1] << 16 |
+			   (uint32_t)m->sa.prop[0].spi[2] << 8 | m->sa.prop[0].spi[3];
+	in->tsi = m->tsi;
+	in->tsr = m->tsr;
+	if (ike_alg_init(&in->esp, false, &esp) ||
+	    ike_child_keymat(in->suite.prf, in->keys.sk_d, in->keys.d_len, &esp, NULL, 0, in->ni,
+			     sizeof(in->ni), in->nr, in->nr_len, &in->ck))
+		return -1;
+	return 0;
+}
+
+size_t ini_build_info(struct ini *in, uint8_t proto, uint32_t spi, uint8_t *out, size_t cap)
+{
+	uint8_t inner[256];
+	struct ike_bld b;
+	size_t il;
+
+	ike_bld_init_chain(&b, inner, sizeof(inner));
+	if (proto == IKE_PROTO_IKE) {
+		ike_bld_delete(&b, IKE_PROTO_IKE, 0, NULL, 0);
+	} else if (proto == IKE_PROTO_ESP) {
+		uint8_t s[4] = { (uint8_t)(spi >> 24), (uint8_t)(spi >> 16), (uint8_t)(spi >> 8),
+				 (uint8_t)spi };
+
+		ike_bld_delete(&b, IKE_PROTO_ESP, 4, s, 1);
+	}
+	il = ike_bld_finish(&b);
+	if (!il && b.w.err)
+		return 0;
+	return ini_seal(in, IKE_XCHG_INFORMATIONAL, in->msg_id++, inner, il, ike_bld_first(&b),
+			out, cap);
+}
+
+int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		   size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens)
+{
+	size_t per = (ilen + nfrag - 1) / nfrag, off = 0;
+	const EVP_CIPHER *ciph;
+
+	if (in->suite.encr != IKE_ENCR_AES_GCM_16 || !nfrag)
+		return -1;
+	ciph = in->suite.encr_bits == 256 ? EVP_aes_256_gcm() : EVP_aes_128_gcm();
+	for (unsigned i = 0; i < nfrag; i++) {
+		uint8_t *o = out + (size_t)i * INI_FRAG_CAP, nonce[12];
+		size_t n = i + 1 == nfrag ? ilen - off : per, len, ct = n + 1;
+		struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r, .exchange = exchange,
+				     .flags = IKE_HDR_F_I, .msg_id = msg_id };
+		struct ike_bld b;
+		EVP_CIPHER_CTX *c;
+		int l, ok;
+
+		/* header, then SKF: generic header, fragment number, total, IV, ct, ICV */
+		ike_bld_init(&b, o, INI_FRAG_CAP, &h);
+		len = IKE_HDR_LEN + 8 + 8 + ct + 16;
+		if (len > INI_FRAG_CAP)
+			return -1;
+		o[16] = IKE_PL_SKF;
+		memset(o + 24, 0, 4);
+		o[24] = (uint8_t)(len >> 24), o[25] = (uint8_t)(len >> 16);
+		o[26] = (uint8_t)(len >> 8), o[27] = (uint8_t)len;
+		o[28] = i == 0 ? first : 0;
+		o[29] = 0;
+		o[30] = (uint8_t)((len - IKE_HDR_LEN) >> 8), o[31] = (uint8_t)(len - IKE_HDR_LEN);
+		o[32] = (uint8_t)((i + 1) >> 8), o[33] = (uint8_t)(i + 1);
+		o[34] = (uint8_t)(nfrag >> 8), o[35] = (uint8_t)nfrag;
+		ini_rng(&in->rs, o + 36, 8);
+		memcpy(o + 44, inner + off, n);
+		o[44 + n] = 0; /* pad length */
+		memcpy(nonce, in->keys.sk_ei + in->suite.encr_bits / 8, 4);
+		memcpy(nonce + 4, o + 36, 8);
+		c = EVP_CIPHER_CTX_new();
+		ok = c && EVP_EncryptInit_ex(c, ciph, NULL, NULL, NULL) == 1 &&
+		     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+		     EVP_EncryptInit_ex(c, NULL, NULL, in->keys.sk_ei, nonce) == 1 &&
+		     EVP_EncryptUpdate(c, NULL, &l, o, 36) == 1 &&
+		     EVP_EncryptUpdate(c, o + 44, &l, o + 44, (int)ct) == 1 &&
+		     EVP_EncryptFinal_ex(c, o + 44 + ct, &l) == 1 &&
+		     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, o + 44 + ct) == 1;
+		EVP_CIPHER_CTX_free(c);
+		if (!ok)
+			return -1;
+		lens[i] = len;
+		off += n;
+	}
+	return 0;
 }

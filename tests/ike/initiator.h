@@ -24,6 +24,37 @@ struct ini {
 	struct ike_suite suite; /**< what the responder chose */
 	struct ike_alg alg;
 	struct ike_keys keys;
+	/* for IKE_AUTH (§2.15) */
+	uint8_t init_req[2048], init_resp[2048];
+	size_t init_req_len, init_resp_len;
+	uint32_t msg_id;        /**< of the next request */
+	uint32_t esp_spi;       /**< our inbound ESP SPI */
+	/* results of IKE_AUTH */
+	uint16_t child_err;     /**< error notify next to IDr/AUTH, 0 if the CHILD_SA exists */
+	struct ike_suite esp;
+	uint32_t peer_esp_spi;
+	struct ike_child_keys ck;
+	struct ike_ts_pl tsi, tsr;
+	unsigned n_addr4;       /**< INTERNAL_IP4_ADDRESS attributes in CFG_REPLY */
+	uint8_t addr4[4], addr6[16];
+	bool has_addr6;
+	unsigned n_dns4, n_sub4;
+	uint8_t netmask[4];
+};
+
+/** What ini_build_auth() puts into the IKE_AUTH request. */
+struct ini_auth_opts {
+	uint8_t id_type;                 /**< 0: FQDN */
+	const char *id;
+	const char *psk;
+	bool no_cp;                      /**< no CFG_REQUEST */
+	unsigned n_ip4;                  /**< INTERNAL_IP4_ADDRESS requests (0 treated as 1) */
+	bool ip6, nm4, dns4, sub4;
+	const struct ike_sa_pl *esp;     /**< NULL: one proposal AES-GCM-16-128, no ESN */
+	const struct ike_ts_pl *tsi;     /**< NULL: 0.0.0.0-255.255.255.255 */
+	const struct ike_ts_pl *tsr;     /**< NULL: 0.0.0.0-255.255.255.255 */
+	bool initial_contact;
+	bool no_child;                   /**< no SA/TSi/TSr */
 };
 
 void ini_init(struct ini *in, uint64_t seed, uint16_t group);
@@ -38,6 +69,46 @@ size_t ini_build_init(struct ini *in, const struct ike_sa_pl *sa, const uint8_t 
 
 /** Process an IKE_SA_INIT response: 0 and keys derived, or the error notify type (> 0). */
 int ini_process_init(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m);
+
+/** IKE_AUTH request (message ID in->msg_id, which is then incremented). */
+size_t ini_build_auth(struct ini *in, const struct ini_auth_opts *o, uint8_t *out, size_t cap);
+
+/** Only the inner chain of that request (nothing sealed, msg_id unchanged). */
+size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8_t *inner,
+			    size_t icap, uint8_t *first);
+
+/**
+ * Process the IKE_AUTH response: 0 when IDr/AUTH verify with @p psk (child_err tells about
+ * the CHILD_SA, whose keys are derived into in->ck), or the error notify type (> 0) when
+ * there is no AUTH, -1 when malformed or AUTH is wrong.
+ */
+int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
+		     const char *psk);
+
+/** INFORMATIONAL request with a Delete of @p proto (0: none; IKE; ESP with @p spi). */
+size_t ini_build_info(struct ini *in, uint8_t proto, uint32_t spi, uint8_t *out, size_t cap);
+
+/** A request of @p exchange with message ID @p msg_id and inner chain @p inner. */
+size_t ini_seal(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		size_t ilen, uint8_t first, uint8_t *out, size_t cap);
+
+/**
+ * The same as @p nfrag SKF fragments (RFC 7383; AES-GCM IKE SAs only): fragment i goes
+ * into out + i * INI_FRAG_CAP, its length into lens[i]. @return 0 or -1.
+ */
+#define INI_FRAG_CAP 2048
+int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		   size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens);
+
+/** Verify and decrypt a response; @p m then holds its inner payloads. 0 or -1. */
+int ini_open(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m);
+
+/** An ESP proposal: encr/bits, integ (0 for AEAD), ESN ids (0-terminated list of 0/1 + 1). */
+void ini_esp_proposal(struct ike_sa_pl *sa, uint32_t spi, uint16_t encr, uint16_t bits,
+		      uint16_t integ, bool esn, bool no_esn);
+
+/** One IPv4 range selector. */
+void ini_ts4(struct ike_ts_pl *ts, const uint8_t start[4], const uint8_t end[4]);
 
 /** A one-proposal SA payload: encr/bits, prf, integ (0 for AEAD), dh groups (0-terminated). */
 void ini_proposal(struct ike_sa_pl *sa, uint16_t encr, uint16_t bits, uint16_t prf,

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/*
+ * IKE_AUTH responder task (RFC 7296 §1.2, §2.15):
+ *
+ *   process: copy IDi, AUTH, the CHILD_SA payloads and the CFG_REQUEST out of the request;
+ *            compute both signed-octet strings; ask the authenticator (maybe asynchronous).
+ *   authenticated: prepare the CHILD_SA (ike_child.c) and send SA_ADD in, SA_ADD out and
+ *            ROUTE_ADD to the dataplane; wait until all are acknowledged.
+ *   build:   IDr, AUTH, CP(CFG_REPLY), SA, TSi, TSr, or IDr, AUTH and the CHILD_SA's error,
+ *            or only AUTHENTICATION_FAILED.
+ *   commit:  the IKE SA becomes ESTABLISHED with its identity, CHILD_SA and leases;
+ *            INITIAL_CONTACT deletes older SAs of the same identity; an authentication
+ *            failure deletes the IKE SA.
+ *
+ * Nothing touches the SA before commit; destroy() gives back what was not committed (the
+ * leases, and the dataplane entries if they were sent).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "controlplane/ike/ike_priv.h"
+
+enum auth_step { AS_AUTH, AS_INSTALL, AS_READY };
+
+struct auth_task {
+	struct ike_task t;
+	enum auth_step step;
+	bool auth_pending, dp_sent, committed;
+	uint16_t auth_err;              /**< AUTHENTICATION_FAILED, or 0 */
+	bool initial_contact;
+	uint8_t idi_type;
+	uint8_t idi[IKE_ID_MAX];
+	size_t idi_len;
+	struct ike_auth_result res;     /**< our AUTH */
+	struct ike_child_req req;
+	bool child_ok;
+	struct ike_child_new child;
+	unsigned dp_pending;
+	int dp_status;
+};
+
+static const char *sa_name(const struct ike_sa *sa, char *buf, size_t len)
+{
+	snprintf(buf, len, "IKE_SA %016llx_i %016llx_r", (unsigned long long)sa->spi_i,
+		 (unsigned long long)sa->spi_r);
+	return buf;
+}
+
+/* The CHILD_SA could not be installed: remove what may be there, give the address back,
+ * and answer with an error instead of the CHILD_SA (strongSwan answers an installation
+ * failure with NO_PROPOSAL_CHOSEN too). */
+static void install_failed(struct auth_task *a)
+{
+	char nm[64];
+
+	RP_WARN("ike", "%s: dataplane refused the CHILD_SA (%s), answering NO_PROPOSAL_CHOSEN",
+		sa_name(a->t.sa, nm, sizeof(nm)), strerror(-a->dp_status));
+	ike_child_uninstall(a->t.r, &a->child.c);
+	a->dp_sent = false;
+	ike_child_release(a->t.r, &a->child);
+	a->child.err = IKE_N_NO_PROPOSAL_CHOSEN;
+	a->child_ok = false;
+	a->t.r->st.child_failed++;
+}
+
+/* The dataplane answered one of SA_ADD in / SA_ADD out / ROUTE_ADD. */
+static void dp_done(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct auth_task *a = arg;
+
+	(void)rep;
+	if (status && !a->dp_status)
+		a->dp_status = status;
+	if (--a->dp_pending)
+		return;
+	if (a->dp_status)
+		install_failed(a);
+	a->step = AS_READY;
+	ike_task_resume(&a->t, IKE_TASK_DONE);
+}
+
+static int dp_send(struct auth_task *a, uint16_t type, const void *p, size_t len)
+{
+	struct ike_resp *r = a->t.r;
+	int rc = r->dp.send(r->dp.ctx, type, p, len, dp_done, a);
+
+	if (!rc)
+		a->dp_pending++;
+	return rc;
+}
+
+/* Authenticated: create the CHILD_SA and install it. */
+static enum ike_task_rc after_auth(struct auth_task *a)
+{
+	struct ike_resp *r = a->t.r;
+	int rc = 0;
+	char nm[64];
+
+	r->st.auth_ok++;
+	a->step = AS_READY;
+	if (!a->req.present)
+		return IKE_TASK_DONE; /* childless (RFC 6023) */
+	if (!r->has_dp) {
+		RP_WARN("ike", "%s: no dataplane, cannot create a CHILD_SA",
+			sa_name(a->t.sa, nm, sizeof(nm)));
+		a->child.err = IKE_N_NO_PROPOSAL_CHOSEN;
+		r->st.child_failed++;
+		return IKE_TASK_DONE;
+	}
+	if (ike_child_prepare(r, a->t.sa, &a->req, &a->t.peer, &a->t.local, &a->child)) {
+		RP_NOTICE("ike", "%s: no CHILD_SA: %s", sa_name(a->t.sa, nm, sizeof(nm)),
+			  ike_notify_name(a->child.err));
+		r->st.child_failed++;
+		return IKE_TASK_DONE;
+	}
+	a->child_ok = true;
+	/* the inbound SA first: the response may only leave once it is live */
+	a->dp_sent = true;
+	a->step = AS_INSTALL;
+	rc = dp_send(a, RP_MSG_SA_ADD, &a->child.in, sizeof(a->child.in));
+	if (!rc)
+		rc = dp_send(a, RP_MSG_SA_ADD, &a->child.out, sizeof(a->child.out));
+	for (unsigned i = 0; !rc && i < a->child.c.n_routes; i++) {
+		struct rp_msg_route rt = { .prefix = a->child.c.routes[i],
+					   .sa_id = a->child.c.sa_id_out };
+
+		rc = dp_send(a, RP_MSG_ROUTE_ADD, &rt, sizeof(rt));
+	}
+	if (rc) {
+		a->dp_status = rc;
+		if (a->dp_pending)
+			return IKE_TASK_NEED_MORE; /* the last dp_done() handles the failure */
+		install_failed(a);
+		a->step = AS_READY;
+		return IKE_TASK_DONE;
+	}
+	return IKE_TASK_NEED_MORE; /* dp_done() resumes */
+}
+
+static void log_auth_failed(const struct auth_task *a, int status)
+{
+	char nm[64], id[IKE_ID_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < a->idi_len; i++)
+		id[i] = a->idi[i] >= 0x20 && a->idi[i] < 0x7f ? (char)a->idi[i] : '?';
+	id[i] = 0;
+	RP_NOTICE("ike", "%s: authentication of '%s' (ID type %u) failed: %s, "
+		  "AUTHENTICATION_FAILED", sa_name(a->t.sa, nm, sizeof(nm)), id, a->idi_type,
+		  status == -EACCES ? "wrong key or unknown identity" : strerror(-status));
+}
+
+static void auth_done(void *done_arg, const struct ike_auth_result *res)
+{
+	struct auth_task *a = done_arg;
+	enum ike_task_rc rc;
+
+	a->auth_pending = false;
+	a->res = *res;
+	if (res->status) {
+		log_auth_failed(a, res->status);
+		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+		a->t.r->st.auth_failed++;
+		a->step = AS_READY;
+		rc = IKE_TASK_DONE;
+	} else {
+		rc = after_auth(a);
+	}
+	if (rc != IKE_TASK_NEED_MORE)
+		ike_task_resume(&a->t, rc);
+}
+
+static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m)
+{
+	struct auth_task *a = (struct auth_task *)t;
+	struct ike_resp *r = t->r;
+	struct ike_sa *sa = t->sa;
+	const struct ike_pl *idi = ike_msg_find(m, IKE_PL_IDI, NULL);
+	const struct ike_pl *auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
+	uint8_t *oi = NULL, *or_ = NULL, idr_body[4 + 128], lbuf[16], lt;
+	size_t oi_len = 0, or_len = 0, ll, cap = 0;
+	struct ike_auth_query q;
+	enum ike_task_rc rc = IKE_TASK_FAILED;
+	const uint8_t *lid;
+	char nm[64];
+	int v;
+
+	if (!idi || idi->body.len < 4 || idi->f.data.len > IKE_ID_MAX) {
+		RP_LOG_RL(RP_LOG_INFO, "ike", "%s: IKE_AUTH without a usable IDi, dropped",
+			  sa_name(sa, nm, sizeof(nm)));
+		return IKE_TASK_FAILED;
+	}
+	a->idi_type = idi->f.u8a;
+	a->idi_len = idi->f.data.len;
+	if (a->idi_len)
+		memcpy(a->idi, idi->f.data.p, a->idi_len);
+	a->initial_contact = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
+	ike_child_req_parse(m, &a->req);
+	if (!auth || !r->has_auth) {
+		/* no AUTH: EAP, which we do not offer yet */
+		RP_NOTICE("ike", "%s: %s, AUTHENTICATION_FAILED", sa_name(sa, nm, sizeof(nm)),
+			  auth ? "no authenticator configured" : "EAP is not supported");
+		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+		r->st.auth_failed++;
+		a->step = AS_READY;
+		return IKE_TASK_DONE;
+	}
+	/* §2.15: InitiatorSignedOctets = RealMessage1 | NonceRData | prf(SK_pi, IDi') */
+	cap = sa->init_req_len + sa->init_resp_len + 256 + sizeof(sa->nr) + 2 * IKE_PRF_MAX;
+	oi = malloc(cap);
+	or_ = malloc(cap);
+	if (!oi || !or_)
+		goto out;
+	if (ike_auth_octets(sa->alg.s.prf, sa->init_req, sa->init_req_len, sa->nr,
+			    sizeof(sa->nr), sa->keys.sk_pi, sa->keys.p_len, idi->body.p,
+			    idi->body.len, oi, cap, &oi_len))
+		goto out;
+	/* ResponderSignedOctets = RealMessage2 | NonceIData | prf(SK_pr, IDr') */
+	ike_local_id(r, &t->local, &lt, &lid, &ll, lbuf);
+	idr_body[0] = lt;
+	memset(idr_body + 1, 0, 3);
+	memcpy(idr_body + 4, lid, ll);
+	if (ike_auth_octets(sa->alg.s.prf, sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len,
+			    sa->keys.sk_pr, sa->keys.p_len, idr_body, 4 + ll, or_, cap, &or_len))
+		goto out;
+	q = (struct ike_auth_query){ .id_type = a->idi_type, .id = a->idi, .id_len = a->idi_len,
+				     .method = auth->f.u8a, .auth = auth->f.data.p,
+				     .auth_len = auth->f.data.len, .prf = sa->alg.s.prf,
+				     .octets_i = oi, .octets_i_len = oi_len, .octets_r = or_,
+				     .octets_r_len = or_len };
+	a->step = AS_AUTH;
+	v = r->auth.verify(r->auth.arg, &q, &a->res, auth_done, a);
+	if (v == 1) {
+		a->auth_pending = true;
+		rc = IKE_TASK_NEED_MORE;
+	} else {
+		if (v < 0)
+			a->res.status = v;
+		if (a->res.status) {
+			log_auth_failed(a, a->res.status);
+			a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+			r->st.auth_failed++;
+			a->step = AS_READY;
+			rc = IKE_TASK_DONE;
+		} else {
+			rc = after_auth(a);
+		}
+	}
+out:
+	if (oi)
+		OPENSSL_cleanse(oi, cap);
+	if (or_)
+		OPENSSL_cleanse(or_, cap);
+	free(oi);
+	free(or_);
+	return rc;
+}
+
+static enum ike_task_rc auth_build(struct ike_task *t, struct ike_bld *b)
+{
+	struct auth_task *a = (struct auth_task *)t;
+	const uint8_t *lid;
+	uint8_t lt, lbuf[16];
+	size_t ll;
+
+	if (a->auth_err) {
+		ike_bld_notify(b, 0, NULL, 0, a->auth_err, NULL, 0);
+		return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
+	}
+	ike_local_id(t->r, &t->local, &lt, &lid, &ll, lbuf);
+	ike_bld_id(b, IKE_PL_IDR, lt, lid, ll);
+	ike_bld_id(b, IKE_PL_AUTH, a->res.method, a->res.auth, a->res.auth_len);
+	if (a->child_ok)
+		ike_child_build(&a->child, b);
+	else if (a->child.err)
+		ike_bld_notify(b, 0, NULL, 0, a->child.err, NULL, 0);
+	return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
+}
+
+static void auth_commit(struct ike_task *t)
+{
+	struct auth_task *a = (struct auth_task *)t;
+	struct ike_resp *r = t->r;
+	struct ike_sa *sa = t->sa;
+
+	if (a->auth_err) {
+		ike_sa_delete(r, sa, false);
+		return;
+	}
+	sa->peer = t->peer;
+	sa->local = t->local;
+	sa->peer_id_type = a->idi_type;
+	sa->peer_id_len = a->idi_len;
+	memcpy(sa->peer_id, a->idi, a->idi_len);
+	if (a->child_ok) {
+		sa->has_child = true;
+		sa->child = a->child.c;
+		sa->lease4 = a->child.lease4;
+		sa->lease6 = a->child.lease6;
+		a->child.lease4.held = a->child.lease6.held = false;
+		a->dp_sent = false; /* the SA owns the dataplane entries now */
+	}
+	a->committed = true;
+	ike_sa_set_state(r, sa, IKE_SA_ESTABLISHED);
+	if (a->initial_contact)
+		ike_delete_same_identity(r, sa);
+}
+
+static void auth_destroy(struct ike_task *t)
+{
+	struct auth_task *a = (struct auth_task *)t;
+	struct ike_resp *r = t->r;
+
+	if (a->auth_pending && r->auth.cancel)
+		r->auth.cancel(r->auth.arg, a);
+	if (a->dp_pending && r->has_dp && r->dp.cancel)
+		r->dp.cancel(r->dp.ctx, a);
+	if (a->dp_sent)
+		ike_child_uninstall(r, &a->child.c);
+	ike_child_release(r, &a->child);
+	OPENSSL_cleanse(&a->res, sizeof(a->res));
+	free(a);
+}
+
+static const struct ike_task_ops auth_ops = {
+	.name = "IKE_AUTH",
+	.process = auth_process,
+	.build = auth_build,
+	.commit = auth_commit,
+	.destroy = auth_destroy,
+};
+
+struct ike_task *ike_auth_task_new(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct auth_task *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->t.ops = &auth_ops;
+	a->t.r = r;
+	a->t.sa = sa;
+	return &a->t;
+}

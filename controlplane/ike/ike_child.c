@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/* CHILD_SA of IKE_AUTH: ESP proposal selection (RFC 7296 §2.7, §3.3), config mode (§2.19,
+ * §3.15), traffic selector narrowing (§2.9), key material (§2.17) turned into the
+ * dataplane's SA records (common/msg.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "controlplane/ike/ike_priv.h"
+
+/* Used when the configuration names no ESP algorithm. */
+static const uint16_t def_encr[] = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16,
+				     IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_CBC,
+				     IKE_ENCR_AES_CBC, 0 };
+static const uint16_t def_bits[] = { 256, 128, 0, 256, 128, 0 };
+static const uint16_t def_integ[] = { IKE_INTEG_HMAC_SHA2_256_128, IKE_INTEG_HMAC_SHA2_384_192,
+				      IKE_INTEG_HMAC_SHA2_512_256, 0 };
+
+#define DEFAULT_REPLAY_WINDOW 128
+
+void ike_child_req_parse(const struct ike_msg *m, struct ike_child_req *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ike_msg_find(m, IKE_PL_SA, NULL) && ike_msg_find(m, IKE_PL_TSI, NULL) &&
+	    ike_msg_find(m, IKE_PL_TSR, NULL)) {
+		out->present = true;
+		out->sa = m->sa;
+		out->tsi = m->tsi;
+		out->tsr = m->tsr;
+	}
+	if (ike_msg_find(m, IKE_PL_CP, NULL) && m->cp.cfg_type == IKE_CFG_REQUEST) {
+		out->cp.present = true;
+		for (unsigned i = 0; i < m->cp.n; i++) {
+			switch (m->cp.attr[i].type) {
+			case IKE_CFG_INTERNAL_IP4_ADDRESS: out->cp.ip4 = true; break;
+			case IKE_CFG_INTERNAL_IP4_NETMASK: out->cp.nm4 = true; break;
+			case IKE_CFG_INTERNAL_IP4_DNS: out->cp.dns4 = true; break;
+			case IKE_CFG_INTERNAL_IP4_SUBNET: out->cp.sub4 = true; break;
+			case IKE_CFG_INTERNAL_IP6_ADDRESS: out->cp.ip6 = true; break;
+			case IKE_CFG_INTERNAL_IP6_DNS: out->cp.dns6 = true; break;
+			case IKE_CFG_INTERNAL_IP6_SUBNET: out->cp.sub6 = true; break;
+			default: break; /* not ours to answer */
+			}
+		}
+	}
+}
+
+/* ---- ESP proposal ----------------------------------------------------------------------- */
+
+static int rp_cipher_of(const struct ike_suite *s)
+{
+	switch (s->encr) {
+	case IKE_ENCR_AES_GCM_16:
+		return s->encr_bits == 128 ? RP_CIPHER_AES_GCM_128 :
+		       s->encr_bits == 256 ? RP_CIPHER_AES_GCM_256 : -1;
+	case IKE_ENCR_AES_CBC:
+		return s->encr_bits == 128 ? RP_CIPHER_AES_CBC_128 :
+		       s->encr_bits == 256 ? RP_CIPHER_AES_CBC_256 : -1;
+	case IKE_ENCR_CHACHA20_POLY1305:
+		return s->encr_bits == 0 ? RP_CIPHER_CHACHA20_POLY1305 : -1;
+	}
+	return -1;
+}
+
+static int rp_integ_of(uint16_t integ)
+{
+	switch (integ) {
+	case IKE_INTEG_NONE: return RP_INTEG_NONE;
+	case IKE_INTEG_HMAC_SHA1_96: return RP_INTEG_HMAC_SHA1_96;
+	case IKE_INTEG_HMAC_SHA2_256_128: return RP_INTEG_HMAC_SHA256_128;
+	case IKE_INTEG_HMAC_SHA2_384_192: return RP_INTEG_HMAC_SHA384_192;
+	case IKE_INTEG_HMAC_SHA2_512_256: return RP_INTEG_HMAC_SHA512_256;
+	}
+	return -1;
+}
+
+static bool esp_encr_ok(const struct ike_resp_cfg *c, const struct ike_transform *t)
+{
+	const uint16_t *e = c->esp_encr[0] ? c->esp_encr : def_encr;
+	const uint16_t *b = c->esp_encr[0] ? c->esp_encr_bits : def_bits;
+	uint16_t bits = t->has_key_len ? t->key_len : 0;
+
+	for (size_t i = 0; i < 8 && e[i]; i++)
+		if (e[i] == t->id && b[i] == bits)
+			return true;
+	return false;
+}
+
+static bool esp_integ_ok(const struct ike_resp_cfg *c, uint16_t id)
+{
+	const uint16_t *l = c->esp_integ[0] ? c->esp_integ : def_integ;
+
+	for (size_t i = 0; i < 4 && l[i]; i++)
+		if (l[i] == id)
+			return true;
+	return false;
+}
+
+/* The first acceptable proposal in the peer's order; in it, the first acceptable transform
+ * of each type. A DH transform (PFS) has no meaning in IKE_AUTH and is ignored. */
+static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
+		       struct ike_suite *s, uint8_t *num, uint32_t *peer_spi)
+{
+	uint8_t esn_ok = c->esp_esn ? c->esp_esn : IKE_ESN_ALLOW_NO | IKE_ESN_ALLOW_YES;
+
+	for (unsigned p = 0; p < sa->n_prop; p++) {
+		const struct ike_proposal *pr = &sa->prop[p];
+		struct ike_suite cand = { 0 };
+		bool have_e = false, have_i = false, esn_seen = false, have_esn = false;
+		struct ike_alg a;
+		uint32_t spi;
+
+		if (pr->proto != IKE_PROTO_ESP || pr->spi_len != 4)
+			continue;
+		spi = (uint32_t)pr->spi[0] << 24 | (uint32_t)pr->spi[1] << 16 |
+		      (uint32_t)pr->spi[2] << 8 | pr->spi[3];
+		if (spi < 256) /* RFC 4303 §2.1: reserved */
+			continue;
+		for (unsigned i = 0; i < pr->n_xf; i++) {
+			const struct ike_transform *t = &sa->xf[pr->first + i];
+
+			if (t->unknown_attr)
+				continue;
+			switch (t->type) {
+			case IKE_TT_ENCR:
+				if (!have_e && esp_encr_ok(c, t)) {
+					cand.encr = t->id;
+					cand.encr_bits = t->has_key_len ? t->key_len : 0;
+					have_e = true;
+				}
+				break;
+			case IKE_TT_INTEG:
+				if (!have_i && t->id != IKE_INTEG_NONE && esp_integ_ok(c, t->id)) {
+					cand.integ = t->id;
+					have_i = true;
+				}
+				break;
+			case IKE_TT_ESN:
+				esn_seen = true;
+				if (!have_esn && t->id <= 1 &&
+				    (esn_ok & (t->id ? IKE_ESN_ALLOW_YES : IKE_ESN_ALLOW_NO))) {
+					cand.esn = t->id == 1;
+					have_esn = true;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+		if (!esn_seen && (esn_ok & IKE_ESN_ALLOW_NO))
+			have_esn = true; /* no ESN transform: 32-bit sequence numbers */
+		if (have_e && (cand.encr == IKE_ENCR_AES_GCM_16 ||
+			       cand.encr == IKE_ENCR_CHACHA20_POLY1305)) {
+			cand.integ = IKE_INTEG_NONE;
+			have_i = true;
+		}
+		if (!have_e || !have_i || !have_esn || ike_alg_init(&cand, false, &a) ||
+		    rp_cipher_of(&cand) < 0 || rp_integ_of(cand.integ) < 0)
+			continue;
+		*s = cand;
+		*num = pr->num;
+		*peer_spi = spi;
+		return true;
+	}
+	return false;
+}
+
+/* ---- traffic selectors (§2.9) ----------------------------------------------------------- */
+
+static size_t fam_len(uint8_t af)
+{
+	return af == 6 ? 16 : 4;
+}
+
+static uint8_t ts_af(const struct ike_ts *ts)
+{
+	return ts->type == IKE_TS_IPV6_RANGE ? 6 : 4;
+}
+
+static bool ts_full_ports_any_proto(const struct ike_ts *ts)
+{
+	return ts->proto == 0 && ts->sport == 0 && ts->eport == 0xffff;
+}
+
+/* TSi: each assigned address that lies in one of the peer's selectors (any protocol, all
+ * ports: the dataplane checks inner source addresses only) becomes [addr, addr]. */
+static void narrow_tsi(const struct ike_ts_pl *in, const struct pool_lease *const *leases,
+		       unsigned n_leases, struct ike_ts_pl *out, struct ike_child *c)
+{
+	out->n = 0;
+	c->n_routes = 0;
+	for (unsigned l = 0; l < n_leases; l++) {
+		const struct pool_lease *ls = leases[l];
+		size_t al = fam_len(ls->af);
+
+		for (unsigned i = 0; i < in->n; i++) {
+			const struct ike_ts *ts = &in->ts[i];
+
+			if (ts_af(ts) != ls->af || !ts_full_ports_any_proto(ts) ||
+			    memcmp(ts->start, ls->addr, al) > 0 || memcmp(ls->addr, ts->end, al) > 0)
+				continue;
+			out->ts[out->n] = (struct ike_ts){ .type = ts->type, .eport = 0xffff };
+			memcpy(out->ts[out->n].start, ls->addr, al);
+			memcpy(out->ts[out->n].end, ls->addr, al);
+			out->n++;
+			c->routes[c->n_routes] = (struct rp_prefix){ .af = ls->af,
+								    .plen = (uint8_t)(8 * al) };
+			memcpy(c->routes[c->n_routes].addr, ls->addr, al);
+			c->n_routes++;
+			break;
+		}
+	}
+}
+
+static void prefix_range(const struct rp_prefix *p, uint8_t lo[16], uint8_t hi[16])
+{
+	size_t al = fam_len(p->af);
+
+	memset(lo, 0, 16);
+	memset(hi, 0, 16);
+	for (size_t i = 0; i < al; i++) {
+		unsigned bits = p->plen > 8 * i ? p->plen - 8 * (unsigned)i : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+
+		lo[i] = p->addr[i] & mask;
+		hi[i] = (uint8_t)(lo[i] | (uint8_t)~mask);
+	}
+}
+
+/* TSr: the peer's selectors intersected with our side. */
+static void narrow_tsr(const struct ike_resp_cfg *cfg, const struct ike_ts_pl *in,
+		       struct ike_ts_pl *out)
+{
+	static const struct rp_prefix any[2] = { { .af = 4 }, { .af = 6 } };
+	const struct rp_prefix *loc = cfg->n_local_ts ? cfg->local_ts : any;
+	unsigned n_loc = cfg->n_local_ts ? cfg->n_local_ts : 2;
+
+	out->n = 0;
+	for (unsigned i = 0; i < in->n; i++) {
+		const struct ike_ts *ts = &in->ts[i];
+
+		for (unsigned j = 0; j < n_loc && out->n < IKE_MAX_TS; j++) {
+			uint8_t lo[16], hi[16];
+			size_t al = fam_len(loc[j].af);
+			struct ike_ts *o;
+
+			if (loc[j].af != ts_af(ts))
+				continue;
+			prefix_range(&loc[j], lo, hi);
+			o = &out->ts[out->n];
+			*o = *ts;
+			if (memcmp(ts->start, lo, al) < 0)
+				memcpy(o->start, lo, al);
+			if (memcmp(ts->end, hi, al) > 0)
+				memcpy(o->end, hi, al);
+			if (memcmp(o->start, o->end, al) <= 0)
+				out->n++;
+		}
+	}
+}
+
+/* ---- config mode (§3.15) ---------------------------------------------------------------- */
+
+static void cp_add(struct ike_child_new *n, size_t *used, uint16_t type, const void *v,
+		   size_t len)
+{
+	if (n->cp.n == IKE_MAX_CFG_ATTRS || *used + len > sizeof(n->cpbuf))
+		return;
+	memcpy(n->cpbuf + *used, v, len);
+	n->cp.attr[n->cp.n].type = type;
+	n->cp.attr[n->cp.n].value = (struct ike_bytes){ n->cpbuf + *used, len };
+	n->cp.n++;
+	*used += len;
+}
+
+static void cp_reply(const struct ike_resp *r, const struct ike_cp_req *q,
+		     struct ike_child_new *n)
+{
+	size_t used = 0;
+
+	n->cp.cfg_type = IKE_CFG_REPLY;
+	n->cp.n = 0;
+	if (n->lease4.held) {
+		const struct pool_cfg *pc = pool_cfg(r->pool4);
+
+		cp_add(n, &used, IKE_CFG_INTERNAL_IP4_ADDRESS, n->lease4.addr, 4);
+		if (q->nm4) {
+			unsigned plen = pc->netmask_plen ? pc->netmask_plen : 32;
+			uint32_t m = plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
+			uint8_t mb[4] = { (uint8_t)(m >> 24), (uint8_t)(m >> 16), (uint8_t)(m >> 8),
+					  (uint8_t)m };
+
+			cp_add(n, &used, IKE_CFG_INTERNAL_IP4_NETMASK, mb, 4);
+		}
+		if (q->dns4)
+			for (unsigned i = 0; i < pc->n_dns && i < 2; i++)
+				cp_add(n, &used, IKE_CFG_INTERNAL_IP4_DNS, pc->dns[i], 4);
+	}
+	if (n->lease6.held) {
+		const struct pool_cfg *pc = pool_cfg(r->pool6);
+		uint8_t v[17];
+
+		memcpy(v, n->lease6.addr, 16);
+		v[16] = 128;
+		cp_add(n, &used, IKE_CFG_INTERNAL_IP6_ADDRESS, v, 17);
+		if (q->dns6)
+			for (unsigned i = 0; i < pc->n_dns && i < 2; i++)
+				cp_add(n, &used, IKE_CFG_INTERNAL_IP6_DNS, pc->dns[i], 16);
+	}
+	for (unsigned i = 0; i < r->cfg.n_local_ts && i < 4; i++) {
+		const struct rp_prefix *p = &r->cfg.local_ts[i];
+		uint8_t lo[16], hi[16], v[17];
+
+		if (p->plen == 0)
+			continue;
+		prefix_range(p, lo, hi);
+		if (p->af == 4 && q->sub4 && n->lease4.held) {
+			uint32_t m = p->plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> p->plen);
+
+			memcpy(v, lo, 4);
+			v[4] = (uint8_t)(m >> 24), v[5] = (uint8_t)(m >> 16);
+			v[6] = (uint8_t)(m >> 8), v[7] = (uint8_t)m;
+			cp_add(n, &used, IKE_CFG_INTERNAL_IP4_SUBNET, v, 8);
+		} else if (p->af == 6 && q->sub6 && n->lease6.held) {
+			memcpy(v, lo, 16);
+			v[16] = p->plen;
+			cp_add(n, &used, IKE_CFG_INTERNAL_IP6_SUBNET, v, 17);
+		}
+	}
+}
+
+/* ---- the dataplane's SA records --------------------------------------------------------- */
+
+static void fill_sa(const struct ike_resp *r, const struct ike_child *c, bool in,
+		    const struct ike_child_keys *ck, const struct ike_addr *peer,
+		    const struct ike_addr *local, struct rp_msg_sa *m)
+{
+	int cipher = rp_cipher_of(&c->esp), integ = rp_integ_of(c->esp.integ);
+	size_t klen = (size_t)rp_cipher_key_len((uint8_t)cipher);
+	size_t slen = (size_t)rp_cipher_salt_len((uint8_t)cipher);
+	size_t alen = (size_t)rp_integ_key_len((uint8_t)integ);
+	const uint8_t *ek = in ? ck->ei : ck->er, *ak = in ? ck->ai : ck->ar;
+
+	memset(m, 0, sizeof(*m));
+	m->sa_id = in ? c->sa_id_in : c->sa_id_out;
+	m->paired_sa_id = in ? c->sa_id_out : c->sa_id_in;
+	m->spi = htonl(in ? c->spi_in : c->spi_out);
+	m->dir = in ? RP_DIR_IN : RP_DIR_OUT;
+	m->outer_af = local->af;
+	m->cipher = (uint8_t)cipher;
+	m->integ = (uint8_t)integ;
+	m->enc_key_len = (uint8_t)klen;
+	m->salt_len = (uint8_t)slen;
+	m->auth_key_len = (uint8_t)alen;
+	memcpy(m->enc_key, ek, klen);
+	memcpy(m->salt, ek + klen, slen);
+	memcpy(m->auth_key, ak, alen);
+	m->flags = c->esp.esn ? RP_SAF_ESN : 0;
+	if (c->natt) {
+		m->flags |= RP_SAF_NATT;
+		m->natt_sport = local->port;
+		m->natt_dport = peer->port;
+	}
+	m->replay_window = r->cfg.replay_window ? r->cfg.replay_window : DEFAULT_REPLAY_WINDOW;
+	memcpy(m->local, local->addr, fam_len(local->af));
+	memcpy(m->remote, peer->addr, fam_len(peer->af));
+	m->n_ts = (uint8_t)c->n_routes;
+	for (unsigned i = 0; i < c->n_routes; i++)
+		m->ts[i] = c->routes[i];
+}
+
+static int new_spi(struct ike_resp *r, uint32_t *spi)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t v;
+
+		if (ike_random(&r->rng, &v, sizeof(v)))
+			return -EIO;
+		if (v >= 256 && !ike_spi_in_use(r, v)) {
+			*spi = v;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
+			   const struct ike_child_req *req, const struct ike_addr *peer,
+			   const struct ike_addr *local, struct ike_child_new *n)
+{
+	const struct pool_lease *leases[2];
+	struct ike_child_keys ck;
+	struct ike_alg esp;
+	unsigned nl = 0;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if (!select_esp(&r->cfg, &req->sa, &n->c.esp, &n->prop_num, &n->c.spi_out)) {
+		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
+		goto fail;
+	}
+	/* §2.19: remote access clients get their address from us */
+	if (!req->cp.present) {
+		n->err = IKE_N_FAILED_CP_REQUIRED;
+		goto fail;
+	}
+	/* one IPv4 address, however many were asked for */
+	if (req->cp.ip4 && r->pool4) {
+		rc = pool_alloc(r->pool4, &n->lease4);
+		if (rc) {
+			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(r->pool4)->name);
+			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+			goto fail;
+		}
+		leases[nl++] = &n->lease4;
+	}
+	if (req->cp.ip6 && r->pool6) {
+		rc = pool_alloc(r->pool6, &n->lease6);
+		if (rc) {
+			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(r->pool6)->name);
+			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+			goto fail;
+		}
+		leases[nl++] = &n->lease6;
+	}
+	if (!nl) {
+		n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+		goto fail;
+	}
+	narrow_tsi(&req->tsi, leases, nl, &n->tsi, &n->c);
+	narrow_tsr(&r->cfg, &req->tsr, &n->tsr);
+	if (!n->tsi.n || !n->tsr.n) {
+		n->err = IKE_N_TS_UNACCEPTABLE;
+		goto fail;
+	}
+	/* an address the client cannot use goes back to the pool */
+	if (n->lease4.held && !(n->c.routes[0].af == 4))
+		pool_release(r->pool4, &n->lease4);
+	if (n->lease6.held && !((n->c.n_routes && n->c.routes[n->c.n_routes - 1].af == 6)))
+		pool_release(r->pool6, &n->lease6);
+	if (new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
+	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp, NULL, 0, sa->ni,
+			     sa->ni_len, sa->nr, sizeof(sa->nr), &ck)) {
+		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
+		goto fail;
+	}
+	/* §2.23, RFC 3948: UDP encapsulation when a NAT was detected; a peer on UDP 4500
+	 * that did no NAT detection is taken to want it too. (A peer that floated to 4500
+	 * without a NAT, as strongSwan does with MOBIKE, sends plain ESP.) */
+	n->c.natt = sa->peer_nat || sa->local_nat || (!sa->natd_seen && peer->port == 4500);
+	n->c.sa_id_in = ike_new_sa_id(r);
+	n->c.sa_id_out = ike_new_sa_id(r);
+	fill_sa(r, &n->c, true, &ck, peer, local, &n->in);
+	fill_sa(r, &n->c, false, &ck, peer, local, &n->out);
+	OPENSSL_cleanse(&ck, sizeof(ck));
+	cp_reply(r, &req->cp, n);
+	return 0;
+fail:
+	ike_child_release(r, n);
+	return n->err;
+}
+
+void ike_child_release(struct ike_resp *r, struct ike_child_new *n)
+{
+	if (r->pool4)
+		pool_release(r->pool4, &n->lease4);
+	if (r->pool6)
+		pool_release(r->pool6, &n->lease6);
+	OPENSSL_cleanse(&n->in, sizeof(n->in));
+	OPENSSL_cleanse(&n->out, sizeof(n->out));
+}
+
+bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b)
+{
+	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
+	uint32_t spi = n->c.spi_in;
+	unsigned x = 0;
+	bool ok;
+
+	if (!sa)
+		return false;
+	sa->n_prop = 1;
+	sa->prop[0] = (struct ike_proposal){ .num = n->prop_num, .proto = IKE_PROTO_ESP,
+					     .spi_len = 4,
+					     .spi = { (uint8_t)(spi >> 24), (uint8_t)(spi >> 16),
+						      (uint8_t)(spi >> 8), (uint8_t)spi } };
+	sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_ENCR, .id = n->c.esp.encr,
+					      .key_len = n->c.esp.encr_bits,
+					      .has_key_len = n->c.esp.encr_bits != 0 };
+	if (n->c.esp.integ != IKE_INTEG_NONE)
+		sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_INTEG, .id = n->c.esp.integ };
+	sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_ESN, .id = n->c.esp.esn ? 1 : 0 };
+	sa->n_xf = x;
+	sa->prop[0].n_xf = (uint16_t)x;
+	ok = ike_bld_cp(b, &n->cp) && ike_bld_sa(b, sa) && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) &&
+	     ike_bld_ts(b, IKE_PL_TSR, &n->tsr);
+	free(sa);
+	return ok;
+}
+
+void ike_child_uninstall(struct ike_resp *r, const struct ike_child *c)
+{
+	struct rp_msg_sa_ref ref = { 0 };
+	struct rp_msg_route rt = { 0 };
+
+	if (!r->has_dp)
+		return;
+	for (unsigned i = 0; i < c->n_routes; i++) {
+		rt.prefix = c->routes[i];
+		rt.sa_id = c->sa_id_out;
+		r->dp.send(r->dp.ctx, RP_MSG_ROUTE_DEL, &rt, sizeof(rt), NULL, NULL);
+	}
+	ref.sa_id = c->sa_id_in;
+	r->dp.send(r->dp.ctx, RP_MSG_SA_DEL, &ref, sizeof(ref), NULL, NULL);
+	ref.sa_id = c->sa_id_out;
+	r->dp.send(r->dp.ctx, RP_MSG_SA_DEL, &ref, sizeof(ref), NULL, NULL);
+}

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/* The "ike" configuration section (see ike_conf.h). */
+#include "controlplane/ike/ike_conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- algorithm names (strongSwan's spelling) --------------------------------------------- */
+
+/* X(name, transform type, id, key bits) */
+#define IKE_ALG_NAMES(X)                                                       \
+	X("aes128gcm16", IKE_TT_ENCR, IKE_ENCR_AES_GCM_16, 128)                   \
+	X("aes256gcm16", IKE_TT_ENCR, IKE_ENCR_AES_GCM_16, 256)                   \
+	X("chacha20poly1305", IKE_TT_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0)         \
+	X("aes128", IKE_TT_ENCR, IKE_ENCR_AES_CBC, 128)                           \
+	X("aes256", IKE_TT_ENCR, IKE_ENCR_AES_CBC, 256)                           \
+	X("prfsha256", IKE_TT_PRF, IKE_PRF_HMAC_SHA2_256, 0)                      \
+	X("prfsha384", IKE_TT_PRF, IKE_PRF_HMAC_SHA2_384, 0)                      \
+	X("prfsha512", IKE_TT_PRF, IKE_PRF_HMAC_SHA2_512, 0)                      \
+	X("sha256", IKE_TT_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0)                 \
+	X("sha384", IKE_TT_INTEG, IKE_INTEG_HMAC_SHA2_384_192, 0)                 \
+	X("sha512", IKE_TT_INTEG, IKE_INTEG_HMAC_SHA2_512_256, 0)                 \
+	X("curve25519", IKE_TT_DH, IKE_DH_CURVE25519, 0)                          \
+	X("ecp256", IKE_TT_DH, IKE_DH_ECP256, 0)                                  \
+	X("ecp384", IKE_TT_DH, IKE_DH_ECP384, 0)                                  \
+	X("ecp521", IKE_TT_DH, IKE_DH_ECP521, 0)                                  \
+	X("modp2048", IKE_TT_DH, IKE_DH_MODP2048, 0)                              \
+	X("modp3072", IKE_TT_DH, IKE_DH_MODP3072, 0)                              \
+	X("modp4096", IKE_TT_DH, IKE_DH_MODP4096, 0)
+
+struct alg_name {
+	const char *name;
+	uint8_t type;
+	uint16_t id, bits;
+};
+
+static const struct alg_name alg_names[] = {
+#define X(n, t, i, b) { n, t, i, b },
+	IKE_ALG_NAMES(X)
+#undef X
+};
+
+static const char *const encr_choices[] = { "aes128gcm16", "aes256gcm16", "chacha20poly1305",
+					    "aes128", "aes256", NULL };
+static const char *const prf_choices[] = { "prfsha256", "prfsha384", "prfsha512", NULL };
+static const char *const integ_choices[] = { "sha256", "sha384", "sha512", NULL };
+static const char *const dh_choices[] = { "curve25519", "ecp256", "ecp384", "ecp521",
+					  "modp2048", "modp3072", "modp4096", NULL };
+static const char *const esn_choices[] = { "both", "yes", "no", NULL };
+
+static const struct rp_cfg_schema pool4_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
+	  .help = "pool name for logs (default \"pool4\")" },
+	{ .name = "first", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
+	  .help = "first address handed out" },
+	{ .name = "last", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
+	  .help = "last address handed out" },
+	{ .name = "netmask", .kind = RP_CFG_INT, .min = 1, .max = 32,
+	  .help = "prefix length announced as INTERNAL_IP4_NETMASK (default 32)" },
+	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 15, .help = "one or two DNS servers" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema pool6_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
+	  .help = "pool name for logs (default \"pool6\")" },
+	{ .name = "prefix", .kind = RP_CFG_STRING, .required = true, .min = 4, .max = 49,
+	  .help = "\"2001:db8:9::/112\": addresses prefix+1, +2... (length 64..127)" },
+	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 45, .help = "one or two DNS servers" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema peer_schema[] = {
+	{ .name = "identity", .kind = RP_CFG_STRING, .required = true, .min = 3, .max = 300,
+	  .help = "\"fqdn NAME\", \"email NAME\", \"address A\" or \"key-id HEX\"" },
+	{ .name = "pre_shared_key", .kind = RP_CFG_STRING, .required = true, .min = 1,
+	  .max = IKE_KEYRING_PSK_MAX, .help = "the key, used in both directions" },
+	{ 0 }
+};
+
+const struct rp_cfg_schema ike_conf_schema[] = {
+	{ .name = "listen", .kind = RP_CFG_STRINGS, .max = 45,
+	  .help = "addresses IKE listens on (default [\"0.0.0.0\"])" },
+	{ .name = "port", .kind = RP_CFG_INT, .min = 0, .max = 65535,
+	  .help = "IKE port (default 500; 0 = any free port, for tests)" },
+	{ .name = "nat_port", .kind = RP_CFG_INT, .min = 0, .max = 65535,
+	  .help = "IKE port with the non-ESP marker, RFC 3948 (default 4500; 0 = any, tests)" },
+	{ .name = "local_id", .kind = RP_CFG_STRING, .min = 3, .max = 140,
+	  .help = "our IDr: \"fqdn NAME\", \"email NAME\", \"address A\" (default: our address)" },
+	{ .name = "encryption", .kind = RP_CFG_STRINGS, .choices = encr_choices,
+	  .help = "IKE SA ciphers in our order (default all, AEAD first)" },
+	{ .name = "prf", .kind = RP_CFG_STRINGS, .choices = prf_choices,
+	  .help = "IKE SA PRFs (default prfsha256, prfsha384, prfsha512)" },
+	{ .name = "integrity", .kind = RP_CFG_STRINGS, .choices = integ_choices,
+	  .help = "IKE SA integrity for AES-CBC (default sha256, sha384, sha512)" },
+	{ .name = "dh_groups", .kind = RP_CFG_STRINGS, .choices = dh_choices,
+	  .help = "DH groups; the first is asked for in INVALID_KE_PAYLOAD (default all, "
+		  "curve25519 first)" },
+	{ .name = "esp_encryption", .kind = RP_CFG_STRINGS, .choices = encr_choices,
+	  .help = "CHILD_SA ciphers (default all, AEAD first)" },
+	{ .name = "esp_integrity", .kind = RP_CFG_STRINGS, .choices = integ_choices,
+	  .help = "CHILD_SA integrity for AES-CBC (default sha256, sha384, sha512)" },
+	{ .name = "esp_esn", .kind = RP_CFG_STRING, .choices = esn_choices,
+	  .help = "extended sequence numbers: both (default), yes (required), no" },
+	{ .name = "replay_window", .kind = RP_CFG_INT, .min = 64, .max = 4096,
+	  .help = "inbound ESP anti-replay window, a multiple of 64 (default 128)" },
+	{ .name = "cookie_threshold", .kind = RP_CFG_INT, .min = 0, .max = 1000000,
+	  .help = "half-open SAs from which cookies are required (default 100)" },
+	{ .name = "max_half_open", .kind = RP_CFG_INT, .min = 1, .max = 1000000,
+	  .help = "half-open SAs at most (default 1024)" },
+	{ .name = "local_subnets", .kind = RP_CFG_STRINGS, .max = 49,
+	  .help = "our side of the tunnels, up to 4 prefixes (default 0.0.0.0/0 and ::/0)" },
+	{ .name = "pool", .kind = RP_CFG_GROUP, .children = pool4_schema,
+	  .help = "IPv4 addresses for clients (config mode)" },
+	{ .name = "ipv6_pool", .kind = RP_CFG_GROUP, .children = pool6_schema,
+	  .help = "IPv6 addresses for clients" },
+	{ .name = "peers", .kind = RP_CFG_LIST, .max = 100000, .children = peer_schema,
+	  .help = "PSK peers" },
+	{ 0 }
+};
+
+const struct rp_cfg_schema ike_conf_file_schema[] = {
+	{ .name = "ike", .kind = RP_CFG_GROUP, .required = true, .children = ike_conf_schema,
+	  .help = "IKEv2 responder (test-only file until common/conf.c lists it)" },
+	{ 0 }
+};
+
+static const struct alg_name *alg_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+		if (!strcmp(alg_names[i].name, name))
+			return &alg_names[i];
+	return NULL;
+}
+
+/* A list of algorithm names into ids (and key lengths); @p max entries at most. */
+static int alg_list(struct rp_cfg *c, const config_setting_t *g, const char *key, uint16_t *ids,
+		    uint16_t *bits, size_t max)
+{
+	const config_setting_t *s = rp_cfg_get(g, key);
+	int n = rp_cfg_count(s);
+
+	if (!s)
+		return 0;
+	if (n == 0 || (size_t)n > max) {
+		rp_cfg_error(c, s, "expected 1..%zu algorithms", max);
+		return -EINVAL;
+	}
+	memset(ids, 0, max * sizeof(*ids));
+	for (int i = 0; i < n; i++) {
+		const struct alg_name *a = alg_lookup(config_setting_get_string(rp_cfg_elem(s, i)));
+
+		if (!a)
+			return -EINVAL; /* the schema's choices already reported it */
+		ids[i] = a->id;
+		if (bits)
+			bits[i] = a->bits;
+	}
+	return 0;
+}
+
+static int parse_addr(const char *s, struct ike_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->addr) == 1) {
+		a->af = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->addr) == 1) {
+		a->af = 6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_prefix(const char *s, struct rp_prefix *p)
+{
+	char buf[64], *slash, *end;
+	struct ike_addr a;
+	long len;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || parse_addr(buf, &a) || len < 0 ||
+	    len > (a.af == 4 ? 32 : 128))
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->af = a.af;
+	p->plen = (uint8_t)len;
+	memcpy(p->addr, a.addr, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = p->plen > 8 * i ? p->plen - 8 * i : 0;
+
+		if (bits < 8 && (p->addr[i] & (uint8_t)~(bits ? 0xff00 >> bits : 0)))
+			return -EINVAL; /* host bits set */
+	}
+	return 0;
+}
+
+/* "fqdn NAME", "email NAME", "address A", "key-id HEX" */
+static int parse_id(const char *s, uint8_t *type, uint8_t *out, size_t cap, size_t *len)
+{
+	const char *sp = strchr(s, ' ');
+	const char *v = sp ? sp + 1 : NULL;
+	size_t kl = sp ? (size_t)(sp - s) : 0;
+	struct ike_addr a;
+
+	if (!v || !*v)
+		return -EINVAL;
+	if (kl == 4 && !strncmp(s, "fqdn", 4)) {
+		*type = IKE_ID_FQDN;
+	} else if (kl == 5 && !strncmp(s, "email", 5)) {
+		*type = IKE_ID_RFC822_ADDR;
+	} else if (kl == 7 && !strncmp(s, "address", 7)) {
+		if (parse_addr(v, &a))
+			return -EINVAL;
+		*type = a.af == 4 ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+		*len = a.af == 4 ? 4 : 16;
+		memcpy(out, a.addr, *len);
+		return 0;
+	} else if (kl == 6 && !strncmp(s, "key-id", 6)) {
+		size_t n = strlen(v);
+
+		if (n % 2 || n / 2 > cap)
+			return -EINVAL;
+		for (size_t i = 0; i < n / 2; i++) {
+			unsigned x;
+
+			if (sscanf(v + 2 * i, "%2x", &x) != 1)
+				return -EINVAL;
+			out[i] = (uint8_t)x;
+		}
+		*type = IKE_ID_KEY_ID;
+		*len = n / 2;
+		return 0;
+	} else {
+		return -EINVAL;
+	}
+	if (strlen(v) > cap)
+		return -EINVAL;
+	*len = strlen(v);
+	memcpy(out, v, *len);
+	return 0;
+}
+
+static int parse_dns(struct rp_cfg *c, const config_setting_t *g, uint8_t af,
+		     struct pool_cfg *pc)
+{
+	const config_setting_t *s = rp_cfg_get(g, "dns");
+	int n = rp_cfg_count(s);
+
+	if (n > 2) {
+		rp_cfg_error(c, s, "at most 2 DNS servers");
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct ike_addr a;
+
+		if (parse_addr(config_setting_get_string(rp_cfg_elem(s, i)), &a) || a.af != af) {
+			rp_cfg_error(c, rp_cfg_elem(s, i), "not an IPv%u address", af);
+			return -EINVAL;
+		}
+		memcpy(pc->dns[i], a.addr, 16);
+	}
+	pc->n_dns = (unsigned)n;
+	return 0;
+}
+
+static int parse_pools(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
+{
+	const config_setting_t *p4 = rp_cfg_get(g, "pool"), *p6 = rp_cfg_get(g, "ipv6_pool");
+	struct ike_addr a, b;
+	int rc;
+
+	if (p4) {
+		struct pool_cfg pc = { .af = 4 };
+
+		snprintf(pc.name, sizeof(pc.name), "%s", rp_cfg_str(p4, "name", "pool4"));
+		if (parse_addr(rp_cfg_str(p4, "first", ""), &a) || a.af != 4) {
+			rp_cfg_error(c, rp_cfg_get(p4, "first"), "not an IPv4 address");
+			return -EINVAL;
+		}
+		if (parse_addr(rp_cfg_str(p4, "last", ""), &b) || b.af != 4) {
+			rp_cfg_error(c, rp_cfg_get(p4, "last"), "not an IPv4 address");
+			return -EINVAL;
+		}
+		memcpy(pc.first, a.addr, 4);
+		memcpy(pc.last, b.addr, 4);
+		pc.netmask_plen = (uint8_t)rp_cfg_int(p4, "netmask", 32);
+		rc = parse_dns(c, p4, 4, &pc);
+		if (!rc && (rc = pool_create(&pc, &out->pool4)) == -EINVAL)
+			rp_cfg_error(c, p4, "invalid address range (see the log above)");
+		if (rc)
+			return rc;
+	}
+	if (p6) {
+		struct pool_cfg pc = { .af = 6 };
+		struct rp_prefix pf;
+
+		snprintf(pc.name, sizeof(pc.name), "%s", rp_cfg_str(p6, "name", "pool6"));
+		if (parse_prefix(rp_cfg_str(p6, "prefix", ""), &pf) || pf.af != 6) {
+			rp_cfg_error(c, rp_cfg_get(p6, "prefix"),
+				     "not an IPv6 prefix \"ADDR/LEN\" without host bits");
+			return -EINVAL;
+		}
+		memcpy(pc.first, pf.addr, 16);
+		pc.plen = pf.plen;
+		rc = parse_dns(c, p6, 6, &pc);
+		if (!rc && (rc = pool_create(&pc, &out->pool6)) == -EINVAL)
+			rp_cfg_error(c, p6, "prefix length must be 64..127");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_peers(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
+{
+	const config_setting_t *s = rp_cfg_get(g, "peers");
+	int n = rp_cfg_count(s), rc;
+
+	rc = ike_keyring_create(&out->keyring);
+	if (rc)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = rp_cfg_elem(s, i);
+		const char *psk = rp_cfg_str(e, "pre_shared_key", "");
+		uint8_t id[IKE_KEYRING_ID_MAX], type;
+		size_t len;
+
+		if (parse_id(rp_cfg_str(e, "identity", ""), &type, id, sizeof(id), &len)) {
+			rp_cfg_error(c, rp_cfg_get(e, "identity"),
+				     "expected \"fqdn NAME\", \"email NAME\", \"address A\" or "
+				     "\"key-id HEX\"");
+			return -EINVAL;
+		}
+		rc = ike_keyring_add(out->keyring, type, id, len, psk, strlen(psk));
+		if (rc)
+			return rc;
+		out->n_peers++;
+	}
+	return 0;
+}
+
+int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
+{
+	static const uint16_t def_encr[] = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16,
+					     IKE_ENCR_CHACHA20_POLY1305, IKE_ENCR_AES_CBC,
+					     IKE_ENCR_AES_CBC };
+	static const uint16_t def_bits[] = { 256, 128, 0, 256, 128 };
+	static const uint16_t def_prf[] = { IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384,
+					    IKE_PRF_HMAC_SHA2_512 };
+	static const uint16_t def_integ[] = { IKE_INTEG_HMAC_SHA2_256_128,
+					      IKE_INTEG_HMAC_SHA2_384_192,
+					      IKE_INTEG_HMAC_SHA2_512_256 };
+	static const uint16_t def_dh[] = { IKE_DH_CURVE25519, IKE_DH_ECP256, IKE_DH_ECP384,
+					   IKE_DH_ECP521, IKE_DH_MODP2048, IKE_DH_MODP3072,
+					   IKE_DH_MODP4096 };
+	struct ike_resp_cfg *r = &out->resp;
+	const config_setting_t *s;
+	const char *esn;
+	int rc = -EINVAL, n;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(r->encr, def_encr, sizeof(def_encr));
+	memcpy(r->encr_bits, def_bits, sizeof(def_bits));
+	memcpy(r->prf, def_prf, sizeof(def_prf));
+	memcpy(r->integ, def_integ, sizeof(def_integ));
+	memcpy(r->dh, def_dh, sizeof(def_dh));
+	if (alg_list(c, g, "encryption", r->encr, r->encr_bits, 8) ||
+	    alg_list(c, g, "prf", r->prf, NULL, 4) ||
+	    alg_list(c, g, "integrity", r->integ, NULL, 4) ||
+	    alg_list(c, g, "dh_groups", r->dh, NULL, 8) ||
+	    alg_list(c, g, "esp_encryption", r->esp_encr, r->esp_encr_bits, 8) ||
+	    alg_list(c, g, "esp_integrity", r->esp_integ, NULL, 4))
+		goto fail;
+	esn = rp_cfg_str(g, "esp_esn", "both");
+	r->esp_esn = !strcmp(esn, "yes") ? IKE_ESN_ALLOW_YES :
+		     !strcmp(esn, "no") ? IKE_ESN_ALLOW_NO : 0;
+	r->replay_window = (uint16_t)rp_cfg_int(g, "replay_window", 128);
+	if (r->replay_window % 64) {
+		rp_cfg_error(c, rp_cfg_get(g, "replay_window"), "must be a multiple of 64");
+		goto fail;
+	}
+	r->cookie_threshold = (unsigned)rp_cfg_int(g, "cookie_threshold", 100);
+	r->max_half_open = (unsigned)rp_cfg_int(g, "max_half_open", 1024);
+	if (rp_cfg_get(g, "local_id") &&
+	    parse_id(rp_cfg_str(g, "local_id", ""), &r->local_id_type, r->local_id,
+		     sizeof(r->local_id), &r->local_id_len)) {
+		rp_cfg_error(c, rp_cfg_get(g, "local_id"), "expected \"fqdn NAME\", \"email NAME\", "
+			     "\"address A\" or \"key-id HEX\"");
+		goto fail;
+	}
+	s = rp_cfg_get(g, "local_subnets");
+	n = rp_cfg_count(s);
+	if (n > 4) {
+		rp_cfg_error(c, s, "at most 4 subnets");
+		goto fail;
+	}
+	for (int i = 0; i < n; i++)
+		if (parse_prefix(config_setting_get_string(rp_cfg_elem(s, i)), &r->local_ts[i])) {
+			rp_cfg_error(c, rp_cfg_elem(s, i),
+				     "not a prefix \"ADDR/LEN\" without host bits");
+			goto fail;
+		}
+	r->n_local_ts = (unsigned)n;
+	s = rp_cfg_get(g, "listen");
+	n = rp_cfg_count(s);
+	if (n > IKE_CONF_MAX_LISTEN) {
+		rp_cfg_error(c, s, "at most %d addresses", IKE_CONF_MAX_LISTEN);
+		goto fail;
+	}
+	for (int i = 0; i < n; i++)
+		if (parse_addr(config_setting_get_string(rp_cfg_elem(s, i)), &out->listen[i])) {
+			rp_cfg_error(c, rp_cfg_elem(s, i), "not an IPv4 or IPv6 address");
+			goto fail;
+		}
+	out->n_listen = (unsigned)n;
+	if (!n) {
+		out->listen[0].af = 4;
+		out->n_listen = 1;
+	}
+	out->port = (uint16_t)rp_cfg_int(g, "port", 500);
+	out->nat_port = (uint16_t)rp_cfg_int(g, "nat_port", 4500);
+	rc = parse_pools(c, g, out);
+	if (!rc)
+		rc = parse_peers(c, g, out);
+	if (!rc)
+		return 0;
+fail:
+	ike_conf_free(out);
+	return rc;
+}
+
+void ike_conf_free(struct ike_conf *conf)
+{
+	pool_destroy(conf->pool4);
+	pool_destroy(conf->pool6);
+	ike_keyring_destroy(conf->keyring);
+	conf->pool4 = conf->pool6 = NULL;
+	conf->keyring = NULL;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/**
+ * @file ike_conf.h
+ * The "ike" configuration section of rampartd: listening sockets, our identity, IKE and
+ * ESP algorithms, the protected subnets, the address pools and the PSK peers.
+ *
+ * ike_conf_schema is what common/conf.c should list as the top-level group "ike" (its
+ * owner adds the row). Until then rampartd reads the section from a separate, test-only
+ * file named by the environment variable RAMPARTD_IKE_CONFIG (see ike_io.h), whose only
+ * top-level setting is that group:
+ *
+ *     ike = {
+ *       listen = [ "192.0.2.1" ];              # default "0.0.0.0"
+ *       port = 500; nat_port = 4500;
+ *       local_id = "fqdn vpn.example.test";    # default: our address
+ *       esp_encryption = [ "aes256gcm16", "aes128gcm16", "chacha20poly1305", "aes256" ];
+ *       local_subnets = [ "10.1.0.0/16" ];
+ *       pool = { first = "10.9.0.10"; last = "10.9.0.250"; dns = [ "10.1.0.53" ]; };
+ *       peers = ( { identity = "email alice@example.test"; pre_shared_key = "..."; } );
+ *     };
+ *
+ * Ownership: ike_conf_parse() fills caller memory and creates the pools and the keyring,
+ * which the caller then owns.
+ */
+#ifndef RAMPART_IKE_CONF_H
+#define RAMPART_IKE_CONF_H
+
+#include "common/cfg.h"
+#include "controlplane/ike/ike_sa.h"
+#include "controlplane/ike/keyring.h"
+#include "controlplane/pool/pool.h"
+
+#define IKE_CONF_MAX_LISTEN 4
+
+/** Children of the "ike" group. */
+extern const struct rp_cfg_schema ike_conf_schema[];
+/** A root schema holding only "ike" (for the test-only file). */
+extern const struct rp_cfg_schema ike_conf_file_schema[];
+
+struct ike_conf {
+	struct ike_resp_cfg resp;
+	unsigned n_listen;
+	struct ike_addr listen[IKE_CONF_MAX_LISTEN]; /**< ports unset */
+	uint16_t port, nat_port;
+	struct pool *pool4, *pool6;
+	struct ike_keyring *keyring;
+	unsigned n_peers;
+};
+
+/**
+ * Read the "ike" group @p s of @p c (NULL: every default, no peers). Semantic errors are
+ * reported through rp_cfg_error() (FILE:LINE form). @return 0, -EINVAL, -ENOMEM.
+ */
+int ike_conf_parse(struct rp_cfg *c, const config_setting_t *s, struct ike_conf *out);
+
+/** Free what ike_conf_parse() created. */
+void ike_conf_free(struct ike_conf *conf);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/*
+ * INFORMATIONAL responder task (RFC 7296 §1.4, §3.11): Delete of the IKE SA (answered with
+ * an empty message, then the SA, its CHILD_SA in the dataplane and its leases go), Delete of
+ * the CHILD_SA (answered with a Delete of our inbound SPI, §1.4.1), anything else (an empty
+ * request is a liveness check, §2.4) answered with an empty message. CREATE_CHILD_SA is
+ * answered NO_ADDITIONAL_SAS until it is implemented.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "controlplane/ike/ike_priv.h"
+
+struct info_task {
+	struct ike_task t;
+	bool delete_ike, delete_child;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static enum ike_task_rc info_process(struct ike_task *t, const struct ike_msg *m)
+{
+	struct info_task *it = (struct info_task *)t;
+	const struct ike_sa *sa = t->sa;
+
+	for (const struct ike_pl *d = NULL; (d = ike_msg_find(m, IKE_PL_DELETE, d));) {
+		if (d->f.u8a == IKE_PROTO_IKE) {
+			it->delete_ike = true;
+			continue;
+		}
+		if (d->f.u8a != IKE_PROTO_ESP || d->f.u8b != 4 ||
+		    d->f.spi.len != 4u * d->f.u16a)
+			continue;
+		/* the peer names its inbound SPI, i.e. our outbound one */
+		for (unsigned i = 0; i < d->f.u16a; i++)
+			if (sa->has_child && be32(d->f.spi.p + 4 * i) == sa->child.spi_out)
+				it->delete_child = true;
+	}
+	return IKE_TASK_DONE;
+}
+
+static enum ike_task_rc info_build(struct ike_task *t, struct ike_bld *b)
+{
+	struct info_task *it = (struct info_task *)t;
+
+	if (!it->delete_ike && it->delete_child) {
+		uint32_t s = t->sa->child.spi_in;
+		uint8_t spi[4] = { (uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8),
+				   (uint8_t)s };
+
+		ike_bld_delete(b, IKE_PROTO_ESP, 4, spi, 1);
+	}
+	return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
+}
+
+static void info_commit(struct ike_task *t)
+{
+	struct info_task *it = (struct info_task *)t;
+	struct ike_sa *sa = t->sa;
+
+	if (it->delete_ike) {
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: deleted by the peer",
+			(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+		ike_sa_delete(t->r, sa, true);
+	} else if (it->delete_child) {
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CHILD_SA %08x_i %08x_o deleted by the "
+			"peer", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			sa->child.spi_in, sa->child.spi_out);
+		ike_child_uninstall(t->r, &sa->child);
+		sa->has_child = false;
+		memset(&sa->child, 0, sizeof(sa->child));
+	}
+}
+
+static void info_destroy(struct ike_task *t)
+{
+	free(t);
+}
+
+static const struct ike_task_ops info_ops = {
+	.name = "INFORMATIONAL",
+	.process = info_process,
+	.build = info_build,
+	.commit = info_commit,
+	.destroy = info_destroy,
+};
+
+/* CREATE_CHILD_SA (§1.3) is not implemented: answer NO_ADDITIONAL_SAS rather than stay
+ * silent, which the peer would take for a dead responder. */
+static enum ike_task_rc refuse_process(struct ike_task *t, const struct ike_msg *m)
+{
+	(void)t;
+	(void)m;
+	return IKE_TASK_DONE;
+}
+
+static enum ike_task_rc refuse_build(struct ike_task *t, struct ike_bld *b)
+{
+	(void)t;
+	ike_bld_notify(b, 0, NULL, 0, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+	return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
+}
+
+static void refuse_commit(struct ike_task *t)
+{
+	(void)t;
+}
+
+static const struct ike_task_ops refuse_ops = {
+	.name = "CREATE_CHILD_SA",
+	.process = refuse_process,
+	.build = refuse_build,
+	.commit = refuse_commit,
+	.destroy = info_destroy,
+};
+
+struct ike_task *ike_refuse_task_new(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct info_task *it = calloc(1, sizeof(*it));
+
+	if (!it)
+		return NULL;
+	it->t.ops = &refuse_ops;
+	it->t.r = r;
+	it->t.sa = sa;
+	return &it->t;
+}
+
+struct ike_task *ike_info_task_new(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct info_task *it = calloc(1, sizeof(*it));
+
+	if (!it)
+		return NULL;
+	it->t.ops = &info_ops;
+	it->t.r = r;
+	it->t.sa = sa;
+	return &it->t;
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/* IKE sockets, event loop glue and "show sessions" (see ike_io.h). */
+#include "controlplane/ike/ike_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "controlplane/dpif/dpif.h"
+#include "controlplane/mgmt/mgmt.h"
+
+#define COMP "ike"
+#define RX_BUF 65536
+#define RX_BATCH 64
+#define MAX_SOCKS (2 * IKE_CONF_MAX_LISTEN)
+
+struct ike_sock {
+	struct ike_io *io;
+	int fd;
+	struct event *ev;
+	bool natt;           /**< RFC 3948 port: non-ESP marker */
+	struct ike_addr bound;
+};
+
+struct ike_io {
+	struct event_base *base;
+	struct dpif *dpif;
+	struct ike_resp *resp;
+	struct ike_conf conf;
+	struct ike_authenticator auth;
+	unsigned n_socks;
+	struct ike_sock socks[MAX_SOCKS];
+	struct event *tick;
+	uint8_t *rx;
+	uint64_t rx_esp, rx_short, tx_errors;
+};
+
+/* ---- dataplane adapter -------------------------------------------------------------------- */
+
+static int dpif_ops_send(void *ctx, uint16_t type, const void *payload, size_t len, dpif_cb cb,
+			 void *arg)
+{
+	return dpif_send(ctx, type, payload, len, cb, arg, 0);
+}
+
+static unsigned dpif_ops_cancel(void *ctx, void *arg)
+{
+	return dpif_cancel(ctx, arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_io *io = arg;
+
+	(void)fd;
+	(void)what;
+	ike_resp_tick(io->resp, dpif_now_ns() / 1000000);
+}
+
+/* ---- sockets ------------------------------------------------------------------------------ */
+
+static void to_sockaddr(const struct ike_addr *a, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->af == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		memcpy(&s4->sin_addr, a->addr, 4);
+		*len = sizeof(*s4);
+	}
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct ike_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		a->af = 6;
+		a->port = ntohs(s6->sin6_port);
+		memcpy(a->addr, &s6->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		a->af = 4;
+		a->port = ntohs(s4->sin_port);
+		memcpy(a->addr, &s4->sin_addr, 4);
+	}
+}
+
+static const char *addr_str(const struct ike_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->af == 6 ? AF_INET6 : AF_INET, a->addr, ip, sizeof(ip));
+	snprintf(buf, len, a->af == 6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+	return buf;
+}
+
+static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
+		    const struct ike_addr *to)
+{
+	struct ike_io *io = arg;
+	static const uint8_t marker[4];
+	struct ike_sock *s = NULL;
+	struct sockaddr_storage ss;
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[2];
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	socklen_t sl;
+	char a[64];
+
+	for (unsigned i = 0; i < io->n_socks; i++)
+		if (io->socks[i].bound.af == from->af && io->socks[i].bound.port == from->port &&
+		    (!memcmp(io->socks[i].bound.addr, from->addr, 16) ||
+		     !memcmp(io->socks[i].bound.addr, (uint8_t[16]){ 0 }, 16))) {
+			s = &io->socks[i];
+			break;
+		}
+	if (!s) {
+		io->tx_errors++;
+		RP_LOG_RL(RP_LOG_WARN, COMP, "no socket for %s", addr_str(from, a, sizeof(a)));
+		return;
+	}
+	to_sockaddr(to, &ss, &sl);
+	iov[0] = (struct iovec){ (void *)marker, 4 };
+	iov[1] = (struct iovec){ (void *)buf, len };
+	mh.msg_name = &ss;
+	mh.msg_namelen = sl;
+	mh.msg_iov = s->natt ? iov : iov + 1;
+	mh.msg_iovlen = s->natt ? 2 : 1;
+	/* from a wildcard socket, leave from the address the request came to */
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_control = ctl.b;
+	if (from->af == 4) {
+		struct in_pktinfo pi = { 0 };
+
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(&pi.ipi_spec_dst, from->addr, 4);
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { 0 };
+
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(&pi.ipi6_addr, from->addr, 16);
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (sendmsg(s->fd, &mh, 0) < 0) {
+		io->tx_errors++;
+		RP_LOG_RL(RP_LOG_WARN, COMP, "send to %s: %s", addr_str(to, a, sizeof(a)),
+			  strerror(errno));
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_sock *s = arg;
+	struct ike_io *io = s->io;
+
+	(void)what;
+	for (int n = 0; n < RX_BATCH; n++) {
+		struct sockaddr_storage ss;
+		union {
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			       CMSG_SPACE(sizeof(struct in_pktinfo))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { io->rx, RX_BUF };
+		struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = ctl.b,
+				     .msg_controllen = sizeof(ctl.b) };
+		struct ike_addr peer, local = s->bound;
+		const uint8_t *p = io->rx;
+		ssize_t len = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+		if (len < 0)
+			return; /* EAGAIN, or an ICMP error reported on the socket */
+		from_sockaddr(&ss, &peer);
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				memcpy(local.addr, &pi.ipi_addr, 4);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+				   cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				memcpy(local.addr, &pi.ipi6_addr, 16);
+			}
+		}
+		if (s->natt) {
+			/* RFC 3948 §2.2: IKE behind four zero bytes; a 0xff byte is a NAT
+			 * keepalive; anything else is ESP, which the dataplane handles */
+			if (len == 1 && p[0] == 0xff)
+				continue;
+			if (len < 4 || p[0] | p[1] | p[2] | p[3]) {
+				io->rx_esp++;
+				continue;
+			}
+			p += 4;
+			len -= 4;
+		}
+		if (len < (ssize_t)IKE_HDR_LEN) {
+			io->rx_short++;
+			continue;
+		}
+		ike_resp_input(io->resp, p, (size_t)len, &peer, &local);
+	}
+}
+
+static int open_sock(struct ike_io *io, const struct ike_addr *at, uint16_t port, bool natt)
+{
+	struct ike_sock *s = &io->socks[io->n_socks];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int one = 1, fd, rc;
+	char a[64];
+
+	s->io = io;
+	s->natt = natt;
+	s->bound = *at;
+	s->bound.port = port;
+	fd = socket(at->af == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (at->af == 4 && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) ||
+	    (at->af == 6 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+			     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))))
+		goto fail;
+	to_sockaddr(&s->bound, &ss, &sl);
+	if (bind(fd, (struct sockaddr *)&ss, sl))
+		goto fail;
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+		goto fail;
+	from_sockaddr(&ss, &s->bound);
+	s->fd = fd;
+	s->ev = event_new(io->base, fd, EV_READ | EV_PERSIST, on_readable, s);
+	if (!s->ev || event_add(s->ev, NULL)) {
+		event_free(s->ev);
+		s->ev = NULL;
+		close(fd);
+		return -ENOMEM;
+	}
+	io->n_socks++;
+	RP_INFO(COMP, "listening on %s%s", addr_str(&s->bound, a, sizeof(a)),
+		natt ? " (NAT-T)" : "");
+	return 0;
+fail:
+	rc = -errno;
+	RP_ERR(COMP, "cannot listen on %s: %s", addr_str(&s->bound, a, sizeof(a)), strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_dp_ops *dp,
+		  struct ike_conf *conf, struct ike_io **out)
+{
+	struct ike_io *io = calloc(1, sizeof(*io));
+	struct ike_dp_ops ops = { dpif_ops_send, dpif_ops_cancel, dpif };
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!io)
+		return -ENOMEM;
+	io->base = base;
+	io->dpif = dpif;
+	io->conf = *conf;
+	memset(conf, 0, sizeof(*conf)); /* ours now */
+	io->rx = malloc(RX_BUF);
+	if (!io->rx)
+		goto fail;
+	rc = ike_resp_create(&io->conf.resp, NULL, on_send, io, &io->resp);
+	if (rc)
+		goto fail;
+	ike_keyring_authenticator(io->conf.keyring, &io->auth);
+	ike_resp_set_auth(io->resp, &io->auth);
+	if (dp)
+		ike_resp_set_dp(io->resp, dp);
+	else if (dpif)
+		ike_resp_set_dp(io->resp, &ops);
+	ike_resp_set_pools(io->resp, io->conf.pool4, io->conf.pool6);
+	ike_resp_tick(io->resp, dpif_now_ns() / 1000000);
+	io->tick = event_new(base, -1, EV_PERSIST, on_tick, io);
+	if (!io->tick || event_add(io->tick, &(struct timeval){ 1, 0 })) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < io->conf.n_listen; i++) {
+		rc = open_sock(io, &io->conf.listen[i], io->conf.port, false);
+		if (!rc)
+			rc = open_sock(io, &io->conf.listen[i], io->conf.nat_port, true);
+		if (rc)
+			goto fail;
+	}
+	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, pools %s%s%s", io->conf.n_peers,
+		  io->conf.n_peers == 1 ? "" : "s",
+		  io->conf.pool4 ? pool_cfg(io->conf.pool4)->name : "-",
+		  io->conf.pool6 ? ", " : "",
+		  io->conf.pool6 ? pool_cfg(io->conf.pool6)->name : "");
+	*out = io;
+	return 0;
+fail:
+	ike_io_destroy(io);
+	return rc;
+}
+
+void ike_io_destroy(struct ike_io *io)
+{
+	if (!io)
+		return;
+	if (io->tick)
+		event_free(io->tick);
+	for (unsigned i = 0; i < io->n_socks; i++) {
+		event_free(io->socks[i].ev);
+		close(io->socks[i].fd);
+	}
+	ike_resp_destroy(io->resp);
+	ike_conf_free(&io->conf);
+	free(io->rx);
+	free(io);
+}
+
+uint16_t ike_io_port(const struct ike_io *io, bool natt)
+{
+	for (unsigned i = 0; i < io->n_socks; i++)
+		if (io->socks[i].natt == natt)
+			return io->socks[i].bound.port;
+	return 0;
+}
+
+struct ike_resp *ike_io_resp(struct ike_io *io)
+{
+	return io->resp;
+}
+
+/* ---- show sessions ------------------------------------------------------------------------ */
+
+struct show_ctx {
+	bool detail;
+	struct sbuf *out;
+	struct json_w *jw;
+	unsigned n;
+};
+
+static const char *suite_str(const struct ike_suite *s, bool ike, char *buf, size_t len)
+{
+	char bits[8] = "";
+
+	if (s->encr_bits)
+		snprintf(bits, sizeof(bits), "_%u", s->encr_bits);
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", ike_encr_name(s->encr), bits,
+		 s->integ ? "/" : "", s->integ ? ike_integ_name(s->integ) : "",
+		 ike ? "/" : "", ike ? ike_prf_name(s->prf) : "", ike ? "/" : "",
+		 ike ? ike_dh_name(s->dh) : (s->esn ? "/ESN" : ""));
+	return buf;
+}
+
+static void show_one(const struct ike_sa_info *i, void *arg)
+{
+	struct show_ctx *c = arg;
+	char peer[64], local[64], a4[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+	char ike[96], esp[96], spis[40];
+
+	c->n++;
+	addr_str(&i->peer, peer, sizeof(peer));
+	addr_str(&i->local, local, sizeof(local));
+	if (i->has_addr4)
+		inet_ntop(AF_INET, i->addr4, a4, sizeof(a4));
+	if (i->has_addr6)
+		inet_ntop(AF_INET6, i->addr6, a6, sizeof(a6));
+	suite_str(&i->ike, true, ike, sizeof(ike));
+	suite_str(&i->esp, false, esp, sizeof(esp));
+	snprintf(spis, sizeof(spis), "%016llx_i %016llx_r", (unsigned long long)i->spi_i,
+		 (unsigned long long)i->spi_r);
+	if (c->jw) {
+		struct json_w *w = c->jw;
+
+		json_obj_open(w);
+		json_kv_str(w, "state", ike_sa_state_name(i->state));
+		json_kv_str(w, "peer", peer);
+		json_kv_str(w, "local", local);
+		json_kv_str(w, "peer_id", i->peer_id);
+		json_kv_str(w, "local_id", i->local_id);
+		json_kv_str(w, "address", i->has_addr4 ? a4 : NULL);
+		json_kv_str(w, "address6", i->has_addr6 ? a6 : NULL);
+		json_kv_str(w, "ike_spis", spis);
+		if (c->detail) {
+			json_kv_str(w, "ike_algorithms", ike);
+			json_kv_bool(w, "child", i->has_child);
+			if (i->has_child) {
+				json_kv_str(w, "esp_algorithms", esp);
+				json_kv_uint(w, "spi_in", i->spi_in);
+				json_kv_uint(w, "spi_out", i->spi_out);
+				json_kv_uint(w, "sa_id_in", i->sa_id_in);
+				json_kv_uint(w, "sa_id_out", i->sa_id_out);
+				json_kv_bool(w, "udp_encap", i->natt);
+			}
+		}
+		json_obj_close(w);
+		return;
+	}
+	sbuf_printf(c->out, "%-22s %-12s %-28s %-15s %s\n", peer, ike_sa_state_name(i->state),
+		    i->peer_id[0] ? i->peer_id : "-", i->has_addr4 ? a4 : (i->has_addr6 ? a6 : "-"),
+		    spis);
+	if (!c->detail)
+		return;
+	sbuf_printf(c->out, "    local %s id %s\n    IKE %s\n", local, i->local_id, ike);
+	if (i->has_addr6)
+		sbuf_printf(c->out, "    IPv6 address %s\n", a6);
+	if (i->has_child)
+		sbuf_printf(c->out, "    ESP %s  SPI in %08x out %08x  sa_id %u/%u%s\n", esp,
+			    i->spi_in, i->spi_out, i->sa_id_in, i->sa_id_out,
+			    i->natt ? "  UDP-encapsulated" : "");
+	else
+		sbuf_printf(c->out, "    no CHILD_SA\n");
+}
+
+void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw)
+{
+	struct show_ctx c = { detail, out, jw, 0 };
+	struct ike_resp_stats st;
+
+	ike_resp_get_stats(io->resp, &st);
+	if (jw) {
+		json_obj_open(jw);
+		json_key(jw, "sessions");
+		json_arr_open(jw);
+		ike_resp_foreach(io->resp, show_one, &c);
+		json_arr_close(jw);
+		json_kv_uint(jw, "count", c.n);
+		json_kv_uint(jw, "half_open", st.half_open);
+		json_obj_close(jw);
+		return;
+	}
+	sbuf_printf(out, "%-22s %-12s %-28s %-15s %s\n", "PEER", "STATE", "IDENTITY", "ADDRESS",
+		    "IKE SPIs");
+	ike_resp_foreach(io->resp, show_one, &c);
+	sbuf_printf(out, "%u session%s (%u half-open)\n", c.n, c.n == 1 ? "" : "s", st.half_open);
+}
+
+static int cmd_show_sessions(struct mgmt_req *req, void *arg)
+{
+	struct ike_io *io = arg;
+	bool detail = false;
+
+	for (int i = 0; i < req->argc; i++) {
+		if (strcmp(req->argv[i], "detail")) {
+			mgmt_req_error(req, "show sessions: unknown argument '%s' (expected detail)",
+				       req->argv[i]);
+			return 0;
+		}
+		detail = true;
+	}
+	ike_io_show(io, detail, &req->out, req->json ? &req->jw : NULL);
+	mgmt_req_done(req, MGMT_OK);
+	return 0;
+}
+
+static const struct mgmt_cmd ike_cmds[] = {
+	{ "show sessions", "[detail]", "IKEv2 sessions: peer, identity, address, SPIs, state",
+	  cmd_show_sessions, 0, 1 },
+};
+
+int ike_io_register(struct ike_io *io, struct mgmt *m)
+{
+	return mgmt_register(m, ike_cmds, sizeof(ike_cmds) / sizeof(ike_cmds[0]), io);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/**
+ * @file ike_io.h
+ * The IKEv2 responder inside rampartd: UDP sockets on the IKE port (500) and the NAT-T port
+ * (4500, where IKE follows a four-byte zero non-ESP marker, RFC 3948 §2.2), driven by the
+ * event loop; the responder (ike_sa.h) with the PSK keyring and the address pools of the
+ * "ike" configuration section (ike_conf.h); the dataplane through dpif; and the management
+ * command "show sessions [detail]" (text or --json).
+ *
+ * Configuration. Until common/conf.c lists the "ike" group, rampartd reads it from the file
+ * named by the environment variable RAMPARTD_IKE_CONFIG (test-only; see ike_conf.h for its
+ * form); without it rampartd runs no IKE.
+ *
+ * Ownership: ike_io_create() borrows the event base and the dpif (both must outlive it) and
+ * takes the pools and keyring of @p conf (the caller's struct is cleared).
+ * ike_io_destroy() closes the sockets and frees the responder. Single-threaded.
+ */
+#ifndef RAMPART_IKE_IO_H
+#define RAMPART_IKE_IO_H
+
+#include "controlplane/ike/ike_conf.h"
+
+struct event_base;
+struct dpif;
+struct mgmt;
+struct sbuf;
+struct json_w;
+struct ike_io;
+
+#define IKE_IO_ENV_CONFIG "RAMPARTD_IKE_CONFIG"
+
+/**
+ * Open the sockets and start the responder.
+ * @param dp  the dataplane; NULL: use @p dpif (NULL too: no CHILD_SA can be created)
+ * @return 0, or -errno (a socket could not be bound: logged with the address).
+ */
+int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_dp_ops *dp,
+		  struct ike_conf *conf, struct ike_io **out);
+void ike_io_destroy(struct ike_io *io);
+
+/** Register "show sessions" on @p m. */
+int ike_io_register(struct ike_io *io, struct mgmt *m);
+
+/** The port actually bound (for port 0 in tests): @p natt selects the NAT-T socket. */
+uint16_t ike_io_port(const struct ike_io *io, bool natt);
+
+/** The responder (tests). */
+struct ike_resp *ike_io_resp(struct ike_io *io);
+
+/** "show sessions" into @p out (text) or @p jw (JSON, when not NULL). */
+void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw);
+
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/* "show profiles" and "show certificate-maps": text and JSON views of the policy model. */
+#include "controlplane/policy/show.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *local_name(int m)
+{
+	return m == POL_AUTH_RSA_SIG ? "rsa-sig" : m == POL_AUTH_ECDSA_SIG ? "ecdsa-sig" : "pre-share";
+}
+
+/* Remote methods as configured words, into @p words (at most 4). */
+static unsigned remote_names(const struct pol_profile *p, char words[4][48])
+{
+	unsigned n = 0;
+
+	if (p->auth_remote & POL_AUTH_RSA_SIG)
+		snprintf(words[n++], 48, "rsa-sig");
+	if (p->auth_remote & POL_AUTH_ECDSA_SIG)
+		snprintf(words[n++], 48, "ecdsa-sig");
+	if (p->auth_remote & POL_AUTH_PSK)
+		snprintf(words[n++], 48, "pre-share");
+	if (p->auth_remote & POL_AUTH_EAP) {
+		int w = snprintf(words[n], 48, "eap%s", p->eap_query_identity ? " query-identity" : "");
+
+		if (p->eap_timeout && w > 0 && w < 48)
+			snprintf(words[n] + w, (size_t)(48 - w), " timeout %d", p->eap_timeout);
+		n++;
+	}
+	return n;
+}
+
+static const char *owner_of(const struct pol_set *s, const struct pki_certmap *m)
+{
+	for (unsigned i = 0; i < s->n_profiles; i++)
+		for (unsigned k = 0; k < s->profiles[i].n_maps; k++)
+			if (s->profiles[i].maps[k] == m)
+				return s->profiles[i].name;
+	return NULL;
+}
+
+static void profile_json(const struct pol_profile *p, struct json_w *w)
+{
+	char words[4][48], buf[64];
+	unsigned nr = remote_names(p, words);
+
+	json_obj_open(w);
+	json_kv_str(w, "name", p->name);
+	json_key(w, "match");
+	json_obj_open(w);
+	json_key(w, "certificate");
+	json_arr_open(w);
+	for (unsigned i = 0; i < p->n_maps; i++)
+		json_str(w, p->maps[i]->name);
+	json_arr_close(w);
+	json_key(w, "identity_remote");
+	json_arr_open(w);
+	for (unsigned i = 0; i < p->n_ids; i++)
+		json_str(w, p->ids[i].text);
+	json_arr_close(w);
+	json_key(w, "address_local");
+	json_arr_open(w);
+	for (unsigned i = 0; i < p->n_local; i++)
+		json_str(w, pol_prefix_format(&p->local[i], buf, sizeof(buf)));
+	json_arr_close(w);
+	json_obj_close(w);
+	json_key(w, "authentication");
+	json_obj_open(w);
+	json_kv_str(w, "local", local_name(p->auth_local));
+	json_key(w, "remote");
+	json_arr_open(w);
+	for (unsigned i = 0; i < nr; i++)
+		json_str(w, words[i]);
+	json_arr_close(w);
+	json_obj_close(w);
+	json_key(w, "trustpoints");
+	json_arr_open(w);
+	for (unsigned i = 0; i < p->n_tps; i++)
+		json_str(w, p->tp_names[i]);
+	json_arr_close(w);
+	json_key(w, "keyring");
+	if (p->keyring)
+		json_str(w, p->keyring->name);
+	else
+		json_null(w);
+	json_kv_int(w, "lifetime_s", p->lifetime);
+	json_key(w, "dpd");
+	if (p->dpd_interval) {
+		json_obj_open(w);
+		json_kv_int(w, "interval_s", p->dpd_interval);
+		json_kv_int(w, "retry_s", p->dpd_retry);
+		json_kv_str(w, "mode", p->dpd_periodic ? "periodic" : "on-demand");
+		json_obj_close(w);
+	} else {
+		json_null(w);
+	}
+	json_kv_int(w, "nat_keepalive_s", p->nat_keepalive);
+	json_key(w, "proposals");
+	json_arr_open(w);
+	for (unsigned i = 0; i < p->n_proposals; i++)
+		json_str(w, p->proposals[i]);
+	json_arr_close(w);
+	json_key(w, "authorization_policy");
+	if (p->authz)
+		json_str(w, p->authz->name);
+	else
+		json_null(w);
+	json_key(w, "group");
+	if (p->group[0] || p->authz)
+		json_str(w, p->group[0] ? p->group : p->authz->name);
+	else
+		json_null(w);
+	json_obj_close(w);
+}
+
+static void profile_text(const struct pol_profile *p, struct sbuf *o)
+{
+	char words[4][48], buf[64];
+	unsigned nr = remote_names(p, words);
+
+	sbuf_printf(o, "IKEv2 profile %s\n", p->name);
+	for (unsigned i = 0; i < p->n_maps; i++)
+		sbuf_printf(o, "  %-22s %s\n", "match certificate", p->maps[i]->name);
+	for (unsigned i = 0; i < p->n_ids; i++)
+		sbuf_printf(o, "  %-22s %s\n", "match identity remote", p->ids[i].text);
+	if (!p->n_local)
+		sbuf_printf(o, "  %-22s any\n", "match address local");
+	for (unsigned i = 0; i < p->n_local; i++)
+		sbuf_printf(o, "  %-22s %s\n", "match address local",
+			    pol_prefix_format(&p->local[i], buf, sizeof(buf)));
+	sbuf_printf(o, "  %-22s %s\n", "authentication local", local_name(p->auth_local));
+	for (unsigned i = 0; i < nr; i++)
+		sbuf_printf(o, "  %-22s %s\n", "authentication remote", words[i]);
+	sbuf_printf(o, "  %-22s", "pki trustpoints");
+	for (unsigned i = 0; i < p->n_tps; i++)
+		sbuf_printf(o, "%s %s", i ? "," : "", p->tp_names[i]);
+	sbuf_printf(o, "%s\n", p->n_tps ? "" : " none");
+	sbuf_printf(o, "  %-22s %s\n", "keyring", p->keyring ? p->keyring->name : "none");
+	sbuf_printf(o, "  %-22s %ld seconds\n", "lifetime", p->lifetime);
+	if (p->dpd_interval)
+		sbuf_printf(o, "  %-22s %d seconds, retry %d seconds, %s\n", "dpd", p->dpd_interval,
+			    p->dpd_retry, p->dpd_periodic ? "periodic" : "on-demand");
+	else
+		sbuf_printf(o, "  %-22s disabled\n", "dpd");
+	if (p->nat_keepalive)
+		sbuf_printf(o, "  %-22s %d seconds\n", "nat keepalive", p->nat_keepalive);
+	else
+		sbuf_printf(o, "  %-22s disabled\n", "nat keepalive");
+	for (unsigned i = 0; i < p->n_proposals; i++)
+		sbuf_printf(o, "  %-22s %s\n", "proposal", p->proposals[i]);
+	sbuf_printf(o, "  %-22s %s\n", "authorization policy", p->authz ? p->authz->name : "none");
+	sbuf_printf(o, "  %-22s %s\n", "group",
+		    p->group[0] ? p->group : p->authz ? p->authz->name : "none");
+}
+
+int pol_show_profiles(const struct pol_set *s, const char *name, bool json, struct sbuf *out,
+		      struct json_w *jw)
+{
+	unsigned shown = 0;
+
+	if (json) {
+		json_obj_open(jw);
+		json_key(jw, "profiles");
+		json_arr_open(jw);
+	}
+	for (unsigned i = 0; s && i < s->n_profiles; i++) {
+		const struct pol_profile *p = &s->profiles[i];
+
+		if (name && strcmp(name, p->name))
+			continue;
+		if (json)
+			profile_json(p, jw);
+		else
+			profile_text(p, out);
+		if (!json && !name && i + 1 < s->n_profiles)
+			sbuf_addc(out, '\n');
+		shown++;
+	}
+	if (json) {
+		json_arr_close(jw);
+		json_obj_close(jw);
+	} else if (!shown && !name) {
+		sbuf_printf(out, "No IKEv2 profiles are configured.\n");
+	}
+	return name && !shown ? -ENOENT : 0;
+}
+
+int pol_show_certmaps(const struct pol_set *s, const char *name, bool json, struct sbuf *out,
+		      struct json_w *jw)
+{
+	unsigned shown = 0;
+	char buf[700];
+
+	if (json) {
+		json_obj_open(jw);
+		json_key(jw, "certificate_maps");
+		json_arr_open(jw);
+	}
+	for (unsigned i = 0; s && i < s->n_maps; i++) {
+		const struct pki_certmap *m = &s->maps[i];
+		const char *owner = owner_of(s, m);
+
+		if (name && strcmp(name, m->name))
+			continue;
+		shown++;
+		if (json) {
+			json_obj_open(jw);
+			json_kv_str(jw, "name", m->name);
+			json_key(jw, "profile");
+			if (owner)
+				json_str(jw, owner);
+			else
+				json_null(jw);
+			json_key(jw, "sequences");
+			json_arr_open(jw);
+			for (unsigned k = 0; k < m->n_seq; k++) {
+				json_obj_open(jw);
+				json_kv_uint(jw, "sequence", m->seqs[k].seq);
+				json_key(jw, "rules");
+				json_arr_open(jw);
+				for (unsigned r = 0; r < m->seqs[k].n_rules; r++)
+					json_str(jw, pki_cm_rule_format(&m->seqs[k].rules[r], buf,
+									sizeof(buf)));
+				json_arr_close(jw);
+				json_obj_close(jw);
+			}
+			json_arr_close(jw);
+			json_obj_close(jw);
+			continue;
+		}
+		sbuf_printf(out, "Certificate map %s (%s%s)\n", m->name, owner ? "profile " : "unused",
+			    owner ? owner : "");
+		for (unsigned k = 0; k < m->n_seq; k++) {
+			sbuf_printf(out, "  sequence %u\n", m->seqs[k].seq);
+			for (unsigned r = 0; r < m->seqs[k].n_rules; r++)
+				sbuf_printf(out, "    %s\n", pki_cm_rule_format(&m->seqs[k].rules[r], buf,
+									 sizeof(buf)));
+		}
+	}
+	if (json) {
+		json_arr_close(jw);
+		json_obj_close(jw);
+	} else if (!shown && !name) {
+		sbuf_printf(out, "No certificate maps are configured.\n");
+	}
+	return name && !shown ? -ENOENT : 0;
+}
