@@ -173,6 +173,22 @@ static void choices_text(const char *const *choices, char *buf, size_t len)
 static void check_group(struct rp_cfg *c, const config_setting_t *g,
 			const struct rp_cfg_schema *fields);
 
+long long rp_cfg_int_value(const config_setting_t *s)
+{
+	long long v;
+
+	if (!s)
+		return 0;
+	v = config_setting_get_int64(s);
+	/* libconfig stores a hex literal of 0x80000000..0xffffffff (no L suffix) as a 32-bit
+	 * int, i.e. negative: 0xdeadbeef means 3735928559, as anyone writing hex intends. A
+	 * negative decimal stays negative. */
+	if (v < 0 && config_setting_type(s) == CONFIG_TYPE_INT &&
+	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
+		v = (long long)(uint32_t)(int32_t)v;
+	return v;
+}
+
 static void check_scalar(struct rp_cfg *c, const config_setting_t *s,
 			 const struct rp_cfg_schema *f, enum rp_cfg_kind kind)
 {
@@ -185,7 +201,7 @@ static void check_scalar(struct rp_cfg *c, const config_setting_t *s,
 			rp_cfg_error(c, s, "expected %s, found %s", kind_name(kind), lc_type_name(t));
 			return;
 		}
-		long long v = config_setting_get_int64(s);
+		long long v = rp_cfg_int_value(s);
 
 		if ((f->min || f->max) && (v < f->min || v > f->max))
 			rp_cfg_error(c, s, "%lld is out of range %lld..%lld", v, f->min, f->max);
@@ -376,7 +392,7 @@ long long rp_cfg_int(const config_setting_t *parent, const char *name, long long
 
 	if (!s)
 		return def;
-	return config_setting_get_int64(s);
+	return rp_cfg_int_value(s);
 }
 
 bool rp_cfg_bool(const config_setting_t *parent, const char *name, bool def)

@@ -73,7 +73,15 @@ const config_setting_t *rp_cfg_root(const struct rp_cfg *c);
 /** Child by name (NULL if absent). @p parent may be NULL (then NULL is returned). */
 const config_setting_t *rp_cfg_get(const config_setting_t *parent, const char *name);
 
-/** Typed getters: the value if present, else @p def. Types were checked at load. */
+/**
+ * The value of integer setting @p s (0 if NULL). A hex literal from 0x80000000 to 0xffffffff,
+ * which libconfig stores as a negative 32-bit int, is the unsigned 32-bit value (0xdeadbeef =
+ * 3735928559); schema range checks use the same value. A negative decimal stays negative.
+ */
+long long rp_cfg_int_value(const config_setting_t *s);
+
+/** Typed getters: the value if present, else @p def. Types were checked at load.
+ *  rp_cfg_int() reads integers as rp_cfg_int_value() does. */
 long long rp_cfg_int(const config_setting_t *parent, const char *name, long long def);
 bool rp_cfg_bool(const config_setting_t *parent, const char *name, bool def);
 const char *rp_cfg_str(const config_setting_t *parent, const char *name, const char *def);

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "common/conf_dp.h"
+
 
 static const char *const log_levels[] = { "err", "error", "warn", "warning", "notice", "info",
 					  "debug", NULL };
@@ -40,6 +42,19 @@ static const struct rp_cfg_schema port_schema[] = {
 	{ .name = "device", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 255,
 	  .help = "PCI address, or DPDK virtual device with arguments (net_af_packet0,iface=...)" },
 	{ .name = "mtu", .kind = RP_CFG_INT, .min = 576, .max = 9600, .help = "port MTU" },
+	/* Next hops of the ESP fast path (common/conf_dp.c; checked by dataplane/dp_config.c). */
+	{ .name = "gateway_mac", .kind = RP_CFG_STRING, .max = 17,
+	  .help = "MAC address of the next hop for destinations with no known neighbour "
+		  "(last resort after ARP/ND learning and gateway)" },
+	{ .name = "gateway", .kind = RP_CFG_STRINGS, .max = 45,
+	  .help = "next-hop router(s) of the port: one IPv4 and/or one IPv6 address, resolved "
+		  "from ARP/ND seen on the port" },
+	{ .name = "neighbors", .kind = RP_CFG_LIST, .max = RP_CONF_DP_NEIGH_STATIC_MAX,
+	  .children = rp_conf_dp_neigh_schema,
+	  .help = "static neighbours: never replaced by what ARP/ND say" },
+	{ .name = "serves", .kind = RP_CFG_STRING, .min = 1, .max = 31,
+	  .help = "exception ports: the outside or inside port whose kernel path this is "
+		  "(default: the first outside port without one, then inside ports)" },
 	{ 0 }
 };
 
@@ -60,8 +75,24 @@ static const struct rp_cfg_schema dataplane_schema[] = {
 	  .help = "packet buffers per NUMA socket" },
 	{ .name = "eal_args", .kind = RP_CFG_STRINGS, .max = 255,
 	  .help = "extra DPDK EAL arguments, appended as given" },
-	{ .name = "ports", .kind = RP_CFG_LIST, .required = true, .max = 32, .children = port_schema,
-	  .help = "the ports, in DPDK port order" },
+	{ .name = "ports", .kind = RP_CFG_LIST, .required = true, .max = RP_CONF_DP_MAX_PORTS,
+	  .children = port_schema, .help = "the ports, in DPDK port order" },
+	/* ESP fast path: SA tables and manual SAs (common/conf_dp.c). */
+	{ .name = "sa_max", .kind = RP_CFG_INT, .min = 16, .max = RP_CONF_DP_SA_MAX_LIMIT,
+	  .help = "SAs (both directions) the tables hold; sizes the hashes and FIBs (default 16384)" },
+	{ .name = "route_max", .kind = RP_CFG_INT, .min = 16, .max = 2ll * RP_CONF_DP_SA_MAX_LIMIT,
+	  .help = "client routes, IPv4 and IPv6 (default 2 x sa_max)" },
+	{ .name = "fib_tbl8", .kind = RP_CFG_INT, .min = 16, .max = 1 << 24,
+	  .help = "IPv4 FIB: 8-bit groups for prefixes longer than /24 (default sa_max / 4)" },
+	{ .name = "fib6_tbl8", .kind = RP_CFG_INT, .min = 16, .max = 1 << 24,
+	  .help = "IPv6 LPM: 8-bit groups (default sa_max / 4; consecutive /128 clients "
+		  "share them: about one group per 256 clients)" },
+	{ .name = "lifetime_scan_ms", .kind = RP_CFG_INT, .min = 10, .max = 60000,
+	  .help = "every SA's byte/packet counters are checked against its lifetimes this often "
+		  "(default 1000)" },
+	{ .name = "manual_sas", .kind = RP_CFG_LIST, .max = RP_CONF_DP_MANUAL_SAS_MAX,
+	  .children = rp_conf_dp_manual_sa_schema,
+	  .help = "manually keyed SAs, installed at start like SAs from rampartd" },
 	{ 0 }
 };
 
@@ -69,6 +100,8 @@ static const struct rp_cfg_schema dataplane_schema[] = {
 extern const struct rp_cfg_schema rp_conf_pki_schema[], rp_conf_ikev2_schema[], rp_conf_acl_schema[];
 /* AAA section (common/conf_aaa.c). */
 extern const struct rp_cfg_schema rp_conf_aaa_schema[];
+/* IKEv2 responder (common/conf_ike.c). */
+extern const struct rp_cfg_schema rp_conf_ike_schema[];
 
 const struct rp_cfg_schema rp_conf_schema[] = {
 	{ .name = "instance", .kind = RP_CFG_STRING, .min = 1, .max = 32,
@@ -85,6 +118,8 @@ const struct rp_cfg_schema rp_conf_schema[] = {
 	  .help = "named lists of prefixes (split routes)" },
 	{ .name = "aaa", .kind = RP_CFG_GROUP, .children = rp_conf_aaa_schema,
 	  .help = "RADIUS servers and groups, AAA method lists" },
+	{ .name = "ike", .kind = RP_CFG_GROUP, .children = rp_conf_ike_schema,
+	  .help = "IKEv2 responder: sockets, identity, algorithms, subnets, pools, PSK peers" },
 	{ 0 }
 };
 

@@ -40,11 +40,8 @@ static void usage(FILE *f)
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version and exit\n"
 		"\n"
-		"Stops on SIGINT or SIGTERM. Talk to it with rampartctl.\n"
-		"\n"
-		"Test-only: RAMPARTD_IKE_CONFIG=FILE runs the IKEv2 responder with the \"ike\"\n"
-		"section read from FILE (controlplane/ike/ike_conf.h), until the main\n"
-		"configuration has that section.\n");
+		"Stops on SIGINT or SIGTERM. Talk to it with rampartctl. The IKEv2 responder runs\n"
+		"when the configuration has an \"ike\" section.\n");
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
@@ -68,28 +65,33 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 static bool log_to_syslog;
 static struct pol_cmd policy; /* profiles, maps, trustpoints (controlplane/policy) */
 
-/* The IKEv2 responder, from the test-only file named by RAMPARTD_IKE_CONFIG (ike_io.h).
- * @return 0 (also when the variable is unset), -1 on error (reported). */
-static int start_ike(struct cp *cp)
+/* The "ike" section of the configuration, parsed at load time so that --check-config
+ * reports its errors too. @return 0 (also without the section: *have = false), -1. */
+static int load_ike(struct rp_cfg *cfg, struct ike_conf *conf, bool *have)
 {
-	const char *path = getenv(IKE_IO_ENV_CONFIG);
-	struct ike_conf conf;
-	struct rp_cfg c;
+	const config_setting_t *s = rp_cfg_get(rp_cfg_root(cfg), "ike");
+
+	*have = false;
+	if (!s)
+		return 0;
+	if (ike_conf_parse(cfg, s, conf))
+		return -1;
+	*have = true;
+	return 0;
+}
+
+/* The IKEv2 responder, when the configuration has an "ike" section; takes @p conf.
+ * @return 0, -1 on error (reported). */
+static int start_ike(struct cp *cp, struct ike_conf *conf, bool *have)
+{
 	int rc;
 
-	if (!path || !*path)
+	if (!*have)
 		return 0;
-	if (rp_cfg_load_file(&c, path, ike_conf_file_schema))
-		return -1;
-	rc = ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf);
-	rp_cfg_free(&c);
+	rc = ike_io_create(cp->base, cp->dpif, NULL, conf, &cp->ike);
 	if (rc)
 		return -1;
-	rc = ike_io_create(cp->base, cp->dpif, NULL, &conf, &cp->ike);
-	if (rc) {
-		ike_conf_free(&conf);
-		return -1;
-	}
+	*have = false; /* ike_io owns the pools and keyring now */
 	return ike_io_register(cp->ike, cp->mgmt) ? -1 : 0;
 }
 
@@ -142,6 +144,8 @@ int main(int argc, char **argv)
 	struct event *sigs[3] = { NULL };
 	char err[512];
 	int opt, rc, ret = 1;
+	struct ike_conf ike_conf;
+	bool have_ike = false;
 
 	memset(&cp, 0, sizeof(cp));
 	rp_log_init("rampartd", RP_LOG_STDERR, RP_LOG_INFO);
@@ -174,7 +178,8 @@ int main(int argc, char **argv)
 	}
 
 	cp.config_source = config ? config : RP_CONF_DEFAULT_NAME;
-	if (rp_conf_load(&cp.cfg, config) || pol_cmd_load(&policy, &cp.cfg)) {
+	if (rp_conf_load(&cp.cfg, config) || pol_cmd_load(&policy, &cp.cfg) ||
+	    load_ike(&cp.cfg, &ike_conf, &have_ike)) {
 		fprintf(stderr, "rampartd: configuration %s is not valid (%d error%s)\n",
 			cp.config_source, cp.cfg.n_errors, cp.cfg.n_errors == 1 ? "" : "s");
 		goto out;
@@ -222,7 +227,7 @@ int main(int argc, char **argv)
 	rc = cp_status_register(&cp);
 	if (rc || (rc = pol_cmd_register(&policy, cp.mgmt)))
 		goto out;
-	if (start_ike(&cp)) {
+	if (start_ike(&cp, &ike_conf, &have_ike)) {
 		startup_error("IKE", "cannot start the IKEv2 responder (see above)");
 		goto out;
 	}
@@ -250,6 +255,8 @@ out:
 	/* IKE first: what it still has in flight towards the dataplane is cancelled.
 	 * Then dpif: its callbacks finish management requests still waiting for answers. */
 	ike_io_destroy(cp.ike);
+	if (have_ike)
+		ike_conf_free(&ike_conf);
 	dpif_destroy(cp.dpif);
 	mgmt_destroy(cp.mgmt);
 	pol_cmd_stop(&policy);

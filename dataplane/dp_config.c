@@ -6,6 +6,7 @@
 #include "dataplane/dp_config.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -14,7 +15,15 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/conf_dp.h"
 #include "common/log.h"
+
+/* The schema (common/conf.c, common/conf_dp.c) bounds these settings with its own copies of
+ * the dataplane's limits: they must agree. */
+static_assert(DP_MAX_PORTS == RP_CONF_DP_MAX_PORTS, "dataplane.ports: schema and dp_config disagree");
+static_assert(DP_SA_MAX_LIMIT == RP_CONF_DP_SA_MAX_LIMIT, "sa_max: schema and dp_config disagree");
+static_assert(DP_NEIGH_STATIC_MAX == RP_CONF_DP_NEIGH_STATIC_MAX,
+	      "neighbors: schema and dp_config disagree");
 
 const char *dp_port_role_name(enum dp_port_role role)
 {
@@ -178,6 +187,158 @@ static const config_setting_t *at(const config_setting_t *ps, const char *name)
 	return s ? s : ps;
 }
 
+bool dp_mac_parse(const char *s, uint8_t mac[6])
+{
+	const char *p = s;
+	unsigned int v;
+
+	if (!s || strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		if (!hex_field(&p, 2, &v))
+			return false;
+		mac[i] = (uint8_t)v;
+		if (i < 5 && *p++ != ':')
+			return false;
+	}
+	return true;
+}
+
+int dp_ip_parse(const char *s, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (!s)
+		return 0;
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return 6;
+	return 0;
+}
+
+static int port_by_name(const struct dp_config *dc, const char *name)
+{
+	for (unsigned int i = 0; name && i < dc->n_ports; i++)
+		if (strcmp(dc->ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The next-hop settings of port group @ps, valid port out->ports[idx]: gateway_mac, gateway,
+ * neighbors and, for exception ports, serves (every port must be known: serves may name a
+ * later one). */
+static void port_l2_from_cfg(struct rp_cfg *c, const config_setting_t *ps, struct dp_config *out,
+			     int idx)
+{
+	const char *gmac = rp_cfg_str(ps, "gateway_mac", NULL);
+	const char *serves = rp_cfg_str(ps, "serves", NULL);
+	const config_setting_t *gw = rp_cfg_get(ps, "gateway");
+	const config_setting_t *nb = rp_cfg_get(ps, "neighbors");
+	struct dp_port_conf *pc = &out->ports[idx];
+
+	if (gmac) {
+		if (dp_mac_parse(gmac, pc->gateway_mac))
+			pc->has_gateway_mac = true;
+		else
+			rp_cfg_error(c, at(ps, "gateway_mac"), "\"%s\" is not a MAC address "
+				     "(aa:bb:cc:dd:ee:ff)", gmac);
+	}
+	for (int i = 0; gw && i < (config_setting_is_scalar(gw) ? 1 : rp_cfg_count(gw)); i++) {
+		const config_setting_t *e = config_setting_is_scalar(gw) ? gw : rp_cfg_elem(gw, i);
+		const char *a = config_setting_get_string(e);
+		uint8_t addr[16];
+		int af = dp_ip_parse(a, addr);
+
+		if (!af) {
+			rp_cfg_error(c, e, "\"%s\" is not an IPv4 or IPv6 address", a ? a : "");
+		} else if ((af == 4 && pc->has_gw4) || (af == 6 && pc->has_gw6)) {
+			rp_cfg_error(c, e, "a second IPv%d gateway: one per family", af);
+		} else if (af == 4) {
+			memcpy(pc->gw4, addr, 4);
+			pc->has_gw4 = true;
+		} else {
+			memcpy(pc->gw6, addr, 16);
+			pc->has_gw6 = true;
+		}
+	}
+	for (int i = 0; i < rp_cfg_count(nb) && pc->n_neighbors < DP_NEIGH_STATIC_MAX; i++) {
+		const config_setting_t *e = rp_cfg_elem(nb, i);
+		struct dp_neigh_conf *n = &pc->neighbors[pc->n_neighbors];
+		const char *ip = rp_cfg_str(e, "ip", NULL), *mac = rp_cfg_str(e, "mac", NULL);
+		int af = dp_ip_parse(ip, n->addr);
+
+		if (!af) {
+			rp_cfg_error(c, at(e, "ip"), "\"%s\" is not an IPv4 or IPv6 address",
+				     ip ? ip : "");
+			continue;
+		}
+		if (!dp_mac_parse(mac, n->mac)) {
+			rp_cfg_error(c, at(e, "mac"), "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+				     mac ? mac : "");
+			continue;
+		}
+		n->af = (uint8_t)af;
+		n->line = config_setting_source_line(e);
+		pc->n_neighbors++;
+	}
+	if (serves) {
+		int t = port_by_name(out, serves);
+
+		if (pc->role != DP_ROLE_EXCEPTION)
+			rp_cfg_error(c, at(ps, "serves"), "only exception ports serve another port; "
+				     "\"%s\" is an %s port", pc->name, dp_port_role_name(pc->role));
+		else if (t < 0 || out->ports[t].role == DP_ROLE_EXCEPTION)
+			rp_cfg_error(c, at(ps, "serves"), "\"%s\" is not an outside or inside port",
+				     serves);
+		else if (out->ports[t].exception >= 0)
+			rp_cfg_error(c, at(ps, "serves"), "port \"%s\" already has exception port "
+				     "\"%s\"", serves, out->ports[out->ports[t].exception].name);
+		else {
+			pc->serves = t;
+			out->ports[t].exception = idx;
+		}
+	}
+}
+
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Exception ports without `serves`: the first outside port without one, then inside ports. */
+static void pair_exceptions(struct rp_cfg *c, const config_setting_t *where,
+			    struct dp_config *out)
+{
+	static const enum dp_port_role order[] = { DP_ROLE_OUTSIDE, DP_ROLE_INSIDE };
+
+	for (unsigned int i = 0; i < out->n_ports; i++) {
+		struct dp_port_conf *x = &out->ports[i];
+
+		if (x->role != DP_ROLE_EXCEPTION || x->serves >= 0)
+			continue;
+		for (unsigned int r = 0; r < 2 && x->serves < 0; r++)
+			for (unsigned int j = 0; j < out->n_ports && x->serves < 0; j++)
+				if (out->ports[j].role == order[r] && out->ports[j].exception < 0) {
+					x->serves = (int)j;
+					out->ports[j].exception = (int)i;
+				}
+		if (x->serves < 0)
+			rp_cfg_error(c, where, "exception port \"%s\" has no port left to serve",
+				     x->name);
+	}
+}
+
+/* SA table sizes, with the defaults derived from sa_max. */
+static void sa_tables_from_cfg(const config_setting_t *dp, struct dp_config *out)
+{
+	out->sa_max = (uint32_t)rp_cfg_int(dp, "sa_max", DP_DEFAULT_SA_MAX);
+	out->route_max = (uint32_t)rp_cfg_int(dp, "route_max", 2ll * out->sa_max);
+	out->fib_tbl8 = (uint32_t)rp_cfg_int(dp, "fib_tbl8", max_u32(out->sa_max / 4, 256));
+	out->fib6_tbl8 = (uint32_t)rp_cfg_int(dp, "fib6_tbl8", max_u32(out->sa_max / 4, 256));
+	out->lifetime_scan_ms = (uint32_t)rp_cfg_int(dp, "lifetime_scan_ms",
+						     DP_DEFAULT_LIFETIME_SCAN_MS);
+}
+
 static void ports_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct dp_config *out)
 {
 	const config_setting_t *ports = rp_cfg_get(dp, "ports");
@@ -185,6 +346,7 @@ static void ports_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct 
 	struct {
 		struct dp_port_conf pc;
 		bool name_ok, role_ok, dev_ok;
+		int idx; /* in out->ports, -1 if refused */
 	} *tmp;
 	unsigned int n_role[3] = { 0 };
 	int n = rp_cfg_count(ports);
@@ -256,19 +418,30 @@ static void ports_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct 
 				tmp[i].dev_ok = false;
 			}
 		}
-		if (tmp[i].name_ok && tmp[i].role_ok && tmp[i].dev_ok)
+		tmp[i].idx = -1;
+		if (tmp[i].name_ok && tmp[i].role_ok && tmp[i].dev_ok) {
+			pc->serves = -1;
+			pc->exception = -1;
+			tmp[i].idx = (int)out->n_ports;
 			out->ports[out->n_ports++] = *pc;
+		}
 	}
+	/* Next hops and exception pairing, once every port is known. */
+	for (int i = 0; i < n; i++)
+		if (tmp[i].idx >= 0)
+			port_l2_from_cfg(c, rp_cfg_elem(ports, i), out, tmp[i].idx);
 	free(tmp);
 
 	if (!n_role[DP_ROLE_OUTSIDE])
 		rp_cfg_error(c, ports, "no port has role \"outside\" (the clients' side)");
 	if (!n_role[DP_ROLE_INSIDE])
 		rp_cfg_error(c, ports, "no port has role \"inside\" (the protected network's side)");
-	/* One kernel path per data port at most (dp_config_ext_from_cfg() pairs them). */
+	/* One kernel path per data port at most. */
 	if (n_role[DP_ROLE_EXCEPTION] > n_role[DP_ROLE_OUTSIDE] + n_role[DP_ROLE_INSIDE])
 		rp_cfg_error(c, ports, "%u ports have role \"exception\"; at most one per outside "
 			     "or inside port may", n_role[DP_ROLE_EXCEPTION]);
+	else
+		pair_exceptions(c, ports, out);
 }
 
 static void lcores_from_cfg(struct rp_cfg *c, const config_setting_t *dp, const cpu_set_t *avail,
@@ -457,12 +630,7 @@ int dp_config_from_cfg(struct rp_cfg *c, const cpu_set_t *avail, struct dp_confi
 	lcores_from_cfg(c, dp, avail, out);
 	ports_from_cfg(c, dp, out);
 	eal_extra_from_cfg(c, dp, out);
-	out->sa_max = DP_DEFAULT_SA_MAX;
-	out->lifetime_scan_ms = DP_DEFAULT_LIFETIME_SCAN_MS;
-	for (unsigned int i = 0; i < out->n_ports; i++) {
-		out->ports[i].serves = -1;
-		out->ports[i].exception = -1;
-	}
+	sa_tables_from_cfg(dp, out);
 
 	return c->n_errors > errors ? -EINVAL : 0;
 }
@@ -604,297 +772,4 @@ void dp_eal_args_print(const struct dp_eal_args *ea, FILE *f)
 	char buf[sizeof(ea->buf) * 2];
 
 	fprintf(f, "%s\n", dp_eal_args_str(ea, buf, sizeof(buf)));
-}
-
-/* ---- extension settings: SA tables, L2, manual SAs --------------------------------------- */
-
-static const struct rp_cfg_schema neigh_schema[] = {
-	{ .name = "ip", .kind = RP_CFG_STRING, .required = true, .min = 2, .max = 45,
-	  .help = "IPv4 or IPv6 address of the neighbour" },
-	{ .name = "mac", .kind = RP_CFG_STRING, .required = true, .max = 17,
-	  .help = "its MAC address, aa:bb:cc:dd:ee:ff" },
-	{ 0 }
-};
-
-const struct rp_cfg_schema dp_ext_port_schema[] = {
-	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 31,
-	  .help = "the port these settings are for (dataplane.ports name)" },
-	{ .name = "gateway_mac", .kind = RP_CFG_STRING, .max = 17,
-	  .help = "MAC address of the next hop for destinations with no known neighbour "
-		  "(last resort after ARP/ND learning and gateway)" },
-	{ .name = "gateway", .kind = RP_CFG_STRINGS, .max = 45,
-	  .help = "next-hop router(s) of the port: one IPv4 and/or one IPv6 address, resolved "
-		  "from ARP/ND seen on the port" },
-	{ .name = "neighbors", .kind = RP_CFG_LIST, .max = DP_NEIGH_STATIC_MAX,
-	  .children = neigh_schema,
-	  .help = "static neighbours: never replaced by what ARP/ND say" },
-	{ .name = "serves", .kind = RP_CFG_STRING, .min = 1, .max = 31,
-	  .help = "exception ports: the outside or inside port whose kernel path this is "
-		  "(default: the first outside port without one, then inside ports)" },
-	{ 0 }
-};
-
-static const char *const dirs[] = { "in", "out", NULL };
-static const char *const ciphers[] = { "null", "aes-cbc-128", "aes-cbc-256", "aes-gcm-128",
-				       "aes-gcm-256", "chacha20-poly1305", NULL };
-static const char *const integs[] = { "none", "hmac-sha1-96", "hmac-sha256-128",
-				      "hmac-sha384-192", "hmac-sha512-256", NULL };
-
-const struct rp_cfg_schema dp_manual_sa_schema[] = {
-	/* 32-bit settings take INT32_MIN too: libconfig reads hex literals from 0x80000000 as
-	 * negative 32-bit values (manual.c turns them back; decimal negatives are refused). */
-	{ .name = "sa_id", .kind = RP_CFG_INT, .required = true, .min = INT32_MIN, .max = 0xffffffffll,
-	  .help = "handle of the SA (unique among all SAs, also those rampartd installs)" },
-	{ .name = "direction", .kind = RP_CFG_STRING, .required = true, .choices = dirs,
-	  .help = "in (from the peer: decrypt) or out (to the peer: encrypt)" },
-	{ .name = "spi", .kind = RP_CFG_INT, .required = true, .min = INT32_MIN, .max = 0xffffffffll,
-	  .help = "Security Parameter Index (RFC 4303), 256..2^32-1" },
-	{ .name = "cipher", .kind = RP_CFG_STRING, .required = true, .choices = ciphers,
-	  .help = "encryption algorithm" },
-	{ .name = "integrity", .kind = RP_CFG_STRING, .choices = integs,
-	  .help = "integrity algorithm: none with AEAD ciphers (default), an HMAC otherwise" },
-	{ .name = "key", .kind = RP_CFG_STRING, .max = 3 * 36 + 2,
-	  .help = "encryption key in hex (0x optional); AES-GCM and ChaCha20-Poly1305: the key "
-		  "followed by the 4-byte salt (RFC 4106/7634 KEYMAT); absent for null" },
-	{ .name = "auth_key", .kind = RP_CFG_STRING, .max = 3 * 64 + 2,
-	  .help = "integrity key in hex (20, 32, 48 or 64 bytes)" },
-	{ .name = "local", .kind = RP_CFG_STRING, .required = true, .min = 2, .max = 45,
-	  .help = "this concentrator's outer address (source out, destination in)" },
-	{ .name = "remote", .kind = RP_CFG_STRING, .required = true, .min = 2, .max = 45,
-	  .help = "the peer's outer address, same family as local" },
-	{ .name = "natt", .kind = RP_CFG_BOOL,
-	  .help = "UDP encapsulation (RFC 3948), default false" },
-	{ .name = "natt_sport", .kind = RP_CFG_INT, .min = 1, .max = 65535,
-	  .help = "local UDP port with natt (default 4500)" },
-	{ .name = "natt_dport", .kind = RP_CFG_INT, .min = 1, .max = 65535,
-	  .help = "remote UDP port with natt (default 4500)" },
-	{ .name = "esn", .kind = RP_CFG_BOOL, .help = "64-bit extended sequence numbers" },
-	{ .name = "replay_window", .kind = RP_CFG_INT, .min = 0, .max = 4096,
-	  .help = "inbound anti-replay window, a multiple of 64; 0 = none (default: manual SAs "
-		  "cannot resynchronise sequence numbers after a peer restart)" },
-	{ .name = "seq_start", .kind = RP_CFG_INT, .min = 0, .max = 0x7fffffffffffffffll,
-	  .help = "outbound: first sequence number used is seq_start + 1" },
-	{ .name = "traffic_selectors", .kind = RP_CFG_STRINGS, .max = 49,
-	  .help = "inbound: prefixes the inner source must lie in (1..4, required)" },
-	{ .name = "routes", .kind = RP_CFG_STRINGS, .max = 49,
-	  .help = "outbound: inner destination prefixes sent through this SA" },
-	{ .name = "tunnel_mtu", .kind = RP_CFG_INT, .min = 0, .max = 9600,
-	  .help = "0 = the port's MTU" },
-	{ .name = "soft_bytes", .kind = RP_CFG_INT, .min = 0, .max = 0x7fffffffffffffffll,
-	  .help = "LIFETIME soft event after this many bytes (0 = none)" },
-	{ .name = "hard_bytes", .kind = RP_CFG_INT, .min = 0, .max = 0x7fffffffffffffffll,
-	  .help = "the SA stops after this many bytes (0 = none)" },
-	{ .name = "soft_packets", .kind = RP_CFG_INT, .min = 0, .max = 0x7fffffffffffffffll,
-	  .help = "LIFETIME soft event after this many packets (0 = none)" },
-	{ .name = "hard_packets", .kind = RP_CFG_INT, .min = 0, .max = 0x7fffffffffffffffll,
-	  .help = "the SA stops after this many packets (0 = none)" },
-	{ .name = "paired_sa_id", .kind = RP_CFG_INT, .min = INT32_MIN, .max = 0xffffffffll,
-	  .help = "the other direction's sa_id (informational)" },
-	{ 0 }
-};
-
-static const struct rp_cfg_schema ext_dp_schema[] = {
-	{ .name = "sa_max", .kind = RP_CFG_INT, .min = 16, .max = DP_SA_MAX_LIMIT,
-	  .help = "SAs (both directions) the tables hold; sizes the hashes and FIBs" },
-	{ .name = "route_max", .kind = RP_CFG_INT, .min = 16, .max = 2 * DP_SA_MAX_LIMIT,
-	  .help = "client routes, IPv4 and IPv6 (default 2 x sa_max)" },
-	{ .name = "fib_tbl8", .kind = RP_CFG_INT, .min = 16, .max = 1 << 24,
-	  .help = "IPv4 FIB: 8-bit groups for prefixes longer than /24 (default sa_max / 4)" },
-	{ .name = "fib6_tbl8", .kind = RP_CFG_INT, .min = 16, .max = 1 << 24,
-	  .help = "IPv6 LPM: 8-bit groups (default sa_max / 4; consecutive /128 clients "
-		  "share them: about one group per 256 clients)" },
-	{ .name = "lifetime_scan_ms", .kind = RP_CFG_INT, .min = 10, .max = 60000,
-	  .help = "every SA's byte/packet counters are checked against its lifetimes this often" },
-	{ .name = "ports", .kind = RP_CFG_LIST, .max = DP_MAX_PORTS, .children = dp_ext_port_schema,
-	  .help = "per-port L2 settings, matched to dataplane.ports by name" },
-	{ .name = "manual_sas", .kind = RP_CFG_LIST, .max = 65536, .children = dp_manual_sa_schema,
-	  .help = "manually keyed SAs, installed at start like SAs from rampartd" },
-	{ 0 }
-};
-
-const struct rp_cfg_schema dp_ext_schema[] = {
-	{ .name = "dataplane", .kind = RP_CFG_GROUP, .required = true, .children = ext_dp_schema,
-	  .help = "settings of the ESP fast path not yet in the main file" },
-	{ 0 }
-};
-
-int dp_config_ext_load(struct rp_cfg *c, const char *path)
-{
-	return rp_cfg_load_file(c, path, dp_ext_schema);
-}
-
-bool dp_mac_parse(const char *s, uint8_t mac[6])
-{
-	const char *p = s;
-	unsigned int v;
-
-	if (!s || strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		if (!hex_field(&p, 2, &v))
-			return false;
-		mac[i] = (uint8_t)v;
-		if (i < 5 && *p++ != ':')
-			return false;
-	}
-	return true;
-}
-
-int dp_ip_parse(const char *s, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	if (!s)
-		return 0;
-	if (inet_pton(AF_INET, s, addr) == 1)
-		return 4;
-	if (inet_pton(AF_INET6, s, addr) == 1)
-		return 6;
-	return 0;
-}
-
-static int port_by_name(const struct dp_config *dc, const char *name)
-{
-	for (unsigned int i = 0; name && i < dc->n_ports; i++)
-		if (strcmp(dc->ports[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void ext_port(struct rp_cfg *c, const config_setting_t *ps, struct dp_config *out)
-{
-	const char *name = rp_cfg_str(ps, "name", NULL);
-	const char *gmac = rp_cfg_str(ps, "gateway_mac", NULL);
-	const char *serves = rp_cfg_str(ps, "serves", NULL);
-	const config_setting_t *gw = rp_cfg_get(ps, "gateway");
-	const config_setting_t *nb = rp_cfg_get(ps, "neighbors");
-	int idx = port_by_name(out, name);
-	struct dp_port_conf *pc;
-
-	if (idx < 0) {
-		rp_cfg_error(c, at(ps, "name"), "no port named \"%s\" in dataplane.ports",
-			     name ? name : "");
-		return;
-	}
-	pc = &out->ports[idx];
-	if (gmac) {
-		if (dp_mac_parse(gmac, pc->gateway_mac))
-			pc->has_gateway_mac = true;
-		else
-			rp_cfg_error(c, at(ps, "gateway_mac"), "\"%s\" is not a MAC address "
-				     "(aa:bb:cc:dd:ee:ff)", gmac);
-	}
-	for (int i = 0; gw && i < (config_setting_is_scalar(gw) ? 1 : rp_cfg_count(gw)); i++) {
-		const config_setting_t *e = config_setting_is_scalar(gw) ? gw : rp_cfg_elem(gw, i);
-		const char *a = config_setting_get_string(e);
-		uint8_t addr[16];
-		int af = dp_ip_parse(a, addr);
-
-		if (!af) {
-			rp_cfg_error(c, e, "\"%s\" is not an IPv4 or IPv6 address", a ? a : "");
-		} else if ((af == 4 && pc->has_gw4) || (af == 6 && pc->has_gw6)) {
-			rp_cfg_error(c, e, "a second IPv%d gateway: one per family", af);
-		} else if (af == 4) {
-			memcpy(pc->gw4, addr, 4);
-			pc->has_gw4 = true;
-		} else {
-			memcpy(pc->gw6, addr, 16);
-			pc->has_gw6 = true;
-		}
-	}
-	for (int i = 0; i < rp_cfg_count(nb) && pc->n_neighbors < DP_NEIGH_STATIC_MAX; i++) {
-		const config_setting_t *e = rp_cfg_elem(nb, i);
-		struct dp_neigh_conf *n = &pc->neighbors[pc->n_neighbors];
-		const char *ip = rp_cfg_str(e, "ip", NULL), *mac = rp_cfg_str(e, "mac", NULL);
-		int af = dp_ip_parse(ip, n->addr);
-
-		if (!af) {
-			rp_cfg_error(c, at(e, "ip"), "\"%s\" is not an IPv4 or IPv6 address",
-				     ip ? ip : "");
-			continue;
-		}
-		if (!dp_mac_parse(mac, n->mac)) {
-			rp_cfg_error(c, at(e, "mac"), "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-				     mac ? mac : "");
-			continue;
-		}
-		n->af = (uint8_t)af;
-		n->line = config_setting_source_line(e);
-		pc->n_neighbors++;
-	}
-	if (serves) {
-		int t = port_by_name(out, serves);
-
-		if (pc->role != DP_ROLE_EXCEPTION)
-			rp_cfg_error(c, at(ps, "serves"), "only exception ports serve another port; "
-				     "\"%s\" is an %s port", pc->name, dp_port_role_name(pc->role));
-		else if (t < 0 || out->ports[t].role == DP_ROLE_EXCEPTION)
-			rp_cfg_error(c, at(ps, "serves"), "\"%s\" is not an outside or inside port",
-				     serves);
-		else if (out->ports[t].exception >= 0)
-			rp_cfg_error(c, at(ps, "serves"), "port \"%s\" already has exception port "
-				     "\"%s\"", serves, out->ports[out->ports[t].exception].name);
-		else {
-			pc->serves = t;
-			out->ports[t].exception = idx;
-		}
-	}
-}
-
-static uint32_t max_u32(uint32_t a, uint32_t b)
-{
-	return a > b ? a : b;
-}
-
-/* Exception ports without `serves`: the first outside port without one, then inside ports. */
-static void pair_exceptions(struct rp_cfg *c, const config_setting_t *where,
-			    struct dp_config *out)
-{
-	static const enum dp_port_role order[] = { DP_ROLE_OUTSIDE, DP_ROLE_INSIDE };
-
-	for (unsigned int i = 0; i < out->n_ports; i++) {
-		struct dp_port_conf *x = &out->ports[i];
-
-		if (x->role != DP_ROLE_EXCEPTION || x->serves >= 0)
-			continue;
-		for (unsigned int r = 0; r < 2 && x->serves < 0; r++)
-			for (unsigned int j = 0; j < out->n_ports && x->serves < 0; j++)
-				if (out->ports[j].role == order[r] && out->ports[j].exception < 0) {
-					x->serves = (int)j;
-					out->ports[j].exception = (int)i;
-				}
-		if (x->serves < 0)
-			rp_cfg_error(c, where, "exception port \"%s\" has no port left to serve",
-				     x->name);
-	}
-}
-
-int dp_config_ext_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct dp_config *out)
-{
-	const config_setting_t *ports = rp_cfg_get(dp, "ports");
-	int errors = c->n_errors;
-
-	if (!dp)
-		return 0;
-	out->sa_max = (uint32_t)rp_cfg_int(dp, "sa_max", out->sa_max);
-	out->route_max = (uint32_t)rp_cfg_int(dp, "route_max", out->route_max);
-	out->fib_tbl8 = (uint32_t)rp_cfg_int(dp, "fib_tbl8", out->fib_tbl8);
-	out->fib6_tbl8 = (uint32_t)rp_cfg_int(dp, "fib6_tbl8", out->fib6_tbl8);
-	out->lifetime_scan_ms = (uint32_t)rp_cfg_int(dp, "lifetime_scan_ms", out->lifetime_scan_ms);
-	for (int i = 0; i < rp_cfg_count(ports); i++)
-		ext_port(c, rp_cfg_elem(ports, i), out);
-	return c->n_errors > errors ? -EINVAL : 0;
-}
-
-int dp_config_finish(struct rp_cfg *c, struct dp_config *out)
-{
-	int errors = c->n_errors;
-
-	if (!out->route_max)
-		out->route_max = 2 * out->sa_max;
-	if (!out->fib_tbl8)
-		out->fib_tbl8 = max_u32(out->sa_max / 4, 256);
-	if (!out->fib6_tbl8)
-		out->fib6_tbl8 = max_u32(out->sa_max / 4, 256);
-	pair_exceptions(c, rp_cfg_root(c), out);
-	return c->n_errors > errors ? -EINVAL : 0;
 }

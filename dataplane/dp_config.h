@@ -3,16 +3,18 @@
  * @file dp_config.h
  * rampart-dp's view of the configuration: the `dataplane` section (and the few global
  * settings the dataplane needs) checked for meaning and copied into a plain struct, and the
- * DPDK EAL argument vector built from it.
+ * DPDK EAL argument vector built from it. (Manual SAs, `dataplane.manual_sas`: manual.h.)
  *
  * This module makes no DPDK call, so it can be unit-tested without hugepages or EAL.
  *
- * What the schema (common/conf.c) cannot express is checked here and reported with
+ * What the schema (common/conf.c, common/conf_dp.c) cannot express is checked here and reported with
  * rp_cfg_error() in the usual "FILE:LINE: setting '...': message" form: two ports with the
  * same name or device, a worker lcore equal to the main lcore or listed twice, an lcore this
  * process may not run on, a device that is neither a DPDK virtual device nor a PCI address,
  * a missing outside or inside port, an eal_args entry that would override what rampart-dp
- * sets itself from the configuration (lcores, memory, devices, file prefix).
+ * sets itself from the configuration (lcores, memory, devices, file prefix), a MAC or IP
+ * address that does not parse, two gateways of one family, an exception port serving a port
+ * that is not an outside or inside port or already has one.
  *
  * Ownership: struct dp_config and struct dp_eal_args are caller-allocated and self-contained
  * (no pointers into the rp_cfg); dp_eal_args_build() fills a struct whose argv points into its
@@ -33,7 +35,7 @@
 #define DP_MAX_LCORE 128
 /** Worker lcores at most. */
 #define DP_MAX_WORKERS 64
-/** Ports at most (DPDK's RTE_MAX_ETHPORTS). */
+/** Ports at most (DPDK's RTE_MAX_ETHPORTS; the schema's copy is RP_CONF_DP_MAX_PORTS). */
 #define DP_MAX_PORTS 32
 /** Longest port name (rp_msg_port.name holds it with its NUL). */
 #define DP_PORT_NAME_MAX 31
@@ -55,7 +57,7 @@ enum dp_dev_kind {
 	DP_DEV_PCI = 1,  /**< a PCI address "[DDDD:]BB:DD.F[,args]": -a */
 };
 
-/** Static neighbours per port at most. */
+/** Static neighbours per port at most (the schema's copy: RP_CONF_DP_NEIGH_STATIC_MAX). */
 #define DP_NEIGH_STATIC_MAX 16
 
 /** An IPv4 or IPv6 address with the MAC address of the host that has it. */
@@ -76,7 +78,7 @@ struct dp_port_conf {
 	char dev_name[64];
 	unsigned int mtu;                  /**< 0 = the driver's default */
 	int line;                          /**< config line of the port, for messages */
-	/* L2 settings (see dp_config_ext_from_cfg()). */
+	/* Next hops: gateway_mac, gateway, neighbors (see dataplane/README.md). */
 	bool has_gateway_mac;
 	uint8_t gateway_mac[6];            /**< static next-hop MAC: the last resort */
 	bool has_gw4, has_gw6;
@@ -108,7 +110,7 @@ struct dp_config {
 	unsigned int n_ports;
 	char region[256];              /**< control region path */
 	uint32_t chan_slots;
-	/* SA tables (see dp_config_ext_from_cfg()). */
+	/* SA tables: sa_max, route_max, fib_tbl8, fib6_tbl8, lifetime_scan_ms. */
 	uint32_t sa_max;               /**< SAs (both directions) the tables hold */
 	uint32_t route_max;            /**< client routes (IPv4 + IPv6) */
 	uint32_t fib_tbl8;             /**< IPv4 DIR24-8 8-bit groups */
@@ -120,7 +122,8 @@ struct dp_config {
  *  about 4 GB with the SAs themselves, see dataplane/README.md). */
 #define DP_DEFAULT_SA_MAX 16384
 #define DP_DEFAULT_LIFETIME_SCAN_MS 1000
-/** Largest sa_max: slot numbers are next hops of the IPv6 LPM (21 bits). */
+/** Largest sa_max: slot numbers are next hops of the IPv6 LPM (21 bits; the schema's copy
+ *  is RP_CONF_DP_SA_MAX_LIMIT). */
 #define DP_SA_MAX_LIMIT ((1u << 21) - 1)
 
 /** Defaults used when a setting is absent (same values as common/default.conf). */
@@ -129,48 +132,18 @@ struct dp_config {
 #define DP_DEFAULT_BURST 32
 
 /**
- * Check the loaded configuration @p c for meaning and fill @p out.
+ * Check the loaded configuration @p c for meaning and fill @p out: lcores, memory, ports and
+ * their next-hop settings (`gateway_mac`, `gateway`, `neighbors`), the pairing of exception
+ * ports with the ports they serve (explicit `serves`, else the first outside port without an
+ * exception port, then inside ports), SA table sizes (`sa_max`; `route_max` defaults to
+ * 2 x sa_max, `fib_tbl8` and `fib6_tbl8` to sa_max / 4, at least 256), EAL arguments.
+ * `manual_sas` are read by dp_manual_from_cfg() (manual.h).
  *
  * @param avail CPUs this process may use; NULL = the calling thread's affinity mask.
  * @return 0, or -EINVAL after reporting every problem with rp_cfg_error() (the first one is
  *         in c->err).
  */
 int dp_config_from_cfg(struct rp_cfg *c, const cpu_set_t *avail, struct dp_config *out);
-
-/**
- * Read the settings of the ESP fast path from the `dataplane` group @p dp of @p c into
- * @p out (after dp_config_from_cfg() filled it): SA table sizes (`sa_max`, `route_max`,
- * `fib_tbl8`, `fib6_tbl8`, `lifetime_scan_ms`) and, per port matched by `name`, the L2
- * settings `gateway_mac`, `gateway`, `neighbors` and, for exception ports, `serves`.
- * @p dp may be NULL (nothing to read).
- * Call it for the main file's `dataplane` group and then for the extension file's, then
- * dp_config_finish() once.
- *
- * These settings are not yet in the main schema (common/conf.c); until they are, rampart-dp
- * reads them from a second file (`rampart-dp -x FILE`, loaded with dp_config_ext_load()).
- * @return 0, or -EINVAL with every problem reported through rp_cfg_error().
- */
-int dp_config_ext_from_cfg(struct rp_cfg *c, const config_setting_t *dp, struct dp_config *out);
-
-/**
- * Derived defaults (route_max 2 x sa_max, FIB group counts from sa_max) and the pairing of
- * exception ports with the ports they serve: explicit `serves`, else the first outside port
- * without an exception port, then inside ports. @return 0 or -EINVAL (reported).
- */
-int dp_config_finish(struct rp_cfg *c, struct dp_config *out);
-
-/**
- * Load the interim extension file @p path: `dataplane = { sa_max = ...; ports = ( { name =
- * "outside"; gateway_mac = "..."; ... } ); manual_sas = ( ... ); };` checked against
- * dp_ext_schema. @return 0 or -1 (errors logged, first in c->err).
- */
-int dp_config_ext_load(struct rp_cfg *c, const char *path);
-
-/** Schema of the extension file; its `dataplane` children are the additions proposed for
- *  the main schema's `dataplane` section, dp_ext_port_schema those of `dataplane.ports`. */
-extern const struct rp_cfg_schema dp_ext_schema[];
-extern const struct rp_cfg_schema dp_ext_port_schema[];
-extern const struct rp_cfg_schema dp_manual_sa_schema[];
 
 /** Parse "aa:bb:cc:dd:ee:ff". @return true and @p mac. */
 bool dp_mac_parse(const char *s, uint8_t mac[6]);

@@ -66,17 +66,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: rampart-dp [-c FILE] [-x FILE] [--check-config] [--print-eal-args] [-h]\n"
+		"usage: rampart-dp [-c FILE] [--check-config] [--print-eal-args] [-h]\n"
 		"\n"
 		"Rampart dataplane: the DPDK primary process that owns the ports.\n"
 		"\n"
 		"  -c, --config FILE    configuration file (default: the built-in demo\n"
 		"                       configuration on DPDK virtual devices)\n"
-		"  -x, --extra-config FILE\n"
-		"                       settings of the ESP fast path not yet in the main\n"
-		"                       file's schema: SA table sizes, per-port gateway_mac,\n"
-		"                       gateway, neighbors, serves, and manual_sas\n"
-		"                       (see dataplane/README.md)\n"
 		"      --check-config   check the configuration, print a summary and exit\n"
 		"      --print-eal-args print the DPDK EAL arguments built from the\n"
 		"                       configuration and exit\n"
@@ -193,39 +188,20 @@ static void main_loop(struct dp_app *a)
 	RP_NOTICE("dp", "%s received: stopping", strsignal(stop_signal));
 }
 
-/* The extension settings and manual SAs: from the main file (once its schema has them) and
- * from -x FILE. */
-static int load_extra(struct rp_cfg *cfg, struct rp_cfg *xcfg, const char *xpath)
+/* The manual SAs of dataplane.manual_sas, checked now, installed once the tables exist. */
+static int load_manual(struct rp_cfg *cfg)
 {
-	const config_setting_t *list;
-	const char *src;
-	int rc;
+	const config_setting_t *list =
+		rp_cfg_get(rp_cfg_get(rp_cfg_root(cfg), "dataplane"), "manual_sas");
+	int rc = dp_manual_from_cfg(cfg, list, &manual, &n_manual);
 
-	rc = dp_config_ext_from_cfg(cfg, rp_cfg_get(rp_cfg_root(cfg), "dataplane"), &app.conf);
-	list = rp_cfg_get(rp_cfg_get(rp_cfg_root(cfg), "dataplane"), "manual_sas");
-	src = cfg->source;
-	if (xpath) {
-		if (dp_config_ext_load(xcfg, xpath) < 0) {
-			RP_ERR("dp", "%s: %d error%s in the extension settings (above)", xpath,
-			       xcfg->n_errors, xcfg->n_errors == 1 ? "" : "s");
-			return -EINVAL;
-		}
-		if (dp_config_ext_from_cfg(xcfg, rp_cfg_get(rp_cfg_root(xcfg), "dataplane"),
-					   &app.conf) < 0)
-			rc = -EINVAL;
-		if (rp_cfg_get(rp_cfg_get(rp_cfg_root(xcfg), "dataplane"), "manual_sas")) {
-			list = rp_cfg_get(rp_cfg_get(rp_cfg_root(xcfg), "dataplane"), "manual_sas");
-			src = xcfg->source;
-			cfg = xcfg;
-		}
-	}
-	if (dp_config_finish(cfg, &app.conf) < 0)
-		rc = -EINVAL;
-	if (dp_manual_from_cfg(cfg, list, &manual, &n_manual) < 0)
-		rc = -EINVAL;
-	if (rc == 0 && n_manual)
-		RP_INFO("dp", "%s: %u manual SA%s", src, n_manual, n_manual == 1 ? "" : "s");
-	return rc;
+	if (rc == -ENOMEM)
+		rp_cfg_error(cfg, list, "out of memory reading %d manual SAs", rp_cfg_count(list));
+	if (rc < 0)
+		return rc;
+	if (n_manual)
+		RP_INFO("dp", "%s: %u manual SA%s", cfg->source, n_manual, n_manual == 1 ? "" : "s");
+	return 0;
 }
 
 /* Manual SAs go through the same table operations as rampartd's SA_ADD / ROUTE_ADD. */
@@ -315,29 +291,24 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "extra-config", required_argument, NULL, 'x' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "print-eal-args", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *xpath = NULL;
-	bool check = false, print_args = false, eal_up = false, workers_up = false;
+	const char *path = NULL;
+	bool check = false, print_args = false, eal_up = false, workers_up = false, bad;
 	struct dp_eal_args ea;
-	struct rp_cfg cfg, xcfg;
+	struct rp_cfg cfg;
 	int rc = 1, opt;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&xcfg, 0, sizeof(xcfg));
 	rp_log_init("rampart-dp", RP_LOG_STDERR, RP_LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "c:x:Vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
-			break;
-		case 'x':
-			xpath = optarg;
 			break;
 		case 'C':
 			check = true;
@@ -363,14 +334,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (rp_conf_load(&cfg, path) < 0 || dp_config_from_cfg(&cfg, NULL, &app.conf) < 0) {
+	/* The schema first; then every semantic check, so that all problems show at once. */
+	bad = rp_conf_load(&cfg, path) < 0;
+	if (!bad) {
+		bad |= dp_config_from_cfg(&cfg, NULL, &app.conf) < 0;
+		bad |= load_manual(&cfg) < 0;
+	}
+	if (bad) {
 		RP_ERR("dp", "%s: %d configuration error%s (above); rampart-dp not started",
 		       cfg.source[0] ? cfg.source : (path ? path : RP_CONF_DEFAULT_NAME),
 		       cfg.n_errors, cfg.n_errors == 1 ? "" : "s");
-		goto out;
-	}
-	if (load_extra(&cfg, &xcfg, xpath) < 0) {
-		RP_ERR("dp", "configuration errors (above); rampart-dp not started");
 		goto out;
 	}
 	if (dp_eal_args_build(&app.conf, "rampart-dp", &ea) < 0) {
@@ -454,6 +427,5 @@ out:
 	}
 	dp_manual_free(manual, n_manual);
 	rp_cfg_free(&cfg);
-	rp_cfg_free(&xcfg);
 	return rc;
 }

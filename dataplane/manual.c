@@ -159,20 +159,10 @@ static int prefixes(struct rp_cfg *c, const config_setting_t *s, struct rp_prefi
 	return n;
 }
 
-/* A 32-bit unsigned setting; hex literals of 0x80000000 and above arrive negative. */
-static uint32_t u32_field(struct rp_cfg *c, const config_setting_t *g, const char *name,
-			  uint32_t min)
+/* A 32-bit unsigned setting; the schema checked its range (hex up to 0xffffffff included). */
+static uint32_t u32_field(const config_setting_t *g, const char *name)
 {
-	const config_setting_t *s = rp_cfg_get(g, name);
-	long long v = rp_cfg_int(g, name, 0);
-
-	if (s && v < 0 && config_setting_get_format(s) == CONFIG_FORMAT_HEX)
-		v = (long long)(uint32_t)(int32_t)v;
-	if (s && (v < (long long)min || v > 0xffffffffll)) {
-		rp_cfg_error(c, s, "%lld is out of range %u..4294967295", v, min);
-		return 0;
-	}
-	return (uint32_t)v;
+	return (uint32_t)rp_cfg_int(g, name, 0);
 }
 
 static bool key_field(struct rp_cfg *c, const config_setting_t *g, const char *name,
@@ -220,8 +210,8 @@ static int one_sa(struct rp_cfg *c, const config_setting_t *g, struct dp_manual_
 	m->line = config_setting_source_line(g);
 	snprintf(m->source, sizeof(m->source), "%s",
 		 config_setting_source_file(g) ? config_setting_source_file(g) : c->source);
-	sa->sa_id = u32_field(c, g, "sa_id", 1);
-	sa->spi = htonl(u32_field(c, g, "spi", 256));
+	sa->sa_id = u32_field(g, "sa_id");
+	sa->spi = htonl(u32_field(g, "spi"));
 	sa->dir = strcmp(dir, "out") == 0 ? RP_DIR_OUT : RP_DIR_IN;
 	snprintf(what, sizeof(what), "SA %u", sa->sa_id);
 
@@ -279,7 +269,7 @@ static int one_sa(struct rp_cfg *c, const config_setting_t *g, struct dp_manual_
 	sa->hard_bytes = (uint64_t)rp_cfg_int(g, "hard_bytes", 0);
 	sa->soft_packets = (uint64_t)rp_cfg_int(g, "soft_packets", 0);
 	sa->hard_packets = (uint64_t)rp_cfg_int(g, "hard_packets", 0);
-	sa->paired_sa_id = u32_field(c, g, "paired_sa_id", 0);
+	sa->paired_sa_id = u32_field(g, "paired_sa_id");
 
 	nts = prefixes(c, rp_cfg_get(g, "traffic_selectors"), sa->ts, RP_SA_TS_MAX,
 		       "traffic selectors");

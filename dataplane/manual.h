@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /**
  * @file manual.h
- * Manually keyed SAs: the configuration's `manual_sas` list (schema dp_manual_sa_schema in
- * dp_config.h) turned into the very messages rampartd would send, so that they are checked
- * by rp_msg_validate() and installed by the same code as negotiated SAs (dp_sad_sa_add(),
- * dp_sad_route_add()).
+ * Manually keyed SAs: the configuration's `dataplane.manual_sas` list (schema
+ * rp_conf_dp_manual_sa_schema in common/conf_dp.c, which bounds every number: sa_id 1..2^32-1,
+ * spi 256..2^32-1, hex literals up to 0xffffffff included) turned into the very messages
+ * rampartd would send, so that they are checked by rp_msg_validate() and installed by the
+ * same code as negotiated SAs (dp_sad_sa_add(), dp_sad_route_add()).
  *
  * No DPDK call here: unit-tested on its own.
  *

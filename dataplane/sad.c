@@ -3,6 +3,7 @@
  * The SA database: slots, inbound hash, outbound FIBs, routes, RCU reclamation, lifetimes.
  * Main lcore only, except the lookups of sad.h and dp_sad_read_lock() readers.
  */
+#include <stdalign.h>
 #include "dataplane/sad.h"
 
 #include <arpa/inet.h>
@@ -43,7 +44,9 @@ struct reclaim {
 };
 
 struct sad_route {
-	struct rp_prefix prefix; /* also the route hash key (pad zero) */
+	/* Also the route hash key (pad zero). Aligned to 8 because DPDK's rte_hash_crc reads
+	 * the key 8 bytes at a time (UBSan reports misaligned loads otherwise). */
+	alignas(8) struct rp_prefix prefix;
 	uint32_t slot;           /* outbound SA */
 	uint32_t prev, next;     /* list of the SA's routes, route indices, 0 = end */
 	uint8_t stale, manual;
@@ -914,7 +917,7 @@ int dp_sad_route_add(struct dp_sad *sad, const struct rp_msg_route *rm, unsigned
 		     char *why, size_t whylen)
 {
 	struct dp_sa *sa = dp_sad_find(sad, rm->sa_id);
-	struct rp_prefix key;
+	alignas(8) struct rp_prefix key; /* see struct sad_route */
 	struct sad_route *r;
 	char p[64];
 	void *data;
@@ -987,7 +990,7 @@ int dp_sad_route_add(struct dp_sad *sad, const struct rp_msg_route *rm, unsigned
 
 int dp_sad_route_del(struct dp_sad *sad, const struct rp_msg_route *rm, char *why, size_t whylen)
 {
-	struct rp_prefix key;
+	alignas(8) struct rp_prefix key; /* see struct sad_route */
 	struct dp_sa *sa;
 	char p[64];
 	void *data;

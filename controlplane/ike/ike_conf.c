@@ -2,6 +2,8 @@
 /* The "ike" configuration section (see ike_conf.h). */
 #include "controlplane/ike/ike_conf.h"
 
+#include "common/conf_ike.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -43,90 +45,8 @@ static const struct alg_name alg_names[] = {
 #undef X
 };
 
-static const char *const encr_choices[] = { "aes128gcm16", "aes256gcm16", "chacha20poly1305",
-					    "aes128", "aes256", NULL };
-static const char *const prf_choices[] = { "prfsha256", "prfsha384", "prfsha512", NULL };
-static const char *const integ_choices[] = { "sha256", "sha384", "sha512", NULL };
-static const char *const dh_choices[] = { "curve25519", "ecp256", "ecp384", "ecp521",
-					  "modp2048", "modp3072", "modp4096", NULL };
-static const char *const esn_choices[] = { "both", "yes", "no", NULL };
-
-static const struct rp_cfg_schema pool4_schema[] = {
-	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
-	  .help = "pool name for logs (default \"pool4\")" },
-	{ .name = "first", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
-	  .help = "first address handed out" },
-	{ .name = "last", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
-	  .help = "last address handed out" },
-	{ .name = "netmask", .kind = RP_CFG_INT, .min = 1, .max = 32,
-	  .help = "prefix length announced as INTERNAL_IP4_NETMASK (default 32)" },
-	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 15, .help = "one or two DNS servers" },
-	{ 0 }
-};
-
-static const struct rp_cfg_schema pool6_schema[] = {
-	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
-	  .help = "pool name for logs (default \"pool6\")" },
-	{ .name = "prefix", .kind = RP_CFG_STRING, .required = true, .min = 4, .max = 49,
-	  .help = "\"2001:db8:9::/112\": addresses prefix+1, +2... (length 64..127)" },
-	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 45, .help = "one or two DNS servers" },
-	{ 0 }
-};
-
-static const struct rp_cfg_schema peer_schema[] = {
-	{ .name = "identity", .kind = RP_CFG_STRING, .required = true, .min = 3, .max = 300,
-	  .help = "\"fqdn NAME\", \"email NAME\", \"address A\" or \"key-id HEX\"" },
-	{ .name = "pre_shared_key", .kind = RP_CFG_STRING, .required = true, .min = 1,
-	  .max = IKE_KEYRING_PSK_MAX, .help = "the key, used in both directions" },
-	{ 0 }
-};
-
-const struct rp_cfg_schema ike_conf_schema[] = {
-	{ .name = "listen", .kind = RP_CFG_STRINGS, .max = 45,
-	  .help = "addresses IKE listens on (default [\"0.0.0.0\"])" },
-	{ .name = "port", .kind = RP_CFG_INT, .min = 0, .max = 65535,
-	  .help = "IKE port (default 500; 0 = any free port, for tests)" },
-	{ .name = "nat_port", .kind = RP_CFG_INT, .min = 0, .max = 65535,
-	  .help = "IKE port with the non-ESP marker, RFC 3948 (default 4500; 0 = any, tests)" },
-	{ .name = "local_id", .kind = RP_CFG_STRING, .min = 3, .max = 140,
-	  .help = "our IDr: \"fqdn NAME\", \"email NAME\", \"address A\" (default: our address)" },
-	{ .name = "encryption", .kind = RP_CFG_STRINGS, .choices = encr_choices,
-	  .help = "IKE SA ciphers in our order (default all, AEAD first)" },
-	{ .name = "prf", .kind = RP_CFG_STRINGS, .choices = prf_choices,
-	  .help = "IKE SA PRFs (default prfsha256, prfsha384, prfsha512)" },
-	{ .name = "integrity", .kind = RP_CFG_STRINGS, .choices = integ_choices,
-	  .help = "IKE SA integrity for AES-CBC (default sha256, sha384, sha512)" },
-	{ .name = "dh_groups", .kind = RP_CFG_STRINGS, .choices = dh_choices,
-	  .help = "DH groups; the first is asked for in INVALID_KE_PAYLOAD (default all, "
-		  "curve25519 first)" },
-	{ .name = "esp_encryption", .kind = RP_CFG_STRINGS, .choices = encr_choices,
-	  .help = "CHILD_SA ciphers (default all, AEAD first)" },
-	{ .name = "esp_integrity", .kind = RP_CFG_STRINGS, .choices = integ_choices,
-	  .help = "CHILD_SA integrity for AES-CBC (default sha256, sha384, sha512)" },
-	{ .name = "esp_esn", .kind = RP_CFG_STRING, .choices = esn_choices,
-	  .help = "extended sequence numbers: both (default), yes (required), no" },
-	{ .name = "replay_window", .kind = RP_CFG_INT, .min = 64, .max = 4096,
-	  .help = "inbound ESP anti-replay window, a multiple of 64 (default 128)" },
-	{ .name = "cookie_threshold", .kind = RP_CFG_INT, .min = 0, .max = 1000000,
-	  .help = "half-open SAs from which cookies are required (default 100)" },
-	{ .name = "max_half_open", .kind = RP_CFG_INT, .min = 1, .max = 1000000,
-	  .help = "half-open SAs at most (default 1024)" },
-	{ .name = "local_subnets", .kind = RP_CFG_STRINGS, .max = 49,
-	  .help = "our side of the tunnels, up to 4 prefixes (default 0.0.0.0/0 and ::/0)" },
-	{ .name = "pool", .kind = RP_CFG_GROUP, .children = pool4_schema,
-	  .help = "IPv4 addresses for clients (config mode)" },
-	{ .name = "ipv6_pool", .kind = RP_CFG_GROUP, .children = pool6_schema,
-	  .help = "IPv6 addresses for clients" },
-	{ .name = "peers", .kind = RP_CFG_LIST, .max = 100000, .children = peer_schema,
-	  .help = "PSK peers" },
-	{ 0 }
-};
-
-const struct rp_cfg_schema ike_conf_file_schema[] = {
-	{ .name = "ike", .kind = RP_CFG_GROUP, .required = true, .children = ike_conf_schema,
-	  .help = "IKEv2 responder (test-only file until common/conf.c lists it)" },
-	{ 0 }
-};
+_Static_assert(RP_CONF_IKE_POOL_NAME_MAX == POOL_NAME_MAX, "pool name limit");
+_Static_assert(RP_CONF_IKE_PSK_MAX == IKE_KEYRING_PSK_MAX, "PSK length limit");
 
 static const struct alg_name *alg_lookup(const char *name)
 {

@@ -4,10 +4,8 @@
  * The "ike" configuration section of rampartd: listening sockets, our identity, IKE and
  * ESP algorithms, the protected subnets, the address pools and the PSK peers.
  *
- * ike_conf_schema is what common/conf.c should list as the top-level group "ike" (its
- * owner adds the row). Until then rampartd reads the section from a separate, test-only
- * file named by the environment variable RAMPARTD_IKE_CONFIG (see ike_io.h), whose only
- * top-level setting is that group:
+ * The schema is rp_conf_ike_schema (common/conf_ike.c), the top-level group "ike" of
+ * the main configuration file (common/conf.c), shared with rampart-dp:
  *
  *     ike = {
  *       listen = [ "192.0.2.1" ];              # default "0.0.0.0"
@@ -31,11 +29,6 @@
 #include "controlplane/pool/pool.h"
 
 #define IKE_CONF_MAX_LISTEN 4
-
-/** Children of the "ike" group. */
-extern const struct rp_cfg_schema ike_conf_schema[];
-/** A root schema holding only "ike" (for the test-only file). */
-extern const struct rp_cfg_schema ike_conf_file_schema[];
 
 struct ike_conf {
 	struct ike_resp_cfg resp;

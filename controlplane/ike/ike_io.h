@@ -7,9 +7,8 @@
  * "ike" configuration section (ike_conf.h); the dataplane through dpif; and the management
  * command "show sessions [detail]" (text or --json).
  *
- * Configuration. Until common/conf.c lists the "ike" group, rampartd reads it from the file
- * named by the environment variable RAMPARTD_IKE_CONFIG (test-only; see ike_conf.h for its
- * form); without it rampartd runs no IKE.
+ * Configuration: the "ike" section of the main configuration file (ike_conf.h); without
+ * it rampartd runs no IKE.
  *
  * Ownership: ike_io_create() borrows the event base and the dpif (both must outlive it) and
  * takes the pools and keyring of @p conf (the caller's struct is cleared).
@@ -26,8 +25,6 @@ struct mgmt;
 struct sbuf;
 struct json_w;
 struct ike_io;
-
-#define IKE_IO_ENV_CONFIG "RAMPARTD_IKE_CONFIG"
 
 /**
  * Open the sockets and start the responder.

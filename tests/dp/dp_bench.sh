@@ -38,13 +38,13 @@ for i in range(256):
 wrpcap(d + "/plain.pcap", plain)
 wrpcap(d + "/esp.pcap", esp)
 k = alg[1].hex()
-with open(d + "/extra.conf", "w") as f:
-    f.write('dataplane = { sa_max = 64;\n ports = ( { name = "outside"; gateway_mac = "02:00:00:00:0a:01"; },\n'
-            '  { name = "inside"; gateway_mac = "02:00:00:00:0b:01"; } );\n manual_sas = (\n'
+# The manual SAs, pasted into the dataplane section of each run's configuration.
+with open(d + "/manual_sas.inc", "w") as f:
+    f.write('  manual_sas = (\n'
             '  { sa_id = 1; direction = "in"; spi = 0x1001; cipher = "%s"; integrity = "%s"; key = "%s"; %s'
             ' local = "192.0.2.1"; remote = "198.51.100.7"; traffic_selectors = [ "198.18.0.0/24" ]; },\n'
             '  { sa_id = 2; direction = "out"; spi = 0x2002; cipher = "%s"; integrity = "%s"; key = "%s"; %s'
-            ' local = "192.0.2.1"; remote = "198.51.100.7"; routes = [ "198.18.0.0/24" ]; } ); };\n'
+            ' local = "192.0.2.1"; remote = "198.51.100.7"; routes = [ "198.18.0.0/24" ]; } );\n'
             % (cipher, alg[4], k, 'auth_key = "%s";' % alg[3].hex() if alg[3] else "",
                cipher, alg[4], k, 'auth_key = "%s";' % alg[3].hex() if alg[3] else ""))
 PYEOF
@@ -56,11 +56,13 @@ instance = "$inst";
 log = { level = "warn"; };
 control = { region = "$tmp/$1.ctl"; slots = 64; };
 dataplane = { main_lcore = $cpu0; workers = [ $cpu1 ]; hugepages = false; memory_mb = 512;
-  idle_sleep_us = 0; burst = 32;
-  ports = ( { name = "outside"; role = "outside"; device = "$2"; },
-            { name = "inside"; role = "inside"; device = "$3"; } ); };
+  idle_sleep_us = 0; burst = 32; sa_max = 64;
+  ports = ( { name = "outside"; role = "outside"; device = "$2"; gateway_mac = "02:00:00:00:0a:01"; },
+            { name = "inside"; role = "inside"; device = "$3"; gateway_mac = "02:00:00:00:0b:01"; } );
+$(cat "$tmp/manual_sas.inc")
+};
 EOF2
-	"$DP" -c "$tmp/$1.conf" -x "$tmp/extra.conf" 2>"$tmp/$1.log" &
+	"$DP" -c "$tmp/$1.conf" 2>"$tmp/$1.log" &
 	local pid=$!
 	sleep 3
 	$PY - "/var/run/dpdk/rampart-$inst/dpdk_telemetry.v2" "$4" "$5" "$SECS" "$1" "$CIPHER" <<'PYEOF'

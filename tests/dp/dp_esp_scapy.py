@@ -3,7 +3,9 @@
 """
 rampart-dp against an independent ESP implementation (scapy + python3-cryptography).
 
-  dp_esp_scapy.py gen DIR    write DIR/extra.conf (manual SAs, L2 settings), the input pcaps
+  dp_esp_scapy.py gen DIR    write DIR/dataplane.inc (the fast path's part of the configuration
+                        file's dataplane section: ports with their L2 settings, sa_max,
+                        manual SAs), the input pcaps
                         DIR/outside_in.pcap (ESP from the clients, keepalives, IKE...) and
                         DIR/inside_in.pcap (plain packets to the clients), and DIR/expect.json
   dp_esp_scapy.py check DIR  read what rampart-dp wrote (DIR/outside_out.pcap, DIR/inside_out.pcap)
@@ -195,12 +197,20 @@ def inner_udp(af, src, dst, tag):
     return IPv6(src=src, dst=dst, hlim=61, tc=0x28) / UDP(sport=1000, dport=2000) / pl
 
 
-def extra_conf(cl):
-    lines = ["dataplane = {", "  sa_max = 1024;",
+def dataplane_conf(d, cl):
+    """Settings of the dataplane section: net_pcap ports reading and writing in d, with
+    their next hops; sa_max; the manual SAs. dp_esp_scapy.sh adds lcores and memory."""
+    lines = ["  sa_max = 1024;",
              "  ports = (",
-             '    { name = "outside"; gateway_mac = "%s";' % GW_OUT,
+             '    { name = "outside"; role = "outside";',
+             '      device = "net_pcap0,rx_pcap=%s/outside_in.pcap,tx_pcap=%s/outside_out.pcap";'
+             % (d, d),
+             '      gateway_mac = "%s";' % GW_OUT,
              '      neighbors = ( { ip = "%s"; mac = "%s"; } ); },' % (c_outer(cl[0]), NB_OUT),
-             '    { name = "inside"; gateway_mac = "%s";' % GW_IN,
+             '    { name = "inside"; role = "inside";',
+             '      device = "net_pcap1,rx_pcap=%s/inside_in.pcap,tx_pcap=%s/inside_out.pcap";'
+             % (d, d),
+             '      gateway_mac = "%s";' % GW_IN,
              '      neighbors = ( { ip = "%s"; mac = "%s"; }, { ip = "%s"; mac = "%s"; } ); }'
              % (HOST4S, NB_IN, HOST6S, NB_IN),
              "  );", "  manual_sas = ("]
@@ -230,7 +240,7 @@ def extra_conf(cl):
                 s.append("seq_start = %dL;" % seq_start(c))
             sas.append("    { " + " ".join(s) + " }")
     lines.append(",\n".join(sas))
-    lines += ["  );", "};", ""]
+    lines += ["  );", ""]
     return "\n".join(lines)
 
 
@@ -297,8 +307,8 @@ def gen(d):
     os.makedirs(d, exist_ok=True)
     wrpcap(os.path.join(d, "outside_in.pcap"), out_in)
     wrpcap(os.path.join(d, "inside_in.pcap"), in_in)
-    with open(os.path.join(d, "extra.conf"), "w") as f:
-        f.write(extra_conf(cl))
+    with open(os.path.join(d, "dataplane.inc"), "w") as f:
+        f.write(dataplane_conf(os.path.abspath(d), cl))
     with open(os.path.join(d, "expect.json"), "w") as f:
         json.dump(exp, f)
     print("generated %d clients (%d SAs), %d outside and %d inside input frames" %

@@ -2,8 +2,9 @@
 # The acceptance test: rampart-dp on net_pcap ports against scapy's ESP, for every
 # algorithm, IPv4/IPv6 outer and inner, with and without NAT-T, with and without ESN
 # (dp_esp_scapy.py says what is checked). rampart-dp reads ESP frames from the outside port's
-# rx_pcap and plain frames from the inside port's, with manual SAs from an extension file
-# (-x), and writes tx_pcaps that scapy checks packet by packet.
+# rx_pcap and plain frames from the inside port's, with manual SAs and static next hops in its
+# configuration file (dp_esp_scapy.py writes that part of the dataplane section), and writes
+# tx_pcaps that scapy checks packet by packet.
 # Exits 77 (skipped) when it cannot run here: not root, fewer than 2 CPUs, no net_pcap, no
 # scapy.
 set -u
@@ -45,16 +46,11 @@ dataplane = {
   hugepages = false;
   memory_mb = 512;
   idle_sleep_us = 100;
-  ports = (
-    { name = "outside"; role = "outside";
-      device = "net_pcap0,rx_pcap=$tmp/outside_in.pcap,tx_pcap=$tmp/outside_out.pcap"; },
-    { name = "inside";  role = "inside";
-      device = "net_pcap1,rx_pcap=$tmp/inside_in.pcap,tx_pcap=$tmp/inside_out.pcap"; }
-  );
+$(cat "$tmp/dataplane.inc")
 };
 EOF2
 
-"$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" 2>"$tmp/dp.log" &
+"$DP" -c "$tmp/dp.conf" 2>"$tmp/dp.log" &
 dp_pid=$!
 for _ in $(seq 300); do
 	grep -q "rampart-dp running" "$tmp/dp.log" && break

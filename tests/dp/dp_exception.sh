@@ -89,6 +89,7 @@ for ns in "$CLI:$tag-c" "$HOST:$tag-h"; do
 done
 
 KEY=000102030405060708090a0b0c0d0e0fa1a2a3a4
+# No gateway_mac, no static neighbours: every MAC must come from ARP.
 cat > "$tmp/dp.conf" <<EOF2
 instance = "$inst";
 log = { level = "info"; };
@@ -99,18 +100,13 @@ dataplane = {
   hugepages = false;
   memory_mb = 256;
   idle_sleep_us = 100;
+  sa_max = 64;
   ports = (
     { name = "outside"; role = "outside"; device = "net_af_packet0,iface=$tag-o"; },
     { name = "inside";  role = "inside";  device = "net_af_packet1,iface=$tag-i"; },
     { name = "kern-o";  role = "exception"; device = "net_tap0,iface=$tag-to"; },
     { name = "kern-i";  role = "exception"; device = "net_tap1,iface=$tag-ti"; }
   );
-};
-EOF2
-# No gateway_mac, no static neighbours: every MAC must come from ARP.
-cat > "$tmp/extra.conf" <<EOF2
-dataplane = {
-  sa_max = 64;
   manual_sas = (
     { sa_id = 1; direction = "in"; spi = 0x1001; cipher = "aes-gcm-128"; key = "0x$KEY";
       local = "203.0.113.1"; remote = "203.0.113.2"; natt = true;
@@ -121,7 +117,7 @@ dataplane = {
 };
 EOF2
 
-ip netns exec "$DPNS" "$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" 2>"$tmp/dp.log" &
+ip netns exec "$DPNS" "$DP" -c "$tmp/dp.conf" 2>"$tmp/dp.log" &
 dp_pid=$!
 for _ in $(seq 300); do
 	grep -q "rampart-dp running" "$tmp/dp.log" && break

@@ -68,25 +68,21 @@ dataplane = {
   hugepages = false;
   memory_mb = 512;
   idle_sleep_us = 100;
+  sa_max = 16384;
   ports = (
-    { name = "outside"; role = "outside"; device = "net_null0,no-rx=1"; },
+    { name = "outside"; role = "outside"; device = "net_null0,no-rx=1";
+      gateway_mac = "02:00:00:00:00:fe"; },
     { name = "inside";  role = "inside";  device = "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"; }
   );
 };
 EOF2
-cat > "$tmp/extra.conf" <<EOF2
-dataplane = {
-  sa_max = 16384;
-  ports = ( { name = "outside"; gateway_mac = "02:00:00:00:00:fe"; } );
-};
-EOF2
 
-args=$("$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" --print-eal-args)
+args=$("$DP" -c "$tmp/dp.conf" --print-eal-args)
 echo "EAL arguments: $args"
 case " $args " in *" --no-huge "*" --no-pci "*) pass "--print-eal-args: --no-huge, --no-pci" ;;
 	*) fail "--print-eal-args lacks --no-huge or --no-pci" ;; esac
-out=$("$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" --check-config) &&
-	pass "--check-config with the extension file: $out" || fail "--check-config: $out"
+out=$("$DP" -c "$tmp/dp.conf" --check-config) &&
+	pass "--check-config: $out" || fail "--check-config: $out"
 
 # wait_log PATTERN SECONDS
 wait_log() {
@@ -99,7 +95,7 @@ wait_log() {
 	return 1
 }
 
-"$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" 2>"$tmp/dp.log" &
+"$DP" -c "$tmp/dp.conf" 2>"$tmp/dp.log" &
 dp_pid=$!
 if wait_log "rampart-dp running" 30; then
 	pass "rampart-dp is up (pid $dp_pid)"
@@ -160,7 +156,7 @@ echo "---"
 
 # A region left by a build of another layout version: refuse, say why, exit non-zero.
 printf '\x63\x00\x00\x00' | dd of="$tmp/ctl" bs=1 seek=8 conv=notrunc status=none
-"$DP" -c "$tmp/dp.conf" -x "$tmp/extra.conf" 2>"$tmp/dp2.log"
+"$DP" -c "$tmp/dp.conf" 2>"$tmp/dp2.log"
 rc=$?
 if [ $rc -ne 0 ] && grep -q "layout version 99" "$tmp/dp2.log"; then
 	pass "version mismatch: exit $rc, $(grep -o 'control region has layout version 99[^;]*' "$tmp/dp2.log" | head -1)"

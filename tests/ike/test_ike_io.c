@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "common/conf.h"
 #include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/json.h"
 #include "controlplane/util/sbuf.h"
@@ -110,7 +111,7 @@ static void test_udp_session(void **state)
 	int cfd;
 
 	(void)state;
-	assert_int_equal(rp_cfg_load_string(&c, "test", conf_text, ike_conf_file_schema), 0);
+	assert_int_equal(rp_cfg_load_string(&c, "test", conf_text, rp_conf_schema), 0);
 	assert_int_equal(ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf), 0);
 	rp_cfg_free(&c);
 	assert_int_equal(ike_io_create(base, NULL, &ops, &conf, &io), 0);
@@ -177,7 +178,7 @@ static void bad_conf(const char *text)
 	struct ike_conf conf;
 	struct rp_cfg c;
 
-	if (rp_cfg_load_string(&c, "bad", text, ike_conf_file_schema) == 0) {
+	if (rp_cfg_load_string(&c, "bad", text, rp_conf_schema) == 0) {
 		assert_int_not_equal(ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf),
 				     0);
 		assert_true(c.n_errors > 0);

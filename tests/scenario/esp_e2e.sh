@@ -7,9 +7,9 @@
 #   (topology, addresses and static neighbours: netns.sh)
 #
 # rampart-dp runs on net_af_packet ports (--no-huge, --no-pci) with manually keyed SAs for
-# several clients, one per algorithm / encapsulation case (the `manual_sas` list, read from
-# the interim extension file `rampart-dp -x FILE` together with the ports' static neighbours;
-# see dataplane/dp_config.h). No rampartd: the dataplane forwards on its own.
+# several clients, one per algorithm / encapsulation case (`dataplane.manual_sas` in the
+# configuration file, next to the ports' static neighbours; see dataplane/README.md). No
+# rampartd: the dataplane forwards on its own.
 #
 # Expectations, per case (the client of each case runs in turn, with its own VIP; cases:
 # AES-GCM-128 / AES-CBC-256+SHA-256 / AES-GCM-256 / ChaCha20-Poly1305 / AES-CBC-128+SHA-1 /
@@ -37,7 +37,7 @@
 #
 # Skips (77): not root, no netns / TUN / scapy, fewer than 2 CPUs, no net_af_packet PMD,
 # rampart-dp not built. Fails, saying "NOT READY", when rampart-dp lacks what this test
-# needs (the extension file with manual SAs and static neighbours, the ESP path).
+# needs (the ESP path).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_need
@@ -48,13 +48,10 @@ ls /usr/lib/*/dpdk/pmds-*/librte_net_af_packet.so* >/dev/null 2>&1 || skip "no n
 TELEMETRY=/usr/bin/dpdk-telemetry.py
 [ -x "$TELEMETRY" ] || skip "no $TELEMETRY (Debian package dpdk)"
 
-not_ready() { echo "NOT READY: $*"; exit 1; }
-
 inst=scesp$$
 # DPDK leaves its runtime directory (telemetry socket, config lock) behind.
 scenario_cleanup() { rm -rf "/var/run/dpdk/rampart-$inst"; }
 conf=$WORK/rampart.conf
-ext=$WORK/rampart-dp.ext.conf
 REGION=$WORK/$inst.ctl
 
 # case: name | outer family | natt | cipher | integrity | esn
@@ -88,23 +85,8 @@ for i in "${!CASES[@]}"; do
 		fail "manual-sas $name"
 done
 
-# The settings rampart-dp needs beyond the base schema: static neighbours (so that it never
-# needs ARP/ND) and the manual SAs. They go into the main file once its schema has them;
-# until then into the interim extension file (rampart-dp -x), whose layout is the same
-# (dataplane/README.md). Both are tried, main file first.
-OUT_L2="gateway_mac = \"$MAC_CL_OUT\";
-      neighbors = ( { ip = \"$CL_OUT4\"; mac = \"$MAC_CL_OUT\"; }, { ip = \"$CL_OUT6\"; mac = \"$MAC_CL_OUT\"; } );"
-IN_L2="gateway_mac = \"$MAC_LAN\";
-      neighbors = ( { ip = \"$LAN_HOST4\"; mac = \"$MAC_LAN\"; }, { ip = \"$LAN_HOST6\"; mac = \"$MAC_LAN\"; } );"
-SAS="  sa_max = 64;
-  manual_sas = (
-$(printf '%s\n' "${manual[@]}" | sed 's/^/    /')
-  );"
-# write_main FILE [inline]: the main configuration, with the settings above if inline.
-write_main() {
-	local o="" i="" x=""
-	[ "${2:-}" = inline ] && { o=$OUT_L2; i=$IN_L2; x=$SAS; }
-	cat >"$1" <<EOF
+# Static neighbours (so that rampart-dp never needs ARP/ND) and the manual SAs.
+cat >"$conf" <<EOF
 instance = "$inst";
 log = { level = "info"; };
 control = { region = "$REGION"; slots = 256; };
@@ -115,37 +97,24 @@ dataplane = {
   hugepages = false;
   memory_mb = 256;
   idle_sleep_us = 50;
+  sa_max = 64;
   ports = (
-    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out"; $o },
-    { name = "inside";  role = "inside";  device = "net_af_packet1,iface=dp-in"; $i }
+    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out";
+      gateway_mac = "$MAC_CL_OUT";
+      neighbors = ( { ip = "$CL_OUT4"; mac = "$MAC_CL_OUT"; }, { ip = "$CL_OUT6"; mac = "$MAC_CL_OUT"; } ); },
+    { name = "inside";  role = "inside";  device = "net_af_packet1,iface=dp-in";
+      gateway_mac = "$MAC_LAN";
+      neighbors = ( { ip = "$LAN_HOST4"; mac = "$MAC_LAN"; }, { ip = "$LAN_HOST6"; mac = "$MAC_LAN"; } ); }
   );
-$x
+  manual_sas = (
+$(printf '%s\n' "${manual[@]}" | sed 's/^/    /')
+  );
 };
 EOF
-}
-write_main "$conf" inline
 dp_args=(-c "$conf")
 if ! out=$("$DP" "${dp_args[@]}" --check-config 2>&1); then
-	write_main "$conf"
-	cat >"$ext" <<EOF
-# Interim extension file (rampart-dp -x): static neighbours and manual SAs.
-dataplane = {
-  ports = (
-    { name = "outside"; $OUT_L2 },
-    { name = "inside"; $IN_L2 }
-  );
-$SAS
-};
-EOF
-	dp_args=(-c "$conf" -x "$ext")
-	if ! out=$("$DP" "${dp_args[@]}" --check-config 2>&1); then
-		echo "$out" | tail -n 20
-		grep -qiE "unrecognized option|invalid option|unexpected argument" <<<"$out" &&
-			not_ready "rampart-dp takes neither manual_sas in its configuration nor -x (extension file with manual_sas and static neighbors)"
-		grep -qiE "manual_sas|neighbors|gateway_mac|unknown setting" <<<"$out" &&
-			not_ready "rampart-dp refuses the extension file's settings (above)"
-		fail "rampart-dp --check-config refused the generated configuration (above; $conf, $ext)"
-	fi
+	echo "$out" | tail -n 20
+	fail "rampart-dp --check-config refused the generated configuration (above; $conf)"
 fi
 ok "configuration accepted (rampart-dp ${dp_args[*]}): $(echo "$out" | tail -n 1)"
 

@@ -86,7 +86,7 @@ with warnings.catch_warnings():
                                     IPSecIntegrityError, _ESPPlain)
     from scapy.packet import Raw, raw
 
-# rampart-dp's names (dataplane/dp_config.c manual_sas, common/msg.h) -> scapy's, key length.
+# rampart-dp's names (common/conf_dp.c manual_sas, common/msg.h) -> scapy's, key length.
 CIPHERS = OrderedDict([
     # name: (scapy name, key bytes, salt bytes)
     ("null", ("NULL", 0, 0)),

@@ -1,0 +1,406 @@
+#!/usr/bin/env bash
+# A real IKEv2 client (strongSwan 5.9 charon, kernel-libipsec: userspace ESP over a TUN
+# device) end to end through rampart-dp, keyed by rampartd.
+#
+#   rp-cl-ID (charon)                  rp-dp-ID                                    rp-lan-ID
+#   out0 192.0.2.2 --veth-- dp-out [ rampart-dp ] dp-in --veth-- lan0 198.51.100.10
+#                           outside (net_af_packet)  inside (net_af_packet)
+#                           |  exception port kern-o (net_tap, kernel interface rpike-o)
+#                           |  192.0.2.1/24: rampartd's IKE sockets, UDP 500 and 4500
+#   (topology, fixed MACs and static neighbours: netns.sh netns_topo_dp)
+#
+# rampart-dp and rampartd read the same configuration file (dataplane + ike sections).
+# charon (swanctl: vips = 0.0.0.0, remote_ts = the LAN, PSK) always uses UDP encapsulation
+# with kernel-libipsec (it fakes a NAT), so the CHILD_SA is NAT-T on port 4500.
+#
+# Checks: swanctl --initiate succeeds; the client's virtual IP comes from the pool
+# 198.18.200.0/24; ping and a TCP transfer (both directions, SHA-256 checked) to the LAN
+# host through the tunnel; `rampartctl show sessions` lists the session with that address;
+# rampart-dp's SA counters (/rampart/sa) moved; a second connection with a wrong PSK is
+# refused (AUTHENTICATION_FAILED in charon's log).
+#
+# Skips (77): not root, no netns / TUN / scapy, fewer than 2 CPUs, no net_af_packet or
+# net_tap PMD, rampart-dp not built, no charon / swanctl.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+netns_need
+[ -x "$DP" ] || skip "rampart-dp not built (no DPDK)"
+CHARON=/usr/lib/ipsec/charon
+[ -x "$CHARON" ] || skip "no $CHARON (apt install strongswan-charon libcharon-extra-plugins)"
+command -v swanctl >/dev/null || skip "no swanctl (apt install strongswan-swanctl)"
+command -v unshare >/dev/null || skip "no unshare (util-linux)"
+read -r cpu0 cpu1 < <("$SCAPY_PY" -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2])')
+[ -n "${cpu1:-}" ] || skip "needs 2 CPUs (main lcore + one worker)"
+ls /usr/lib/*/dpdk/pmds-*/librte_net_af_packet.so* >/dev/null 2>&1 || skip "no net_af_packet PMD"
+ls /usr/lib/*/dpdk/pmds-*/librte_net_tap.so* >/dev/null 2>&1 || skip "no net_tap PMD"
+TELEMETRY=/usr/bin/dpdk-telemetry.py
+[ -x "$TELEMETRY" ] || skip "no $TELEMETRY (Debian package dpdk)"
+
+inst=scike$$
+TAP=rpike$$
+TAP=${TAP:0:12}-o
+conf=$WORK/rampart.conf
+REGION=$WORK/$inst.ctl
+POOL_NET=198.18.200
+LAN_DNS=198.51.100.53
+PSK_GOOD="rampart-scenario-psk-1"
+PSK_BAD_SERVER="the-key-rampartd-has"
+PSK_BAD_CLIENT="not-the-key-rampartd-has"
+CH=$WORK/charon
+scenario_cleanup() { rm -rf "/var/run/dpdk/rampart-$inst"; }
+
+# --- configuration: one file for rampart-dp and rampartd --------------------------------
+cat >"$conf" <<EOF
+instance = "$inst";
+log = { level = "info"; };
+control = { region = "$REGION"; slots = 256; };
+management = { socket = "$WORK/$inst.sock"; };
+dataplane = {
+  main_lcore = $cpu0;
+  workers = [ $cpu1 ];
+  hugepages = false;
+  memory_mb = 256;
+  idle_sleep_us = 50;
+  sa_max = 64;
+  ports = (
+    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out";
+      gateway_mac = "$MAC_CL_OUT";
+      neighbors = ( { ip = "$CL_OUT4"; mac = "$MAC_CL_OUT"; } ); },
+    { name = "inside";  role = "inside";  device = "net_af_packet1,iface=dp-in";
+      gateway_mac = "$MAC_LAN";
+      neighbors = ( { ip = "$LAN_HOST4"; mac = "$MAC_LAN"; } ); },
+    { name = "kern-o";  role = "exception"; device = "net_tap0,iface=$TAP"; serves = "outside"; }
+  );
+};
+ike = {
+  listen = [ "$DP_OUT4" ];
+  local_id = "fqdn vpn.example.test";
+  local_subnets = [ "$LAN_NET4" ];
+  pool = { first = "$POOL_NET.10"; last = "$POOL_NET.250"; dns = [ "$LAN_DNS" ]; };
+  peers = (
+    { identity = "email client@example.test"; pre_shared_key = "$PSK_GOOD"; },
+    { identity = "email wrong@example.test"; pre_shared_key = "$PSK_BAD_SERVER"; }
+  );
+};
+EOF
+out=$("$DP" -c "$conf" --check-config 2>&1) || { echo "$out" | tail -n 20; fail "rampart-dp --check-config"; }
+out=$("$CPD" -c "$conf" --check-config 2>&1) || { echo "$out" | tail -n 20; fail "rampartd --check-config"; }
+ok "one configuration accepted by rampart-dp and rampartd ($conf)"
+
+# strongSwan client: own strongswan.conf, swanctl dir, vici socket and /run (pid file).
+mkdir -p "$CH/run" "$CH/swanctl/conf.d"
+cat >"$CH/strongswan.conf" <<EOF
+charon {
+  load_modular = no
+  load = random nonce openssl aes sha1 sha2 hmac kdf gcm curve25519 kernel-libipsec kernel-netlink socket-default attr vici
+  install_virtual_ip = yes
+  retransmit_tries = 2
+  retransmit_timeout = 1.0
+  plugins {
+    vici {
+      socket = unix://$CH/run/charon.vici
+    }
+  }
+  filelog {
+    charon-log {
+      path = $CH/charon.log
+      time_format = %T
+      ike_name = yes
+      default = 1
+      ike = 2
+      cfg = 2
+      knl = 2
+      flush_line = yes
+      append = no
+    }
+  }
+}
+EOF
+cat >"$CH/swanctl/swanctl.conf" <<EOF
+connections {
+  good {
+    version = 2
+    remote_addrs = $DP_OUT4
+    vips = 0.0.0.0
+    local {
+      auth = psk
+      id = client@example.test
+    }
+    remote {
+      auth = psk
+      id = vpn.example.test
+    }
+    children {
+      good {
+        remote_ts = $LAN_NET4
+      }
+    }
+  }
+  cbc {
+    version = 2
+    remote_addrs = $DP_OUT4
+    vips = 0.0.0.0
+    local {
+      auth = psk
+      id = client@example.test
+    }
+    remote {
+      auth = psk
+      id = vpn.example.test
+    }
+    children {
+      cbc {
+        remote_ts = $LAN_NET4
+        esp_proposals = aes256-sha256
+      }
+    }
+  }
+  chacha {
+    version = 2
+    remote_addrs = $DP_OUT4
+    vips = 0.0.0.0
+    local {
+      auth = psk
+      id = client@example.test
+    }
+    remote {
+      auth = psk
+      id = vpn.example.test
+    }
+    children {
+      chacha {
+        remote_ts = $LAN_NET4
+        esp_proposals = chacha20poly1305
+      }
+    }
+  }
+  bad {
+    version = 2
+    remote_addrs = $DP_OUT4
+    vips = 0.0.0.0
+    local {
+      auth = psk
+      id = wrong@example.test
+    }
+    remote {
+      auth = psk
+      id = vpn.example.test
+    }
+    children {
+      bad {
+        remote_ts = $LAN_NET4
+      }
+    }
+  }
+}
+secrets {
+  ike-good {
+    id = client@example.test
+    secret = "$PSK_GOOD"
+  }
+  ike-bad {
+    id = wrong@example.test
+    secret = "$PSK_BAD_CLIENT"
+  }
+}
+EOF
+sw() { # swanctl COMMAND [options]: the command first, then --uri
+	local c=$1; shift
+	SWANCTL_DIR=$CH/swanctl swanctl "$c" --uri "unix://$CH/run/charon.vici" "$@"
+}
+
+# --- topology, rampart-dp, the exception port's kernel side, rampartd ----------------------
+netns_topo_dp
+# The LAN host routes the pool through rampart-dp's inside port.
+ip -n "$NS_LAN" route add "$POOL_NET.0/24" via "$LAN_GW4" dev lan0 || fail "lan route to the pool"
+# rampart-dp owns dp-out / dp-in: the dp namespace's own stack (which holds 192.0.2.1 on
+# the tap) must not answer ARP on them nor accept IP through them.
+ip netns exec "$NS_DP" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+for l in dp-out dp-in; do
+	ip netns exec "$NS_DP" sysctl -qw "net.ipv4.conf.$l.arp_ignore=8" "net.ipv4.conf.$l.rp_filter=1"
+done
+ok "namespaces $NS_CL, $NS_DP, $NS_LAN up"
+
+ip netns exec "$NS_DP" "$DP" -c "$conf" >"$WORK/dp.log" 2>&1 &
+dp_pid=$!
+PIDS+=("$dp_pid")
+if ! within 30 sh -c "grep -q 'rampart-dp running' '$WORK/dp.log' || ! kill -0 $dp_pid" ||
+	! grep -q "rampart-dp running" "$WORK/dp.log"; then
+	tail -n 30 "$WORK/dp.log"
+	fail "rampart-dp did not come up"
+fi
+ok "rampart-dp up (pid $dp_pid) in $NS_DP"
+within 10 ip -n "$NS_DP" link show "$TAP" || fail "no exception tap $TAP"
+ip -n "$NS_DP" addr add "$DP_OUT4/24" dev "$TAP" || fail "address on $TAP"
+ip -n "$NS_DP" link set "$TAP" up
+ip -n "$NS_DP" neigh replace "$CL_OUT4" lladdr "$MAC_CL_OUT" dev "$TAP" nud permanent
+wait_ping "$NS_CL" "$DP_OUT4" 10 || { tail -n 20 "$WORK/dp.log"; fail "client cannot ping $DP_OUT4 (exception path)"; }
+ok "client reaches $DP_OUT4 through the exception port ($TAP)"
+
+ip netns exec "$NS_DP" "$CPD" -c "$conf" >"$WORK/cp.log" 2>&1 &
+cp_pid=$!
+PIDS+=("$cp_pid")
+ctl() { "$CTL" -c "$conf" "$@"; }
+if ! within 20 sh -c "'$CTL' -c '$conf' status >/dev/null 2>&1 || ! kill -0 $cp_pid"; then
+	tail -n 30 "$WORK/cp.log"
+	fail "rampartd did not come up"
+fi
+kill -0 "$cp_pid" 2>/dev/null || { tail -n 30 "$WORK/cp.log"; fail "rampartd exited"; }
+within 10 sh -c "ip netns exec '$NS_DP' ss -lun | grep -q '$DP_OUT4:4500'" ||
+	{ tail -n 30 "$WORK/cp.log"; fail "rampartd does not listen on $DP_OUT4:4500"; }
+ok "rampartd up (pid $cp_pid), IKE on $DP_OUT4:500 and :4500"
+
+# --- charon in the client namespace ---------------------------------------------------------
+start_charon() {
+	rm -f "$CH/run/charon.pid" "$CH/run/charon.vici"
+	ip netns exec "$NS_CL" unshare -m --propagation private sh -c \
+		"mount --bind '$CH/run' /run && STRONGSWAN_CONF='$CH/strongswan.conf' exec $CHARON" \
+		>>"$CH/charon.stdout" 2>&1 </dev/null &
+	charon_pid=$!
+	PIDS+=("$charon_pid")
+	within 10 test -S "$CH/run/charon.vici" || { cat "$CH/charon.stdout"; fail "charon did not come up"; }
+	sw --load-all >"$WORK/swanctl.load" 2>&1 || { cat "$WORK/swanctl.load"; fail "swanctl --load-all"; }
+}
+start_charon
+ok "charon up (pid $charon_pid) in $NS_CL"
+
+snap() { "$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" get "rampart-$inst" "$@"; }  # debugging aid
+
+if ! sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.good" 2>&1; then
+	tail -n 15 "$WORK/initiate.good"
+	echo "--- rampartd"; tail -n 30 "$WORK/cp.log"
+	fail "swanctl --initiate (good PSK) failed"
+fi
+ok "swanctl --initiate: IKE_SA and CHILD_SA established"
+# (swanctl itself reads /etc/strongswan.conf and may list plugins it could not load)
+sw --list-sas 2>&1 | grep -v "^plugin '.*failed to load" >"$WORK/sas"
+sed 's/^/  /' "$WORK/sas"
+vip=$(ip -n "$NS_CL" -4 -o addr show | awk '{print $4}' | grep "^$POOL_NET\." | head -n 1)
+vip=${vip%/*}
+[ -n "$vip" ] || { ip -n "$NS_CL" addr; fail "no virtual IP from $POOL_NET.0/24 on the client"; }
+ok "client has virtual IP $vip (pool $POOL_NET.0/24)"
+grep -q "TUNNEL-in-UDP" "$WORK/sas" || fail "CHILD_SA is not UDP-encapsulated (NAT-T)"
+ok "CHILD_SA is TUNNEL-in-UDP (NAT-T on 4500)"
+
+if ! wait_ping "$NS_CL" "$LAN_HOST4" 10; then
+	echo "--- rampart-dp"; tail -n 20 "$WORK/dp.log"
+	snap /rampart/drops,outside /rampart/drops,inside
+	fail "ping $LAN_HOST4 through the tunnel"
+fi
+ip netns exec "$NS_CL" ping -c 3 -i 0.2 -W 2 "$LAN_HOST4" >"$WORK/ping" 2>&1 ||
+	{ cat "$WORK/ping"; fail "ping $LAN_HOST4 through the tunnel"; }
+ok "ping $LAN_HOST4 from the client through the tunnel: $(grep -o '[0-9]* received' "$WORK/ping")"
+
+if ! tcp_transfer "$NS_LAN" "$LAN_HOST4" "$NS_CL" 5201 1000000 1000000 20 >"$WORK/xfer" 2>&1; then
+	cat "$WORK/xfer" "$WORK/xfer.cli" "$WORK/xfer.srv" 2>/dev/null
+	fail "TCP transfer through the tunnel"
+fi
+ok "$(cat "$WORK/xfer")"
+
+ctl show sessions >"$WORK/sessions" 2>&1 || { cat "$WORK/sessions"; fail "rampartctl show sessions"; }
+sed 's/^/  /' "$WORK/sessions"
+grep -q "$vip" "$WORK/sessions" || fail "show sessions does not list $vip"
+grep -qi "client@example.test" "$WORK/sessions" || fail "show sessions does not name client@example.test"
+ok "rampartctl show sessions lists client@example.test with $vip"
+
+# rampart-dp's SA counters (DPDK telemetry /rampart/sa and /rampart/sa,ID).
+"$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" snapshot "rampart-$inst" --ports 3 >"$WORK/snap" 2>&1 ||
+	{ cat "$WORK/snap"; fail "telemetry snapshot of rampart-dp"; }
+"$SCAPY_PY" - "$WORK/snap" <<'PYEOF' || fail "rampart-dp's SA counters did not move (above)"
+import json, sys
+snap = json.load(open(sys.argv[1]))
+sas = snap.get("sa", {})
+moved = 0
+for i, sa in sorted(sas.items()):
+    keep = {k: v for k, v in sa.items() if not isinstance(v, (dict, list))}
+    print("  sa %s: %s" % (i, json.dumps(keep, sort_keys=True)))
+    if sa.get("packets", 0) > 0:
+        moved += 1
+print("  %d SAs, %d with packets" % (len(sas), moved))
+sys.exit(0 if len(sas) == 2 and moved == 2 else 1)
+PYEOF
+ok "rampart-dp SA counters non-zero (inbound and outbound)"
+n_sas() { "$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" get "rampart-$inst" /rampart/sa |
+	"$SCAPY_PY" -c 'import json,sys; print(len(json.loads(sys.stdin.read().splitlines()[-1])["sa_ids"]))'; }
+
+# --- a wrong PSK is refused ------------------------------------------------------------------
+if sw --initiate --ike bad --child bad --timeout 15 >"$WORK/initiate.bad" 2>&1; then
+	cat "$WORK/initiate.bad"
+	fail "the connection with a wrong PSK was established"
+fi
+grep -q "AUTHENTICATION_FAILED" "$CH/charon.log" ||
+	{ tail -n 20 "$CH/charon.log"; fail "no AUTHENTICATION_FAILED in charon's log for the wrong PSK"; }
+ok "wrong PSK refused: $(grep -m1 AUTHENTICATION_FAILED "$CH/charon.log" | sed 's/^ *//')"
+n=$(n_sas)
+[ "$n" = 2 ] || fail "rampart-dp has $n SAs after the refused attempt (expected the 2 of the good one)"
+ok "the refused attempt installed no SA in rampart-dp"
+
+# The good tunnel still works, also when the LAN host starts.
+wait_ping "$NS_CL" "$LAN_HOST4" 5 || fail "ping after the refused attempt"
+wait_ping "$NS_LAN" "$vip" 5 || fail "ping from the LAN host to the client's $vip"
+ok "the established tunnel still carries traffic (client -> LAN and LAN -> client)"
+
+# --- tear-down by the client, then a new connection ----------------------------------------
+sw --terminate --child good --timeout 10 >"$WORK/term.child" 2>&1 ||
+	{ cat "$WORK/term.child"; fail "swanctl --terminate --child"; }
+for _ in $(seq 25); do n=$(n_sas); [ "$n" = 0 ] && break; sleep 0.2; done
+[ "$n" = 0 ] || fail "rampart-dp still has $n SAs after the client deleted the CHILD_SA"
+ok "CHILD_SA deleted by the client: rampart-dp has no SA left"
+sw --terminate --ike good --timeout 10 >"$WORK/term.ike" 2>&1 ||
+	{ cat "$WORK/term.ike"; fail "swanctl --terminate --ike"; }
+within 5 sh -c "'$CTL' -c '$conf' show sessions | grep -q '^ *0 sessions'" ||
+	{ ctl show sessions; fail "the session is still listed after the client deleted the IKE_SA"; }
+ok "IKE_SA deleted by the client: rampartctl show sessions lists none"
+sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.again" 2>&1 ||
+	{ tail -n 15 "$WORK/initiate.again"; tail -n 20 "$WORK/cp.log"; fail "second --initiate"; }
+vip2=$(ip -n "$NS_CL" -4 -o addr show | awk '{print $4}' | grep "^$POOL_NET\." | head -n 1)
+vip2=${vip2%/*}
+[ -n "$vip2" ] || fail "no virtual IP after reconnecting"
+wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping after reconnecting"
+n=$(n_sas)
+[ "$n" = 2 ] || fail "rampart-dp has $n SAs after reconnecting (expected 2)"
+ok "reconnected: virtual IP $vip2, ping through the new CHILD_SA, 2 SAs in rampart-dp"
+# --- the client crashes and comes back: INITIAL_CONTACT replaces the stale session ---------
+kill -KILL "$charon_pid"
+wait "$charon_pid" 2>/dev/null
+for l in $(ip -n "$NS_CL" -o link show | awk -F': ' '/ipsec[0-9]/{print $2}'); do
+	ip -n "$NS_CL" link del "$l" 2>/dev/null # the killed charon's TUN device
+done
+ip -n "$NS_CL" -4 -o addr show | awk -v p="$POOL_NET." 'index($4, p) == 1 {print $2, $4}' |
+	while read -r dev a; do ip -n "$NS_CL" addr del "$a" dev "$dev"; done
+start_charon
+sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.crash" 2>&1 ||
+	{ tail -n 15 "$WORK/initiate.crash"; tail -n 20 "$WORK/cp.log"; fail "--initiate after the client crashed"; }
+wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping after the client crashed and reconnected"
+within 5 sh -c "'$CTL' -c '$conf' show sessions | grep -q '^ *1 session '" ||
+	{ ctl show sessions; fail "not exactly one session after the client came back (INITIAL_CONTACT)"; }
+n=$(n_sas)
+[ "$n" = 2 ] || fail "rampart-dp has $n SAs after the client came back (expected 2: the stale ones gone)"
+grep -q "INITIAL_CONTACT" "$WORK/cp.log" || fail "rampartd did not log INITIAL_CONTACT"
+ok "client crashed and reconnected: INITIAL_CONTACT replaced the stale session (1 session, 2 SAs, ping)"
+
+# --- other ESP algorithms: AES-CBC + HMAC-SHA-256 (separate integrity key), ChaCha20-Poly1305
+sw --terminate --ike good --timeout 10 >/dev/null 2>&1
+for c in cbc:AES_CBC_256 chacha:CHACHA20_POLY1305; do
+	name=${c%%:*} want=${c#*:}
+	sw --initiate --ike "$name" --child "$name" --timeout 20 >"$WORK/initiate.$name" 2>&1 ||
+		{ tail -n 15 "$WORK/initiate.$name"; tail -n 20 "$WORK/cp.log"; fail "--initiate $name"; }
+	wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping through the $name CHILD_SA"
+	tcp_transfer "$NS_LAN" "$LAN_HOST4" "$NS_CL" 5202 200000 200000 20 >"$WORK/xfer.$name" 2>&1 ||
+		{ cat "$WORK/xfer.$name"; fail "TCP transfer through the $name CHILD_SA"; }
+	"$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" snapshot "rampart-$inst" --ports 3 >"$WORK/snap.$name" ||
+		fail "telemetry ($name)"
+	"$SCAPY_PY" - "$WORK/snap.$name" "$want" <<'PYEOF' || fail "rampart-dp's SAs for $name (above)"
+import json, sys
+sas = json.load(open(sys.argv[1]))["sa"]
+print("  " + ", ".join("sa %s %s %s %d packets" % (i, s["direction"], s["cipher"], s["packets"])
+                       for i, s in sorted(sas.items())))
+sys.exit(0 if len(sas) == 2 and all(s["cipher"] == sys.argv[2] and s["packets"] > 0
+                                    for s in sas.values()) else 1)
+PYEOF
+	ok "$want CHILD_SA: ping and $(cat "$WORK/xfer.$name")"
+	sw --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
+done
+
+{ kill -0 "$dp_pid" && kill -0 "$cp_pid"; } || fail "rampart-dp or rampartd died"
+echo "PASS"
