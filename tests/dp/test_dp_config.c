@@ -84,12 +84,14 @@ static void test_default_config(void **state)
 	assert_int_equal(dc.main_lcore, 0);
 	assert_int_equal(dc.n_workers, 1);
 	assert_int_equal(dc.workers[0], 1);
-	assert_int_equal(dc.n_ports, 2);
+	assert_int_equal(dc.n_ports, 3);
 	assert_string_equal(dc.ports[0].name, "outside");
 	assert_int_equal(dc.ports[0].role, DP_ROLE_OUTSIDE);
 	assert_int_equal(dc.ports[0].kind, DP_DEV_VDEV);
-	assert_string_equal(dc.ports[1].dev_name, "net_ring1");
+	assert_string_equal(dc.ports[1].dev_name, "net_af_packet1");
 	assert_int_equal(dc.ports[1].role, DP_ROLE_INSIDE);
+	assert_string_equal(dc.ports[2].name, "kern-o");
+	assert_int_equal(dc.ports[2].role, DP_ROLE_EXCEPTION);
 	assert_string_equal(dc.region, "/dev/shm/rampart-demo.ctl");
 	assert_true(dc.hugepages);
 
@@ -98,7 +100,8 @@ static void test_default_config(void **state)
 	assert_null(ea.argv[ea.argc]);
 	assert_string_equal(dp_eal_args_str(&ea, line, sizeof(line)),
 			    "-l 0,1 --main-lcore 0 --file-prefix rampart-demo -m 256 --no-pci "
-			    "--vdev net_ring0 --vdev net_ring1 --log-level info");
+			    "--vdev net_af_packet0,iface=rp-demo-out --vdev net_af_packet1,iface=rp-demo-in "
+			    "--vdev net_tap0,iface=rp-demo-tap --log-level info");
 	rp_cfg_free(&c);
 }
 

@@ -46,9 +46,17 @@ static void test_default_loads(void **state)
 	const config_setting_t *dp = rp_cfg_get(rp_cfg_root(&c), "dataplane");
 
 	assert_non_null(dp);
-	assert_int_equal(rp_cfg_count(rp_cfg_get(dp, "ports")), 2);
+	assert_int_equal(rp_cfg_count(rp_cfg_get(dp, "ports")), 3); /* outside, inside, exception */
 	assert_int_equal(rp_cfg_int(dp, "burst", 7), 32);
+	assert_int_equal(rp_cfg_int(dp, "idle_sleep_us", 0), 100); /* a 2-core machine stays usable */
 	assert_int_equal(rp_cfg_int(dp, "mbufs", 8191), 8191); /* default applies */
+	/* The demo's IKE responder: listens on the exception port's address, one PSK peer. */
+	const config_setting_t *ike = rp_cfg_get(rp_cfg_root(&c), "ike");
+
+	assert_non_null(ike);
+	assert_int_equal(rp_cfg_count(rp_cfg_get(ike, "listen")), 1);
+	assert_int_equal(rp_cfg_count(rp_cfg_get(ike, "peers")), 1);
+	assert_non_null(rp_cfg_get(ike, "pool"));
 	rp_cfg_free(&c);
 }
 
