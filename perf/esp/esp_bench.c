@@ -11,7 +11,17 @@
  *
  * Prints only. usage: esp_bench [SECONDS per measurement, default 0.3]
  * Mpps and Gbps are for one core; Gbps counts inner IP bytes.
+ *
+ * Ceiling mode (used by perf/dp-bench): esp_bench --raw ALG enc|dec LEN[,LEN...] [SECONDS]
+ * times only the "raw" intel-ipsec-mb loop, in either direction, for inner IP lengths LEN
+ * taken in turn (at most 12), and prints one line: "raw ALG DIR CYCLES_PER_PACKET MPPS TSC_HZ".
+ * ALG is aes-gcm-128, aes-gcm-256, aes-cbc-128-sha256 or chacha20-poly1305. Both modes run
+ * on the first CPU the process may use (taskset picks the core).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +49,18 @@ static const struct alg algs[] = {
 	{ "AES-CBC-128+SHA256", RP_CIPHER_AES_CBC_128, RP_INTEG_HMAC_SHA256_128 },
 	{ "ChaCha20-Poly1305", RP_CIPHER_CHACHA20_POLY1305, RP_INTEG_NONE },
 };
+/* --raw names, same order as algs[] */
+static const char *const raw_names[] = { "aes-gcm-128", "aes-gcm-256", "aes-cbc-128-sha256",
+					 "chacha20-poly1305" };
 
 static const unsigned int imix[12] = { 64, 64, 576, 64, 64, 576, 64, 1400, 64, 576, 64, 576 };
 
 static struct rte_mempool *pool;
 static IMB_MGR *mgr;
 static double seconds = 0.3;
+/* --raw: inner lengths taken in turn (else the size argument of bench_raw), direction */
+static unsigned int raw_lens[12], n_raw_lens;
+static bool raw_decrypt;
 
 static void die(const char *what)
 {
@@ -192,12 +208,13 @@ static double bench_raw(const struct alg *a, int size)
 	static struct gcm_key_data gkey;
 	uint8_t key[32] = { 1, 2, 3 }, blk[64];
 	uint64_t hz = rte_get_tsc_hz(), cyc = 0, jobs_done = 0, t_end;
-	unsigned int len[BURST];
+	unsigned int len[BURST * 12], n_len = n_raw_lens ? n_raw_lens * BURST : BURST, k = 0;
 
-	for (unsigned int i = 0; i < BURST; i++) {
+	for (unsigned int i = 0; i < n_len; i++) {
 		unsigned int al = a->cipher == RP_CIPHER_AES_CBC_128 ? 16 : 4;
+		unsigned int l = n_raw_lens ? raw_lens[i % n_raw_lens] : pkt_size(size, i);
 
-		len[i] = (pkt_size(size, i) + 2 + al - 1) / al * al;
+		len[i] = (l + 2 + al - 1) / al * al;
 	}
 	if (a->cipher == RP_CIPHER_AES_GCM_128)
 		IMB_AES128_GCM_PRE(mgr, key, &gkey);
@@ -218,13 +235,15 @@ static double bench_raw(const struct alg *a, int size)
 
 		for (uint32_t i = 0; i < n; i++) {
 			IMB_JOB *j = jobs[i];
+			unsigned int l = len[k];
 
-			j->cipher_direction = IMB_DIR_ENCRYPT;
-			j->chain_order = IMB_ORDER_CIPHER_HASH;
+			k = k + 1 == n_len ? 0 : k + 1;
+			j->cipher_direction = raw_decrypt ? IMB_DIR_DECRYPT : IMB_DIR_ENCRYPT;
+			j->chain_order = raw_decrypt ? IMB_ORDER_HASH_CIPHER : IMB_ORDER_CIPHER_HASH;
 			j->src = buf[i];
 			j->dst = buf[i] + 24;
 			j->cipher_start_src_offset_in_bytes = 24;
-			j->msg_len_to_cipher_in_bytes = len[i];
+			j->msg_len_to_cipher_in_bytes = l;
 			j->auth_tag_output = tags[i];
 			j->user_data = NULL;
 			if (a->cipher == RP_CIPHER_AES_CBC_128) {
@@ -236,7 +255,7 @@ static double bench_raw(const struct alg *a, int size)
 				j->iv = buf[i] + 8;
 				j->iv_len_in_bytes = 16;
 				j->hash_start_src_offset_in_bytes = 0;
-				j->msg_len_to_hash_in_bytes = 24 + len[i];
+				j->msg_len_to_hash_in_bytes = 24 + l;
 				j->auth_tag_output_len_in_bytes = 16;
 				j->u.HMAC._hashed_auth_key_xor_ipad = ipad;
 				j->u.HMAC._hashed_auth_key_xor_opad = opad;
@@ -251,7 +270,7 @@ static double bench_raw(const struct alg *a, int size)
 				j->iv = nonce;
 				j->iv_len_in_bytes = 12;
 				j->hash_start_src_offset_in_bytes = 24;
-				j->msg_len_to_hash_in_bytes = len[i];
+				j->msg_len_to_hash_in_bytes = l;
 				j->auth_tag_output_len_in_bytes = 16;
 				if (gcm) {
 					j->u.GCM.aad = aad;
@@ -286,8 +305,40 @@ int main(int argc, char **argv)
 	IMB_ARCH arch;
 	double hz;
 
-	if (argc > 1)
+	char lcore[16];
+	cpu_set_t cpus;
+	int raw_alg = -1, cpu = 0;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &cpus))
+			cpu++;
+	snprintf(lcore, sizeof(lcore), "%d", cpu);
+	eal[8] = lcore;
+	if (argc > 1 && strcmp(argv[1], "--raw") == 0) {
+		char *p;
+
+		if (argc < 5)
+			die("usage: esp_bench --raw ALG enc|dec LEN[,LEN...] [SECONDS]");
+		for (size_t a = 0; a < sizeof(raw_names) / sizeof(raw_names[0]); a++)
+			if (strcmp(argv[2], raw_names[a]) == 0)
+				raw_alg = (int)a;
+		if (raw_alg < 0)
+			die("unknown algorithm");
+		raw_decrypt = strcmp(argv[3], "dec") == 0;
+		for (p = argv[4]; *p && n_raw_lens < 12; p++) {
+			unsigned int l = (unsigned int)strtoul(p, &p, 10);
+
+			if (l < 20 || l > 1500)
+				die("LEN: inner IP lengths 20..1500");
+			raw_lens[n_raw_lens++] = l;
+			if (*p != ',')
+				break;
+		}
+		if (argc > 5)
+			seconds = atof(argv[5]);
+	} else if (argc > 1) {
 		seconds = atof(argv[1]);
+	}
 	snprintf(prefix, sizeof(prefix), "--file-prefix=esp_bench_%d", (int)getpid());
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0)
 		die("rte_eal_init");
@@ -298,6 +349,18 @@ int main(int argc, char **argv)
 		die("setup");
 	init_mb_mgr_auto(mgr, &arch);
 	hz = (double)rte_get_tsc_hz();
+	if (raw_alg >= 0) {
+		double raw;
+
+		bench_raw(&algs[raw_alg], 0); /* warm-up: first touch, clock ramp */
+		raw = bench_raw(&algs[raw_alg], 0);
+
+		printf("raw %s %s %.1f %.3f %.0f\n", raw_names[raw_alg], raw_decrypt ? "dec" : "enc",
+		       raw, hz / raw / 1e6, hz);
+		free_mb_mgr(mgr);
+		rte_eal_cleanup();
+		return 0;
+	}
 	printf("ESP engine, 1 core, bursts of %d, TSC %.2f GHz, intel-ipsec-mb %s (arch %d)\n",
 	       BURST, hz / 1e9, imb_get_version_str(), (int)arch);
 	printf("%-19s %-6s %5s | %-8s %7s %7s %8s | %-8s %7s %7s %8s | %s %7s\n", "algorithm",
