@@ -67,6 +67,7 @@ struct dp_txq {
 };
 
 struct dp_sad;
+struct dp_frag;
 struct dp_neigh;
 struct rte_rcu_qsbr;
 struct rte_ring;
@@ -94,6 +95,8 @@ struct dp_worker {
 	struct rte_ring *const *handoff; /**< every worker's handoff_in, by worker index */
 	uint16_t n_workers;
 	struct dp_txq *txq;              /**< [n_ports], this worker's own */
+	struct dp_frag *frag;            /**< reassembly table, ICMP rate limit: its own */
+	uint32_t out_mtu;                /**< MTU of the outside port (SAs without tunnel_mtu) */
 	/* Written by this worker only. */
 	uint64_t polls;                  /**< poll rounds over all ports */
 	uint64_t idle_polls;             /**< rounds that received nothing */

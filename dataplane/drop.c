@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "dataplane/dp.h"
+#include "dataplane/frag.h"
 
 static const char *const drop_names[DP_DROP_MAX] = {
 #define X(e, name, help) [DP_DROP_##e] = name,
@@ -194,6 +195,14 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(c, "rx_packets", rx);
 		rte_tel_data_add_dict_u64(c, "handoff_rx", dp_counter_read(&w->handoff_rx));
 		rte_tel_data_add_dict_u64(c, "learn_lost", dp_counter_read(&w->learn_lost));
+		if (w->frag) {
+			rte_tel_data_add_dict_u64(c, "reassembled", dp_counter_read(&w->frag->reassembled));
+			rte_tel_data_add_dict_u64(c, "fragmented", dp_counter_read(&w->frag->fragmented));
+			rte_tel_data_add_dict_u64(c, "fragments", dp_counter_read(&w->frag->fragments));
+			rte_tel_data_add_dict_u64(c, "icmp_too_big", dp_counter_read(&w->frag->icmp_sent));
+			rte_tel_data_add_dict_u64(c, "icmp_rate_limited",
+						  dp_counter_read(&w->frag->icmp_limited));
+		}
 		snprintf(key, sizeof(key), "lcore%u", w->lcore);
 		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0)
 			rte_tel_data_free(c);

@@ -50,7 +50,19 @@
 	X(TX_FULL, "tx_full",                                                                  \
 	  "the port's TX queue did not take the packet")                                        \
 	X(NO_OUTPUT_PORT, "no_output_port",                                                    \
-	  "no port of the role the packet must leave by (outside or inside)")
+	  "no port of the role the packet must leave by (outside or inside)")                  \
+	X(REASSEMBLY_FAILED, "reassembly_failed",                                              \
+	  "inbound: outer fragment rejected (reassembly table full, too many, overlapping or " \
+	  "inconsistent fragments, or a stale datagram pushed out)")                           \
+	X(FRAG_TIMEOUT, "frag_timeout",                                                        \
+	  "inbound: outer fragment of a datagram not completed in time (dropped with it)")     \
+	X(REASSEMBLED_TOO_BIG, "reassembled_too_big",                                          \
+	  "inbound: reassembled datagram larger than one mbuf")                                 \
+	X(TOO_BIG, "too_big",                                                                   \
+	  "outbound: inner packet too big for the tunnel MTU with DF set (or IPv6): ICMP "     \
+	  "fragmentation needed / packet too big sent to the sender (rate-limited)")           \
+	X(FRAG_FAILED, "frag_failed",                                                          \
+	  "outbound: inner packet could not be fragmented (out of mbufs, too many fragments)")
 
 #define DP_DROP_REASONS(X)                                                                    \
 	DP_DROP_OWN_REASONS(X)                                                                 \

@@ -1,63 +1,93 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /**
  * @file frag.h
- * Where outer reassembly (inbound) and fragmentation / ICMP "packet too big" (outbound)
- * plug into the worker pipeline. This build has neither: the hooks below are the seams a
- * fragmentation module fills in (worker.c calls them at the right stage, nothing else needs
- * to change).
+ * Outer reassembly (inbound) and inner fragmentation / ICMP "packet too big" (outbound), one
+ * struct dp_frag per worker, owned and used by that worker only (frag.c).
  *
- * Inbound: dp_frag_reass_outer() is given every outer IPv4 fragment of ESP (protocol 50) and
- * every IPv6 fragment whose first next header is ESP, Ethernet header already removed. It
- * returns the reassembled packet when the last fragment arrived (the worker then classifies
- * it as ESP again), or NULL: with *drop = DP_DROP_MAX when it kept the fragment, else with
- * the reason the caller counts and frees it under. UDP fragments (IKE, or ESP-in-UDP) go to
- * the kernel, which reassembles them itself.
+ * Inbound: dp_frag_reass_outer() is given every outer IPv4 fragment of ESP (protocol 50) or
+ * UDP (ESP-in-UDP from NAT-T clients, or IKE), and every IPv6 fragment whose fragment header
+ * directly follows the IPv6 header with ESP or UDP next, as a whole Ethernet frame. DPDK's
+ * librte_ip_frag keeps the fragments in a bounded per-worker table (DP_FRAG_TBL_ENTRIES
+ * datagrams, DP_FRAG_TIMEOUT_MS each at most; when full, new datagrams' fragments are
+ * dropped, so a stranger cannot make a worker hold more than that). It returns the
+ * reassembled frame (Ethernet header first, one segment) when the last fragment arrived, which
+ * the worker classifies again, or NULL: the fragment was kept or dropped (counted in @p drops
+ * under reassembly_failed / reassembled_too_big).
  *
- * Outbound: dp_frag_outbound() is given each inner packet with its SA before encryption,
- * when the encrypted packet would exceed the path MTU (the SA's tunnel MTU, else the
- * outside port's). It may fragment the inner IPv4 packet (DF clear; RFC 4301 section 8.1
- * pre-fragmentation), answer the sender with ICMP "fragmentation needed" / "packet too big"
- * through @p icmp_out and drop it, or let it through. This build lets it through (the
- * outer packet may then exceed the MTU: the NIC or the next router decides).
- *
- * Per-worker state (reassembly tables, death row) would live in struct dp_frag, one per
- * worker, owned by it.
+ * Outbound: dp_frag_outbound() is given each inner packet with its SA before encryption.
+ * When the encrypted packet would exceed the path MTU (the SA's tunnel MTU, else the outside
+ * port's): an IPv4 packet with DF clear is fragmented (RFC 4301 section 8.1
+ * pre-fragmentation; each fragment is then encrypted as its own ESP packet); with DF set, or
+ * an IPv6 packet (over 1280 bytes), the packet is dropped (too_big) and an ICMP "fragmentation
+ * needed" (type 3 code 4) / ICMPv6 "packet too big" with the MTU the tunnel admits is built
+ * for the sender (rate-limited per worker).
  */
 #ifndef RAMPART_DATAPLANE_FRAG_H
 #define RAMPART_DATAPLANE_FRAG_H
 
 #include <stdint.h>
 
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/drop.h"
 
-struct dp_frag;   /* per worker, none in this build */
+/** Datagrams being reassembled per worker (bounded: the table never grows). */
+#define DP_FRAG_TBL_ENTRIES 64
+/** A datagram not complete after this long is dropped (frag_timeout). */
+#define DP_FRAG_TIMEOUT_MS 2000
+/** ICMP errors per worker: sustained rate per second and burst. */
+#define DP_FRAG_ICMP_PER_SEC 100
+#define DP_FRAG_ICMP_BURST 20
+/** Fragments one inner packet may be cut into (more: frag_failed). */
+#define DP_FRAG_OUT_MAX 64
+
 struct dp_sa;
 
-static inline struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m,
-						   uint64_t now_tsc, enum dp_drop_reason *drop)
-{
-	(void)f;
-	(void)m;
-	(void)now_tsc;
-	*drop = DP_DROP_FROM_ESP(ESP_DROP_OUTER_FRAGMENT);
-	return NULL;
-}
+struct dp_frag {
+	struct rte_ip_frag_tbl *tbl;
+	struct rte_ip_frag_death_row dr;
+	uint64_t hz;                 /**< TSC ticks per second */
+	uint64_t next_expire;        /**< TSC of the next expiry scan */
+	uint64_t icmp_tokens;        /**< rate limiter, in ticks (hz per token) */
+	uint64_t icmp_last;          /**< TSC of the last refill */
+	/* Written by the owning worker only. */
+	uint64_t reassembled;        /**< datagrams reassembled */
+	uint64_t fragmented;         /**< inner packets fragmented before encryption */
+	uint64_t fragments;          /**< fragments made */
+	uint64_t icmp_sent;          /**< ICMP / ICMPv6 "too big" built */
+	uint64_t icmp_limited;       /**< not built: rate limit */
+};
+
+/** Create the reassembly table on @p socket. @return 0 or -errno. */
+int dp_frag_init(struct dp_frag *f, int socket);
+
+/** Free the table and whatever it holds. */
+void dp_frag_fini(struct dp_frag *f);
+
+/** See above. @p drops: the counters (drops[DP_DROP_MAX]) of the port @p m entered by. */
+struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint64_t now_tsc,
+				     uint64_t *drops);
+
+/** Drop datagrams that timed out (frag_timeout, counted in @p drops) and free the death
+ *  row; cheap, call every poll round. */
+void dp_frag_tick(struct dp_frag *f, uint64_t now_tsc, uint64_t *drops);
 
 enum dp_frag_verdict {
 	DP_FRAG_PASS = 0,   /**< encrypt as is */
-	DP_FRAG_DONE = 1,   /**< the hook replaced or consumed the packet */
+	DP_FRAG_SPLIT = 1,  /**< @p m consumed: encrypt out[0..*n_out-1] instead */
+	DP_FRAG_DROP = 2,   /**< drop @p m under *drop; *icmp, if not NULL, goes to the sender */
 };
 
-static inline enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
-						    const struct dp_sa *sa, uint32_t mtu)
-{
-	(void)f;
-	(void)m;
-	(void)sa;
-	(void)mtu;
-	return DP_FRAG_PASS;
-}
+/**
+ * @param mtu  the SA's tunnel MTU, else the outside port's (outer packet bytes)
+ * @param out  room for DP_FRAG_OUT_MAX fragments
+ * @param icmp out: an ICMP / ICMPv6 error (inner IP header first) to route to the sender, or
+ *             NULL (not owed, or rate-limited)
+ */
+enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
+				      const struct dp_sa *sa, uint32_t mtu,
+				      struct rte_mbuf **out, uint16_t *n_out,
+				      struct rte_mbuf **icmp, enum dp_drop_reason *drop);
 
 #endif

@@ -310,19 +310,21 @@ static enum cls classify_outside(struct dp_worker *w, unsigned int p, struct rte
 
 			if (!rp_cur_u8(&c, &fnh))
 				goto runt;
-			return fnh == PROTO_ESP ? CLS_FRAG : CLS_KERNEL;
+			/* ESP, or UDP (ESP-in-UDP from NAT-T clients, IKE): reassembled, then
+			 * classified again. */
+			return fnh == PROTO_ESP || fnh == PROTO_UDP ? CLS_FRAG : CLS_KERNEL;
 		}
 	} else {
 		return CLS_KERNEL;
 	}
 
+	if (frag)
+		return proto == PROTO_ESP || proto == PROTO_UDP ? CLS_FRAG : CLS_KERNEL;
 	if (proto == PROTO_ESP) {
-		if (frag)
-			return CLS_FRAG;
 		/* SPI and sequence number at least. */
 		if (!(l4 = rp_cur_take(&c, 8)))
 			goto runt;
-	} else if (proto == PROTO_UDP && !frag) {
+	} else if (proto == PROTO_UDP) {
 		const uint8_t *udp = rp_cur_take(&c, 8);
 		uint32_t ulen;
 
@@ -448,24 +450,18 @@ static void route_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n
 		nh[i6[k]] = nh6[k] < 0 ? 0 : (uint64_t)nh6[k];
 }
 
-/* Encrypt packets of SAs this worker owns and send them out of the outside port. */
-static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **sas, uint16_t n)
+static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, bool decrypted);
+
+/* Encrypt @k packets and send them out of the outside port. */
+static void encrypt_send(struct dp_worker *w, struct rte_mbuf **pkts, struct esp_sa **es,
+			 uint16_t k)
 {
-	struct esp_sa *es[DP_BURST_MAX];
 	struct rte_mbuf *dropped[DP_BURST_MAX];
 	uint8_t reasons[DP_BURST_MAX];
-	uint16_t nd = 0, ng, k = 0;
+	uint16_t nd = 0, ng;
 
-	if (!n)
+	if (!k)
 		return;
-	for (uint16_t i = 0; i < n; i++) {
-		/* Fragmentation / ICMP too-big seam (frag.h); this build passes everything. */
-		if (dp_frag_outbound(NULL, pkts[i], sas[i], sas[i]->esp.tunnel_mtu) ==
-		    DP_FRAG_DONE)
-			continue;
-		pkts[k] = pkts[i];
-		es[k++] = &sas[i]->esp;
-	}
 	ng = esp_outbound_burst(w->mgr, pkts, es, k, dropped, reasons, &nd);
 	for (uint16_t i = 0; i < nd; i++)
 		drop1(w, dropped[i], DP_DROP_FROM_ESP(reasons[i]));
@@ -481,6 +477,53 @@ static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa *
 		}
 		l2_send(w, (unsigned int)w->out_port, m, v6 ? 6 : 4, o + (v6 ? 24 : 16));
 	}
+}
+
+/* Encrypt packets of SAs this worker owns and send them out of the outside port; first,
+ * packets too big for the SA's MTU are fragmented or answered with ICMP (frag.h). */
+static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **sas, uint16_t n)
+{
+	struct rte_mbuf *buf[DP_BURST_MAX], *icmp[DP_BURST_MAX], *frags[DP_FRAG_OUT_MAX];
+	struct esp_sa *es[DP_BURST_MAX];
+	uint16_t k = 0, ni = 0;
+
+	if (!n)
+		return;
+	for (uint16_t i = 0; i < n; i++) {
+		struct dp_sa *sa = sas[i];
+		uint32_t mtu = __atomic_load_n(&sa->esp.tunnel_mtu, __ATOMIC_RELAXED);
+		enum dp_drop_reason why = DP_DROP_FRAG_FAILED;
+		struct rte_mbuf *ic = NULL;
+		uint16_t nf = 0;
+
+		if (!mtu)
+			mtu = w->out_mtu;
+		switch (dp_frag_outbound(w->frag, pkts[i], sa, mtu, frags, &nf, &ic, &why)) {
+		case DP_FRAG_PASS:
+			frags[0] = pkts[i];
+			nf = 1;
+			/* fall through */
+		case DP_FRAG_SPLIT:
+			for (uint16_t j = 0; j < nf; j++) {
+				if (k == DP_BURST_MAX) {
+					encrypt_send(w, buf, es, k);
+					k = 0;
+				}
+				buf[k] = frags[j];
+				es[k++] = &sa->esp;
+			}
+			break;
+		default:
+			drop1(w, pkts[i], why);
+			if (ic)
+				icmp[ni++] = ic;
+			break;
+		}
+	}
+	encrypt_send(w, buf, es, k);
+	/* To the sender: out of the inside port, or through its client's SA. ICMP errors
+	 * are never sent about ICMP errors, so this does not come back here with more. */
+	route_inner(w, icmp, ni, true);
 }
 
 /* Inner packets (IP header first) from inside or from decryption: through their client's
@@ -559,7 +602,7 @@ static void inbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa **
 		drop1(w, dropped[i], DP_DROP_FROM_ESP(reasons[i]));
 	for (uint16_t i = 0; i < ng; i++)
 		dp_counter_add(&w->ctr[in_idx(w, pkts[i])].decrypted, 1);
-	/* Inbound reassembly would have happened before; decrypted packets are whole. */
+	/* Outer fragments were reassembled before (rx_outside); decrypted packets are whole. */
 	route_inner(w, pkts, ng, true);
 }
 
@@ -589,13 +632,24 @@ static void rx_outside(struct dp_worker *w, unsigned int p, struct rte_mbuf **pk
 		case CLS_FRAG: {
 			struct rte_mbuf *whole;
 
-			rte_pktmbuf_adj(m, ETH_HLEN);
-			whole = dp_frag_reass_outer(NULL, m, 0, &why);
-			/* A reassembled packet would be classified again; none in this build. */
-			if (whole)
-				drop1(w, whole, DP_DROP_UNHANDLED);
-			else if (why != DP_DROP_MAX)
-				drop1(w, m, why);
+			whole = dp_frag_reass_outer(w->frag, m, rte_rdtsc(), w->ctr[p].drops);
+			if (!whole)
+				break;   /* kept, or dropped and counted */
+			/* The whole datagram, Ethernet header first: classified again. */
+			switch (classify_outside(w, p, whole, &keys[ne], &why)) {
+			case CLS_ESP:
+				esp[ne++] = whole;
+				break;
+			case CLS_KERNEL:
+				to_kernel(w, p, whole);
+				break;
+			case CLS_FRAG:
+				drop1(w, whole, DP_DROP_REASSEMBLY_FAILED);
+				break;
+			default:
+				drop1(w, whole, why);
+				break;
+			}
 			break;
 		}
 		default:
@@ -755,6 +809,8 @@ static int worker_main(void *arg)
 				rx_handoff(w, pkts, n);
 			}
 		}
+		if (w->out_port >= 0)
+			dp_frag_tick(w->frag, rte_rdtsc(), w->ctr[w->out_port].drops);
 		tx_flush(w);
 		/* Nothing from the SA tables is held past this point. */
 		rte_rcu_qsbr_quiescent(w->qs, w->idx);
@@ -830,6 +886,13 @@ int dp_workers_init(struct dp_app *app)
 		w->n_ports = (uint16_t)app->n_ports;
 		w->out_port = out_port;
 		w->in_port = in_port;
+		w->out_mtu = RTE_ETHER_MTU;
+		if (out_port >= 0) {
+			uint16_t mtu = 0;
+
+			if (rte_eth_dev_get_mtu(app->ports[out_port].port_id, &mtu) == 0 && mtu)
+				w->out_mtu = mtu;
+		}
 		memset(w->port_index, 0xff, sizeof(w->port_index));
 		for (unsigned int p = 0; p < app->n_ports; p++) {
 			const struct dp_port *dp = &app->ports[p];
@@ -853,7 +916,10 @@ int dp_workers_init(struct dp_app *app)
 					    RTE_CACHE_LINE_SIZE,
 					    (int)rte_lcore_to_socket_id(w->lcore));
 		w->mgr = alloc_mb_mgr(0);
-		if (!w->txq || !w->mgr) {
+		w->frag = rte_zmalloc_socket("rp_frag", sizeof(*w->frag), RTE_CACHE_LINE_SIZE,
+					     (int)rte_lcore_to_socket_id(w->lcore));
+		if (!w->txq || !w->mgr || !w->frag ||
+		    dp_frag_init(w->frag, (int)rte_lcore_to_socket_id(w->lcore)) < 0) {
 			RP_ERR("worker", "worker %u: out of memory", i);
 			return -ENOMEM;
 		}
@@ -882,6 +948,10 @@ void dp_workers_fini(struct dp_app *app)
 			rte_pktmbuf_free_bulk(w->txq[p].pkts, w->txq[p].n);
 		rte_free(w->txq);
 		w->txq = NULL;
+		if (w->frag)
+			dp_frag_fini(w->frag);
+		rte_free(w->frag);
+		w->frag = NULL;
 		if (w->mgr)
 			free_mb_mgr(w->mgr);
 		w->mgr = NULL;
