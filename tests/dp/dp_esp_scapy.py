@@ -199,7 +199,7 @@ def inner_udp(af, src, dst, tag):
 
 def dataplane_conf(d, cl):
     """Settings of the dataplane section: net_pcap ports reading and writing in d, with
-    their next hops; sa_max; the manual SAs. dp_esp_scapy.sh adds lcores and memory."""
+    their next hops; sa_max; the manual SAs. dp_scapy_pcap.sh adds lcores and memory."""
     lines = ["  sa_max = 1024;",
              "  ports = (",
              '    { name = "outside"; role = "outside";',

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The issue's acceptance test: rampart-dp on net_pcap ports against scapy's ESP, for every
-# algorithm, IPv4/IPv6 outer and inner, with and without NAT-T, with and without ESN
-# (dp_esp_scapy.py says what is checked). rampart-dp reads ESP frames from the outside port's
-# rx_pcap and plain frames from the inside port's, with manual SAs and static next hops in its
-# configuration file (dp_esp_scapy.py writes that part of the dataplane section), and writes
-# tx_pcaps that scapy checks packet by packet.
+# rampart-dp on net_pcap ports against scapy, packet by packet. usage: dp_scapy_pcap.sh CASE
+#   esp   the ESP fast path's acceptance test: every algorithm, IPv4/IPv6 outer and inner, with
+#         and without NAT-T, with and without ESN (dp_esp_scapy.py says what is checked);
+#   frag  fragmentation and MTU: outer IPv4/IPv6 fragments reassembled before decryption, inner
+#         packets over the tunnel MTU fragmented or answered with ICMP "too big" (dp_frag_scapy.py).
+# The CASE's script writes the input pcaps and the dataplane section (manual SAs, static next
+# hops); rampart-dp reads ESP frames from the outside port's rx_pcap and plain frames from the
+# inside port's, and writes tx_pcaps that the script then checks.
 # Exits 77 (skipped) when it cannot run here: not root, fewer than 2 CPUs, no net_pcap, no
 # scapy.
 set -u
@@ -13,7 +15,15 @@ B=${RAMPART_BUILD_DIR:?run through meson test}
 S=${RAMPART_SOURCE_DIR:?run through meson test}
 DP=$B/dataplane/rampart-dp
 PY=/usr/bin/python3
-E2E=$S/tests/dp/dp_esp_scapy.py
+case "${1:-}" in
+esp)	E2E=$S/tests/dp/dp_esp_scapy.py
+	settle=0.3                         # the last burst leaves
+	queries='/rampart/sa /rampart/sa,1001' ;;
+frag)	E2E=$S/tests/dp/dp_frag_scapy.py
+	settle=2.6                         # incomplete datagrams time out after 2 s, scanned every 100 ms
+	queries='/rampart/workers' ;;
+*)	echo "usage: $0 esp|frag" >&2; exit 2 ;;
+esac
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "DPDK needs root here"
@@ -23,8 +33,8 @@ ls /usr/lib/*/dpdk/pmds-*/librte_net_pcap.so* >/dev/null 2>&1 || skip "no net_pc
 $PY -c 'import scapy.layers.ipsec, cryptography' 2>/dev/null ||
 	skip "python3-scapy with python3-cryptography is needed (apt-get install python3-scapy)"
 
-tmp=$(mktemp -d /tmp/rp-dp-esp-scapy.XXXXXX)
-inst=scapy$$
+tmp=$(mktemp -d /tmp/rp-dp-$1-scapy.XXXXXX)
+inst=$1$$
 dp_pid=
 cleanup() {
 	[ -n "$dp_pid" ] && kill -KILL "$dp_pid" 2>/dev/null
@@ -60,7 +70,7 @@ done
 grep -q "rampart-dp running" "$tmp/dp.log" || { cat "$tmp/dp.log"; echo "FAIL: rampart-dp did not come up"; exit 1; }
 
 # Until every input frame was received (and a little longer for the last burst to leave).
-$PY - "/var/run/dpdk/rampart-$inst/dpdk_telemetry.v2" "$n_out" "$n_in" <<'PYEOF'
+$PY - "/var/run/dpdk/rampart-$inst/dpdk_telemetry.v2" "$n_out" "$n_in" "$settle" $queries <<'PYEOF'
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
@@ -74,10 +84,10 @@ for _ in range(300):
     if all(d[p]["rx_packets"] >= n for p, n in want.items()):
         break
     time.sleep(0.1)
-time.sleep(0.3)
+time.sleep(float(sys.argv[4]))
 print(json.dumps(q("/rampart/drops"), sort_keys=True))
-print(json.dumps(q("/rampart/sa"), sort_keys=True)[:300])
-print(json.dumps(q("/rampart/sa,1001"), sort_keys=True))
+for cmd in sys.argv[5:]:
+    print(json.dumps(q(cmd), sort_keys=True)[:600])
 PYEOF
 
 kill -INT "$dp_pid"
