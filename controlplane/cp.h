@@ -34,4 +34,17 @@ struct cp {
 /** Register "status" on the management socket. @return 0 or -errno. */
 int cp_status_register(struct cp *cp);
 
+struct dpif_reply;
+struct sbuf;
+struct json_w;
+
+/** Register "show sa [SA_ID]" on the management socket. @return 0 or -errno. */
+int cp_sa_register(struct cp *cp);
+
+/**
+ * Write the SA_INFO messages of a SA_DUMP / STATS_REQ answer as "show sa" does: a table
+ * (SA_ID DIR SPI PACKETS BYTES DROPS SEQ) into @p out, or a JSON array into @p jw if not NULL.
+ */
+void cp_sa_render(const struct dpif_reply *rep, struct sbuf *out, struct json_w *jw);
+
 #endif

@@ -225,6 +225,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = cp_status_register(&cp);
+	if (!rc)
+		rc = cp_sa_register(&cp);
 	if (rc || (rc = pol_cmd_register(&policy, cp.mgmt)))
 		goto out;
 	if (start_ike(&cp, &ike_conf, &have_ike)) {

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,18 @@ struct ike_io {
 	struct event *tick;
 	uint8_t *rx;
 	uint64_t rx_esp, rx_short, tx_errors;
+	struct show_job *shows; /**< "show sessions" waiting for the SA dump */
 };
+
+/* A "show sessions" waiting for the dataplane's SA counters. */
+struct show_job {
+	struct show_job *next;
+	struct ike_io *io;
+	struct mgmt_req *req;
+	bool detail;
+};
+
+#define SHOW_DUMP_TIMEOUT_MS 2000
 
 /* ---- dataplane adapter -------------------------------------------------------------------- */
 
@@ -342,6 +354,18 @@ void ike_io_destroy(struct ike_io *io)
 {
 	if (!io)
 		return;
+	/* "show sessions" still waiting for counters: answer without them */
+	while (io->shows) {
+		struct show_job *j = io->shows;
+
+		io->shows = j->next;
+		if (io->dpif)
+			dpif_cancel(io->dpif, j);
+		ike_io_show_sa(io, j->detail, NULL, 0, &j->req->out,
+			       j->req->json ? &j->req->jw : NULL);
+		mgmt_req_done(j->req, MGMT_OK);
+		free(j);
+	}
 	if (io->tick)
 		event_free(io->tick);
 	for (unsigned i = 0; i < io->n_socks; i++) {
@@ -374,7 +398,36 @@ struct show_ctx {
 	struct sbuf *out;
 	struct json_w *jw;
 	unsigned n;
+	const struct rp_msg_sa_stats *sas; /**< sorted by sa_id; NULL: counters unknown */
+	unsigned n_sas;
 };
+
+static int sa_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rp_msg_sa_stats *)a)->sa_id;
+	uint32_t y = ((const struct rp_msg_sa_stats *)b)->sa_id;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct rp_msg_sa_stats *find_sa(const struct show_ctx *c, uint32_t id)
+{
+	struct rp_msg_sa_stats key = { .sa_id = id };
+
+	if (!c->sas || !id)
+		return NULL;
+	return bsearch(&key, c->sas, c->n_sas, sizeof(key), sa_cmp);
+}
+
+static void kv_counter(struct json_w *w, const char *key, const struct rp_msg_sa_stats *s,
+		       bool bytes)
+{
+	json_key(w, key);
+	if (s)
+		json_uint(w, bytes ? s->bytes : s->packets);
+	else
+		json_null(w);
+}
 
 static const char *suite_str(const struct ike_suite *s, bool ike, char *buf, size_t len)
 {
@@ -406,6 +459,10 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	suite_str(&i->esp, false, esp, sizeof(esp));
 	snprintf(spis, sizeof(spis), "%016llx_i %016llx_r", (unsigned long long)i->spi_i,
 		 (unsigned long long)i->spi_r);
+	/* counters of the CHILD_SA (NULL: unknown, or no CHILD_SA) */
+	const struct rp_msg_sa_stats *in = i->has_child ? find_sa(c, i->sa_id_in) : NULL;
+	const struct rp_msg_sa_stats *out = i->has_child ? find_sa(c, i->sa_id_out) : NULL;
+
 	if (c->jw) {
 		struct json_w *w = c->jw;
 
@@ -418,6 +475,10 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 		json_kv_str(w, "address", i->has_addr4 ? a4 : NULL);
 		json_kv_str(w, "address6", i->has_addr6 ? a6 : NULL);
 		json_kv_str(w, "ike_spis", spis);
+		kv_counter(w, "in_packets", in, false);
+		kv_counter(w, "in_bytes", in, true);
+		kv_counter(w, "out_packets", out, false);
+		kv_counter(w, "out_bytes", out, true);
 		if (c->detail) {
 			json_kv_str(w, "ike_algorithms", ike);
 			json_kv_bool(w, "child", i->has_child);
@@ -436,6 +497,18 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	sbuf_printf(c->out, "%-22s %-12s %-28s %-15s %s\n", peer, ike_sa_state_name(i->state),
 		    i->peer_id[0] ? i->peer_id : "-", i->has_addr4 ? a4 : (i->has_addr6 ? a6 : "-"),
 		    spis);
+	if (i->has_child) {
+		char ib[64] = "unknown", ob[64] = "unknown";
+
+		if (in)
+			snprintf(ib, sizeof(ib), "%" PRIu64 " packets %" PRIu64 " bytes",
+				 in->packets, in->bytes);
+		if (out)
+			snprintf(ob, sizeof(ob), "%" PRIu64 " packets %" PRIu64 " bytes",
+				 out->packets, out->bytes);
+		sbuf_printf(c->out, "    traffic in %s, out %s%s\n", ib, ob,
+			    c->sas ? "" : " (dataplane not available)");
+	}
 	if (!c->detail)
 		return;
 	sbuf_printf(c->out, "    local %s id %s\n    IKE %s\n", local, i->local_id, ike);
@@ -451,8 +524,25 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw)
 {
-	struct show_ctx c = { detail, out, jw, 0 };
+	ike_io_show_sa(io, detail, NULL, 0, out, jw);
+}
+
+void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
+		    unsigned n_sas, struct sbuf *out, struct json_w *jw)
+{
+	struct show_ctx c = { detail, out, jw, 0, NULL, 0 };
+	struct rp_msg_sa_stats *sorted = NULL;
 	struct ike_resp_stats st;
+
+	if (sas) {
+		sorted = malloc((n_sas ? n_sas : 1) * sizeof(*sorted));
+		if (sorted) {
+			memcpy(sorted, sas, n_sas * sizeof(*sorted));
+			qsort(sorted, n_sas, sizeof(*sorted), sa_cmp);
+			c.sas = sorted;
+			c.n_sas = n_sas;
+		}
+	}
 
 	ike_resp_get_stats(io->resp, &st);
 	if (jw) {
@@ -463,13 +553,48 @@ void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w
 		json_arr_close(jw);
 		json_kv_uint(jw, "count", c.n);
 		json_kv_uint(jw, "half_open", st.half_open);
+		json_kv_bool(jw, "counters", c.sas != NULL);
 		json_obj_close(jw);
+		free(sorted);
 		return;
 	}
 	sbuf_printf(out, "%-22s %-12s %-28s %-15s %s\n", "PEER", "STATE", "IDENTITY", "ADDRESS",
 		    "IKE SPIs");
 	ike_resp_foreach(io->resp, show_one, &c);
 	sbuf_printf(out, "%u session%s (%u half-open)\n", c.n, c.n == 1 ? "" : "s", st.half_open);
+	free(sorted);
+}
+
+static void show_job_unlink(struct show_job *j)
+{
+	for (struct show_job **p = &j->io->shows; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			return;
+		}
+}
+
+/* The SA dump is back (or failed): show the sessions, with counters if we have them. */
+static void on_show_dump(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct show_job *j = arg;
+	struct rp_msg_sa_stats *sas = NULL;
+	unsigned n = 0;
+
+	show_job_unlink(j);
+	if (!status) {
+		sas = calloc(rep->n ? rep->n : 1, sizeof(*sas));
+		for (unsigned i = 0; sas && i < rep->n; i++)
+			if (rep->msgs[i].hdr.type == RP_MSG_SA_INFO)
+				sas[n++] = rep->msgs[i].u.sa_stats;
+	} else {
+		RP_DEBUG(COMP, "show sessions: no SA counters: %s", strerror(-status));
+	}
+	ike_io_show_sa(j->io, j->detail, sas, n, &j->req->out,
+		       j->req->json ? &j->req->jw : NULL);
+	mgmt_req_done(j->req, MGMT_OK);
+	free(sas);
+	free(j);
 }
 
 static int cmd_show_sessions(struct mgmt_req *req, void *arg)
@@ -484,6 +609,24 @@ static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 			return 0;
 		}
 		detail = true;
+	}
+	/* one SA_DUMP for the counters of all sessions; without a dataplane, none */
+	if (io->dpif) {
+		struct show_job *j = calloc(1, sizeof(*j));
+		struct rp_msg_empty e = { { 0 } };
+
+		if (j) {
+			j->io = io;
+			j->req = req;
+			j->detail = detail;
+			if (!dpif_send(io->dpif, RP_MSG_SA_DUMP, &e, sizeof(e), on_show_dump, j,
+				       SHOW_DUMP_TIMEOUT_MS)) {
+				j->next = io->shows;
+				io->shows = j;
+				return 0;
+			}
+			free(j);
+		}
 	}
 	ike_io_show(io, detail, &req->out, req->json ? &req->jw : NULL);
 	mgmt_req_done(req, MGMT_OK);

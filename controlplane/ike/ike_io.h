@@ -25,6 +25,7 @@ struct mgmt;
 struct sbuf;
 struct json_w;
 struct ike_io;
+struct rp_msg_sa_stats;
 
 /**
  * Open the sockets and start the responder.
@@ -46,5 +47,13 @@ struct ike_resp *ike_io_resp(struct ike_io *io);
 
 /** "show sessions" into @p out (text) or @p jw (JSON, when not NULL). */
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw);
+
+/**
+ * "show sessions" with the dataplane counters of the CHILD_SAs: @p sas are the SA_INFO
+ * entries of one SA_DUMP (any order). @p sas NULL: the counters are unknown (shown as such:
+ * "unknown" in text, null in JSON). ike_io_show() is this with NULL.
+ */
+void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
+		    unsigned n_sas, struct sbuf *out, struct json_w *jw);
 
 #endif

@@ -22,7 +22,10 @@
 #include "common/chan.h"
 #include "common/log.h"
 #include "common/msg.h"
+#include "controlplane/cp.h"
 #include "controlplane/dpif/dpif.h"
+#include "controlplane/mgmt/json.h"
+#include "controlplane/util/sbuf.h"
 
 #define MAX_CALLS 512
 
@@ -731,6 +734,87 @@ static void test_replay_hook_runs(void **state)
 	dp_expect_resync(f, 20);
 }
 
+/* "show sa": SA_DUMP answered by SA_INFO... DUMP_END, rendered as a table and as JSON. */
+struct sa_show {
+	int calls, status;
+	struct sbuf text, json;
+};
+
+static void on_sa_dump(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct sa_show *r = arg;
+	struct json_w jw;
+
+	r->calls++;
+	r->status = status;
+	cp_sa_render(rep, &r->text, NULL);
+	json_init(&jw, &r->json, false);
+	cp_sa_render(rep, NULL, &jw);
+	assert_int_equal(json_finish(&jw), 0);
+}
+
+static void test_show_sa(void **state)
+{
+	struct fx *f = *state;
+	struct rp_msg_empty e = { { 0 } };
+	struct rp_msg_sa_ref ref = { .sa_id = 42 };
+	struct rp_msg_dump_end end = { .count = 2, .status = 0 };
+	struct rp_msg_sa_stats st[2] = {
+		{ .sa_id = 7, .spi = 0xc0ffee01, .dir = RP_DIR_IN, .packets = 12, .bytes = 3456,
+		  .drops = 1, .seq = 12 },
+		{ .sa_id = 8, .spi = 0x00abcdef, .dir = RP_DIR_OUT, .packets = 7, .bytes = 890,
+		  .drops = 0, .seq = 7 },
+	};
+	struct sa_show r = { 0 };
+	struct rp_msg m;
+	const char *t;
+
+	sbuf_init(&r.text, 1 << 16);
+	sbuf_init(&r.json, 1 << 16);
+	assert_int_equal(dpif_send(f->d, RP_MSG_SA_DUMP, &e, sizeof(e), on_sa_dump, &r, 0), 0);
+	dp_next(f, &m);
+	assert_int_equal(m.hdr.type, RP_MSG_SA_DUMP);
+	dp_emit(f, RP_MSG_SA_INFO, &st[0], sizeof(st[0]), RP_MSGF_MORE, m.hdr.seq);
+	dp_emit(f, RP_MSG_SA_INFO, &st[1], sizeof(st[1]), RP_MSGF_MORE, m.hdr.seq);
+	dp_emit(f, RP_MSG_DUMP_END, &end, sizeof(end), 0, m.hdr.seq);
+	PUMP_UNTIL(f, r.calls == 1, 1000);
+	assert_int_equal(r.status, 0);
+	t = sbuf_str(&r.text);
+	assert_non_null(strstr(t, "SA_ID"));
+	assert_non_null(strstr(t, "SPI"));
+	assert_non_null(strstr(t, "PACKETS"));
+	assert_non_null(strstr(t, "DROPS"));
+	assert_non_null(strstr(t, "SEQ"));
+	assert_non_null(strstr(t, "\n7          in  0xc0ffee01 "));
+	assert_non_null(strstr(t, "\n8          out 0x00abcdef "));
+	assert_non_null(strstr(t, " 3456 "));
+	assert_non_null(strstr(t, " 890 "));
+	assert_non_null(strstr(t, "2 SAs\n"));
+	assert_string_equal(sbuf_str(&r.json),
+			    "[{\"sa_id\":7,\"dir\":\"in\",\"spi\":\"c0ffee01\",\"packets\":12,"
+			    "\"bytes\":3456,\"drops\":1,\"seq\":12},"
+			    "{\"sa_id\":8,\"dir\":\"out\",\"spi\":\"00abcdef\",\"packets\":7,"
+			    "\"bytes\":890,\"drops\":0,\"seq\":7}]\n");
+
+	/* one SA that the dataplane does not know: DUMP_END -ENOENT, an empty table */
+	sbuf_reset(&r.text);
+	sbuf_reset(&r.json);
+	assert_int_equal(dpif_send(f->d, RP_MSG_STATS_REQ, &ref, sizeof(ref), on_sa_dump, &r, 0),
+			 0);
+	dp_next(f, &m);
+	assert_int_equal(m.hdr.type, RP_MSG_STATS_REQ);
+	assert_int_equal(m.u.sa_ref.sa_id, 42);
+	end.count = 0;
+	end.status = -ENOENT;
+	dp_emit(f, RP_MSG_DUMP_END, &end, sizeof(end), 0, m.hdr.seq);
+	PUMP_UNTIL(f, r.calls == 2, 1000);
+	assert_int_equal(r.status, -ENOENT);
+	assert_non_null(strstr(sbuf_str(&r.text), "0 SAs\n"));
+	assert_string_equal(sbuf_str(&r.json), "[]\n");
+	sbuf_free(&r.text);
+	sbuf_free(&r.json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +838,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_fails_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_may_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_hook_runs, setup_replay, teardown),
+		cmocka_unit_test_setup_teardown(test_show_sa, setup, teardown),
 	};
 
 	rp_log_init("test_cp_dpif", RP_LOG_STDERR,

@@ -21,6 +21,8 @@
 #include <event2/event.h>
 
 #include "common/conf.h"
+#include "common/msg.h"
+#include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/json.h"
 #include "controlplane/util/sbuf.h"
@@ -60,6 +62,20 @@ static unsigned fdp_cancel(void *ctx, void *arg)
 {
 	(void)ctx, (void)arg;
 	return 0;
+}
+
+struct sa_ids {
+	uint32_t in, out;
+};
+
+static void get_ids(const struct ike_sa_info *i, void *arg)
+{
+	struct sa_ids *ids = arg;
+
+	if (i->has_child) {
+		ids->in = i->sa_id_in;
+		ids->out = i->sa_id_out;
+	}
 }
 
 /* Run the loop until the client socket has an answer; return its length (0: none). */
@@ -164,6 +180,36 @@ static void test_udp_session(void **state)
 	assert_non_null(strstr(sbuf_str(&sb), "\"address\":\"10.9.0.10\""));
 	assert_non_null(strstr(sbuf_str(&sb), "\"state\":\"ESTABLISHED\""));
 	assert_non_null(strstr(sbuf_str(&sb), "\"count\":1"));
+	/* without the dataplane's counters: marked unknown */
+	assert_non_null(strstr(sbuf_str(&sb), "\"in_packets\":null"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"out_bytes\":null"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"counters\":false"));
+
+	/* with the counters of one SA_DUMP (in any order, with SAs of nobody else) */
+	struct sa_ids ids = { 0, 0 };
+
+	ike_resp_foreach(ike_io_resp(io), get_ids, &ids);
+	assert_true(ids.in && ids.out);
+	struct rp_msg_sa_stats sas[3] = {
+		{ .sa_id = ids.out, .dir = RP_DIR_OUT, .packets = 7, .bytes = 890 },
+		{ .sa_id = 999999, .dir = RP_DIR_IN, .packets = 1, .bytes = 2 },
+		{ .sa_id = ids.in, .dir = RP_DIR_IN, .packets = 12, .bytes = 3456 },
+	};
+	sbuf_reset(&sb);
+	ike_io_show_sa(io, false, sas, 3, &sb, NULL);
+	assert_false(sbuf_error(&sb));
+	assert_non_null(strstr(sbuf_str(&sb),
+			       "traffic in 12 packets 3456 bytes, out 7 packets 890 bytes\n"));
+	sbuf_reset(&sb);
+	json_init(&jw, &sb, false);
+	ike_io_show_sa(io, false, sas, 3, NULL, &jw);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_non_null(strstr(sbuf_str(&sb), "\"in_packets\":12,\"in_bytes\":3456,"
+			       "\"out_packets\":7,\"out_bytes\":890"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"counters\":true"));
+	sbuf_reset(&sb);
+	ike_io_show(io, false, &sb, NULL);
+	assert_non_null(strstr(sbuf_str(&sb), "traffic in unknown, out unknown"));
 	sbuf_free(&sb);
 
 	close(cfd);

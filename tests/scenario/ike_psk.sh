@@ -302,6 +302,16 @@ sed 's/^/  /' "$WORK/sessions"
 grep -q "$vip" "$WORK/sessions" || fail "show sessions does not list $vip"
 grep -qi "client@example.test" "$WORK/sessions" || fail "show sessions does not name client@example.test"
 ok "rampartctl show sessions lists client@example.test with $vip"
+grep -Eq "traffic in [1-9][0-9]* packets [1-9][0-9]* bytes, out [1-9][0-9]* packets [1-9][0-9]* bytes" \
+	"$WORK/sessions" || fail "show sessions does not show non-zero CHILD_SA counters"
+ok "rampartctl show sessions shows the CHILD_SA's dataplane counters"
+ctl show sa >"$WORK/sa" 2>&1 || { cat "$WORK/sa"; fail "rampartctl show sa"; }
+sed 's/^/  /' "$WORK/sa"
+grep -Eq "^[0-9]+ +in +0x[0-9a-f]{8} +[1-9]" "$WORK/sa" || fail "show sa lists no inbound SA with packets"
+grep -Eq "^[0-9]+ +out +0x[0-9a-f]{8} +[1-9]" "$WORK/sa" || fail "show sa lists no outbound SA with packets"
+ctl show sa --json >"$WORK/sa.json" 2>&1 || { cat "$WORK/sa.json"; fail "rampartctl show sa --json"; }
+grep -Eq '"dir": *"out"' "$WORK/sa.json" || { cat "$WORK/sa.json"; fail "show sa --json"; }
+ok "rampartctl show sa lists the CHILD_SA's inbound and outbound SAs with counters"
 
 # rampart-dp's SA counters (DPDK telemetry /rampart/sa and /rampart/sa,ID).
 "$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" snapshot "rampart-$inst" --ports 3 >"$WORK/snap" 2>&1 ||
