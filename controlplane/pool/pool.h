@@ -48,7 +48,11 @@ void pool_destroy(struct pool *p);
 
 const struct pool_cfg *pool_cfg(const struct pool *p);
 
-/** Take the lowest free address. @return 0, -ENOSPC when exhausted. */
+/**
+ * Take the next free address after the one handed out last (round robin), so that an address
+ * just released is not given straight to another peer while packets for its previous owner
+ * may still be in flight. @return 0, -ENOSPC when exhausted.
+ */
 int pool_alloc(struct pool *p, struct pool_lease *l);
 
 /** Give a lease back (idempotent: a lease not held is ignored). */
