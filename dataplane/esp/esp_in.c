@@ -263,18 +263,5 @@ uint16_t esp_inbound_burst(IMB_MGR *mgr, struct rte_mbuf **pkts, struct esp_sa *
 			   uint16_t n, struct rte_mbuf **dropped, uint8_t *reasons,
 			   uint16_t *n_dropped)
 {
-	uint16_t ng = 0;
-
-	*n_dropped = 0;
-	for (unsigned int off = 0; off < n; off += ESP_BURST_MAX) {
-		unsigned int k = RTE_MIN(n - off, (unsigned int)ESP_BURST_MAX);
-		struct rte_mbuf *ms[ESP_BURST_MAX];
-		struct esp_sa *ss[ESP_BURST_MAX];
-
-		memcpy(ms, pkts + off, k * sizeof(*ms));
-		memcpy(ss, sas + off, k * sizeof(*ss));
-		ng += inbound_slice(mgr, ms, ss, k, pkts + ng, sas + ng, dropped, reasons,
-				    n_dropped);
-	}
-	return ng;
+	return esp_burst_sliced(mgr, pkts, sas, n, dropped, reasons, n_dropped, inbound_slice);
 }

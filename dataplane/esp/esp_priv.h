@@ -167,4 +167,33 @@ static inline void esp_drop(struct esp_sa *sa, struct rte_mbuf *m, uint8_t reaso
 	(*nd)++;
 }
 
+/** One direction's work on at most ESP_BURST_MAX packets (see esp_burst_sliced()). */
+typedef uint16_t (*esp_slice_fn)(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa **ss,
+				 unsigned int n, struct rte_mbuf **good, struct esp_sa **good_sas,
+				 struct rte_mbuf **dropped, uint8_t *reasons, uint16_t *nd);
+
+/*
+ * Run @p slice over a burst of any size in slices of ESP_BURST_MAX; good packets are
+ * compacted to the front of @p pkts / @p sas. Each slice is copied out first because the
+ * compaction writes over it. Inline so that the slice function is a direct call.
+ */
+static inline uint16_t esp_burst_sliced(IMB_MGR *mgr, struct rte_mbuf **pkts,
+					struct esp_sa **sas, uint16_t n, struct rte_mbuf **dropped,
+					uint8_t *reasons, uint16_t *n_dropped, esp_slice_fn slice)
+{
+	uint16_t ng = 0;
+
+	*n_dropped = 0;
+	for (unsigned int off = 0; off < n; off += ESP_BURST_MAX) {
+		unsigned int k = RTE_MIN(n - off, (unsigned int)ESP_BURST_MAX);
+		struct rte_mbuf *ms[ESP_BURST_MAX];
+		struct esp_sa *ss[ESP_BURST_MAX];
+
+		memcpy(ms, pkts + off, k * sizeof(*ms));
+		memcpy(ss, sas + off, k * sizeof(*ss));
+		ng += slice(mgr, ms, ss, k, pkts + ng, sas + ng, dropped, reasons, n_dropped);
+	}
+	return ng;
+}
+
 #endif
