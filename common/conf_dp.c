@@ -5,6 +5,7 @@
  * (dataplane/dp_config.c, dataplane/manual.c).
  */
 #include "common/conf_dp.h"
+#include "common/manual_sa.h"
 
 const struct rp_cfg_schema rp_conf_dp_neigh_schema[] = {
 	{ .name = "ip", .kind = RP_CFG_STRING, .required = true, .min = 2, .max = 45,
@@ -14,24 +15,19 @@ const struct rp_cfg_schema rp_conf_dp_neigh_schema[] = {
 	{ 0 }
 };
 
-static const char *const dirs[] = { "in", "out", NULL };
-static const char *const ciphers[] = { "null", "aes-cbc-128", "aes-cbc-256", "aes-gcm-128",
-				       "aes-gcm-256", "chacha20-poly1305", NULL };
-static const char *const integs[] = { "none", "hmac-sha1-96", "hmac-sha256-128",
-				      "hmac-sha384-192", "hmac-sha512-256", NULL };
-
-/* 32-bit settings may be written in hex up to 0xffffffff: rp_cfg reads hex literals that
+/* Operator names of directions and algorithms come from one table (common/manual_sa.c).
+ * 32-bit settings may be written in hex up to 0xffffffff: rp_cfg reads hex literals that
  * libconfig stores as negative 32-bit integers as the unsigned value. */
 const struct rp_cfg_schema rp_conf_dp_manual_sa_schema[] = {
 	{ .name = "sa_id", .kind = RP_CFG_INT, .required = true, .min = 1, .max = 0xffffffffll,
 	  .help = "handle of the SA (unique among all SAs, also those rampartd installs)" },
-	{ .name = "direction", .kind = RP_CFG_STRING, .required = true, .choices = dirs,
+	{ .name = "direction", .kind = RP_CFG_STRING, .required = true, .choices = rp_dir_names,
 	  .help = "in (from the peer: decrypt) or out (to the peer: encrypt)" },
 	{ .name = "spi", .kind = RP_CFG_INT, .required = true, .min = 256, .max = 0xffffffffll,
 	  .help = "Security Parameter Index (RFC 4303; 1..255 are reserved)" },
-	{ .name = "cipher", .kind = RP_CFG_STRING, .required = true, .choices = ciphers,
+	{ .name = "cipher", .kind = RP_CFG_STRING, .required = true, .choices = rp_cipher_names,
 	  .help = "encryption algorithm" },
-	{ .name = "integrity", .kind = RP_CFG_STRING, .choices = integs,
+	{ .name = "integrity", .kind = RP_CFG_STRING, .choices = rp_integ_names,
 	  .help = "integrity algorithm: none with AEAD ciphers (default), an HMAC otherwise" },
 	{ .name = "key", .kind = RP_CFG_STRING, .max = 3 * 36 + 2,
 	  .help = "encryption key in hex (0x optional); AES-GCM and ChaCha20-Poly1305: the key "

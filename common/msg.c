@@ -400,6 +400,18 @@ static int validate_payload(const struct rp_msg *m, const char *tn, char *why, s
 			return bad(-EBADMSG, why, whylen, "%s: direction %u, expected 0 or 1", tn,
 				   m->u.sa_stats.dir);
 		return 0;
+	case RP_MSG_DROP_INFO:
+		if (m->u.drop.n_ports > RP_DROP_PORTS_MAX)
+			return bad(-EBADMSG, why, whylen, "%s: %u ports, at most %u", tn,
+				   m->u.drop.n_ports, RP_DROP_PORTS_MAX);
+		if (!m->u.drop.name[0] || !str_terminated(m->u.drop.name, sizeof(m->u.drop.name)))
+			return bad(-EBADMSG, why, whylen, "%s: name is empty or not NUL-terminated",
+				   tn);
+		for (const char *c = m->u.drop.name; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+				return bad(-EBADMSG, why, whylen, "%s: name has a byte 0x%02x outside "
+					   "[a-z0-9_]", tn, (unsigned char)*c);
+		return 0;
 	case RP_MSG_DUMP_END:
 		if (m->u.dump_end.status > 0)
 			return bad(-EBADMSG, why, whylen, "%s: status %d, expected 0 or -errno", tn,

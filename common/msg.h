@@ -44,13 +44,15 @@
 	X(RESYNC_BEGIN, 10, struct rp_msg_empty,   CMD)                                           \
 	X(RESYNC_END,   11, struct rp_msg_empty,   CMD)                                           \
 	X(KV_SET,       12, struct rp_msg_kv,      CMD)  /* test/benchmark traffic only */         \
+	X(DROP_DUMP,    13, struct rp_msg_empty,   CMD)                                           \
 	X(PONG,         64, struct rp_msg_ping,    EVT)                                           \
 	X(ACK,          65, struct rp_msg_ack,     EVT)                                           \
 	X(LIFETIME,     66, struct rp_msg_lifetime, EVT)                                          \
 	X(ERROR,        67, struct rp_msg_error,   EVT)                                           \
 	X(PORT_INFO,    68, struct rp_msg_port,    EVT)                                           \
 	X(SA_INFO,      69, struct rp_msg_sa_stats, EVT)                                          \
-	X(DUMP_END,     70, struct rp_msg_dump_end, EVT)
+	X(DUMP_END,     70, struct rp_msg_dump_end, EVT)                                          \
+	X(DROP_INFO,    71, struct rp_msg_drop,    EVT)
 
 enum rp_msg_type {
 #define X(name, val, type, dir) RP_MSG_##name = val,
@@ -243,7 +245,22 @@ struct rp_msg_sa_stats {
 	uint64_t seq; /**< highest sequence number sent (outbound) or received (inbound) */
 };
 
-/** DUMP_END: closes a PORT_DUMP / SA_DUMP / STATS_REQ answer. */
+#define RP_DROP_NAME_MAX 32
+#define RP_DROP_PORTS_MAX 32
+
+/** DROP_INFO: one drop reason, its counters on every port, in answer to DROP_DUMP (one per
+ *  reason of the dataplane's list, zeros included, in list order; RP_MSGF_MORE set). */
+struct rp_msg_drop {
+	uint16_t reason;   /**< position in the dataplane's reason list */
+	uint16_t n_ports;  /**< entries used in port_id[] and count[] (0..RP_DROP_PORTS_MAX) */
+	uint32_t pad;
+	char name[RP_DROP_NAME_MAX]; /**< operator name ("auth_failed"): [a-z0-9_], NUL-terminated */
+	uint16_t port_id[RP_DROP_PORTS_MAX]; /**< DPDK port ids, as in PORT_INFO */
+	uint64_t count[RP_DROP_PORTS_MAX];   /**< packets dropped for the reason, by entry port */
+};
+static_assert(sizeof(struct rp_msg_drop) == 360, "rp_msg_drop layout");
+
+/** DUMP_END: closes a PORT_DUMP / SA_DUMP / STATS_REQ / DROP_DUMP answer. */
 struct rp_msg_dump_end {
 	uint32_t count;
 	int32_t status;
@@ -265,6 +282,7 @@ struct rp_msg {
 		struct rp_msg_port port;
 		struct rp_msg_sa_stats sa_stats;
 		struct rp_msg_dump_end dump_end;
+		struct rp_msg_drop drop;
 	} u;
 };
 static_assert(sizeof(struct rp_msg) == RP_MSG_SIZE, "rp_msg fills exactly one slot");
@@ -295,7 +313,8 @@ bool rp_msg_is_command(uint16_t type);
  * ESN; tunnel_mtu 0 or >= 68 (IPv4) / 1280 (IPv6); soft <= hard limits when both are set;
  * 1..RP_SA_TS_MAX selectors. Prefixes: af 4 or 6, plen within the family, no host bits set
  * (for IPv4 bytes 4..15 are zero). IPv4 outer addresses have bytes 4..15 zero. sa_id != 0
- * for SA_DEL, ROUTE_*, LIFETIME; status/code <= 0 in ACK, ERROR, DUMP_END.
+ * for SA_DEL, ROUTE_*, LIFETIME; status/code <= 0 in ACK, ERROR, DUMP_END; DROP_INFO: at
+ * most RP_DROP_PORTS_MAX ports, a non-empty name of [a-z0-9_].
  */
 int rp_msg_validate(const struct rp_msg *m, bool expect_command, char *why, size_t whylen);
 

@@ -38,8 +38,18 @@ struct dpif_reply;
 struct sbuf;
 struct json_w;
 
-/** Register "show sa [SA_ID]" on the management socket. @return 0 or -errno. */
+/** Register "show sa [SA_ID]", "sa add ...", "sa del SA_ID". @return 0 or -errno. */
 int cp_sa_register(struct cp *cp);
+
+struct rp_manual_sa;
+
+/**
+ * Parse the words of "sa add" (FIELD VALUE pairs, the fields of dataplane.manual_sas) into
+ * a finished @p m (common/manual_sa.h); sa_id may be absent, else it must lie in
+ * RP_SA_ID_CLI_FIRST..LAST. @return 0, or -errno with the operator's message in @p err.
+ * @p m holds keys: rp_manual_sa_wipe() it in every case.
+ */
+int cp_sa_parse_add(int argc, char **argv, struct rp_manual_sa *m, char *err, size_t errlen);
 
 /**
  * Write the SA_INFO messages of a SA_DUMP / STATS_REQ answer as "show sa" does: a table

@@ -17,8 +17,9 @@
 #include "dataplane/manual.h"
 #include "dataplane/sad.h"
 
-/* Answers one command can produce at most (PORT_DUMP: a PORT_INFO per port + DUMP_END). */
-#define ANSWERS_MAX (DP_MAX_PORTS + 1)
+/* Answers one command can produce at most (PORT_DUMP: a PORT_INFO per port + DUMP_END;
+ * DROP_DUMP: a DROP_INFO per reason + DUMP_END). */
+#define ANSWERS_MAX ((DP_MAX_PORTS > DP_DROP_MAX ? DP_MAX_PORTS : DP_DROP_MAX) + 1)
 /* Answers held while the event ring is full. Commands are only taken when none is held,
  * so this never overflows. */
 #define PEND_MAX (2 * ANSWERS_MAX)
@@ -148,6 +149,34 @@ static void cmd_port_dump(struct dp_ctl *ctl, const struct rp_msg *cmd)
 		if (rc == -ENOENT)
 			continue;
 		emit(ctl, RP_MSG_PORT_INFO, &info, sizeof(info), RP_MSGF_MORE, cmd->hdr.seq);
+		end.count++;
+	}
+	emit(ctl, RP_MSG_DUMP_END, &end, sizeof(end), 0, cmd->hdr.seq);
+}
+
+/* DROP_DUMP: one DROP_INFO per reason (zeros included: rampartd decides what to show) with
+ * the counts of every port, summed over the workers, then DUMP_END. */
+static void cmd_drop_dump(struct dp_ctl *ctl, const struct rp_msg *cmd)
+{
+	const struct dp_app *app = ctl->app;
+	struct rp_msg_dump_end end = { .count = 0, .status = 0 };
+	uint64_t drops[RP_DROP_PORTS_MAX][DP_DROP_MAX];
+	unsigned int n = app->n_ports < RP_DROP_PORTS_MAX ? app->n_ports : RP_DROP_PORTS_MAX;
+
+	for (unsigned int i = 0; i < n; i++)
+		dp_drop_sum(app, (int)i, drops[i], NULL);
+	for (unsigned int r = 0; r < DP_DROP_MAX; r++) {
+		struct rp_msg_drop d;
+
+		memset(&d, 0, sizeof(d));
+		d.reason = (uint16_t)r;
+		d.n_ports = (uint16_t)n;
+		snprintf(d.name, sizeof(d.name), "%s", dp_drop_name(r));
+		for (unsigned int i = 0; i < n; i++) {
+			d.port_id[i] = app->ports[i].port_id;
+			d.count[i] = drops[i][r];
+		}
+		emit(ctl, RP_MSG_DROP_INFO, &d, sizeof(d), RP_MSGF_MORE, cmd->hdr.seq);
 		end.count++;
 	}
 	emit(ctl, RP_MSG_DUMP_END, &end, sizeof(end), 0, cmd->hdr.seq);
@@ -307,6 +336,7 @@ typedef void (*cmd_fn)(struct dp_ctl *ctl, const struct rp_msg *cmd);
 static const cmd_fn handlers[CMD_TYPES] = {
 	[RP_MSG_PING] = cmd_ping,
 	[RP_MSG_PORT_DUMP] = cmd_port_dump,
+	[RP_MSG_DROP_DUMP] = cmd_drop_dump,
 	[RP_MSG_RESYNC_BEGIN] = cmd_resync,
 	[RP_MSG_RESYNC_END] = cmd_resync,
 	[RP_MSG_KV_SET] = cmd_kv,

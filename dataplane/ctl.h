@@ -5,7 +5,7 @@
  *
  * Commands are taken from the command ring and dispatched through one table (ctl.c) to their
  * handlers; every command is answered: an ACK (0, or -errno and a reason), a PONG, or a dump
- * (PORT_INFO / SA_INFO ... DUMP_END). SA and route commands are applied to the SA database
+ * (PORT_INFO / SA_INFO / DROP_INFO ... DUMP_END). SA and route commands are applied to the SA database
  * (sad.h) before they are acknowledged. An SA dump is streamed as the event ring drains;
  * no command is taken until it has ended.
  * A command that fails validation is answered by an ERROR event. When the event ring is full,

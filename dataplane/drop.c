@@ -12,8 +12,15 @@
 #include <rte_telemetry.h>
 
 #include "common/log.h"
+#include "common/msg.h"
 #include "dataplane/dp.h"
 #include "dataplane/frag.h"
+
+/* Names travel in DROP_INFO messages (rampartctl show drops) and must fit there. */
+#define X(e, name, help) static_assert(sizeof(name) <= RP_DROP_NAME_MAX, name " fits DROP_INFO");
+DP_DROP_REASONS(X)
+#undef X
+static_assert(DP_MAX_PORTS <= RP_DROP_PORTS_MAX, "every port fits one DROP_INFO");
 
 static const char *const drop_names[DP_DROP_MAX] = {
 #define X(e, name, help) [DP_DROP_##e] = name,

@@ -5,7 +5,9 @@
  * rp_conf_dp_manual_sa_schema in common/conf_dp.c, which bounds every number: sa_id 1..2^32-1,
  * spi 256..2^32-1, hex literals up to 0xffffffff included) turned into the very messages
  * rampartd would send, so that they are checked by rp_msg_validate() and installed by the
- * same code as negotiated SAs (dp_sad_sa_add(), dp_sad_route_add()).
+ * same code as negotiated SAs (dp_sad_sa_add(), dp_sad_route_add()). The fields are parsed and
+ * checked by common/manual_sa.c, which `rampartctl sa add` goes through too: one parser, one
+ * set of algorithm names and messages.
  *
  * No DPDK call here: unit-tested on its own.
  *
@@ -18,10 +20,11 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "common/manual_sa.h"
 #include "common/msg.h"
 
 /** Routes per manual SA at most. */
-#define DP_MANUAL_ROUTES_MAX 16
+#define DP_MANUAL_ROUTES_MAX RP_MANUAL_ROUTES_MAX
 
 struct dp_manual_sa {
 	struct rp_msg_sa sa;                          /**< an SA_ADD payload, validated */
@@ -48,11 +51,11 @@ int dp_manual_from_cfg(struct rp_cfg *c, const config_setting_t *list, struct dp
 /** Wipe and free what dp_manual_from_cfg() returned. NULL is allowed. */
 void dp_manual_free(struct dp_manual_sa *sas, unsigned int n);
 
-/** Parse a prefix "198.51.100.0/24", "2001:db8::/32" or an address (full length) into @p p.
- *  Host bits must be clear. @return 0 or -EINVAL. */
+/** rp_prefix_parse(): "198.51.100.0/24", "2001:db8::/32" or an address (full length) into
+ *  @p p. Host bits must be clear. @return 0 or -EINVAL. */
 int dp_prefix_parse(const char *s, struct rp_prefix *p);
 
-/** Format a prefix for messages ("198.51.100.0/24"). @return @p buf. */
+/** rp_prefix_str(): format a prefix for messages ("198.51.100.0/24"). @return @p buf. */
 const char *dp_prefix_str(const struct rp_prefix *p, char *buf, size_t len);
 
 #endif

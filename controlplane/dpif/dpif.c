@@ -502,6 +502,8 @@ static bool answer_fits(uint16_t cmd, uint16_t evt)
 	case RP_MSG_SA_DUMP:
 	case RP_MSG_STATS_REQ:
 		return evt == RP_MSG_SA_INFO || evt == RP_MSG_DUMP_END;
+	case RP_MSG_DROP_DUMP:
+		return evt == RP_MSG_DROP_INFO || evt == RP_MSG_DUMP_END;
 	default:
 		return false;
 	}
@@ -597,7 +599,7 @@ static void dispatch(struct dpif *d, const struct rp_msg *m)
 		status = m->u.error.code;
 		break;
 	default:
-		return; /* PORT_INFO, SA_INFO: the dump goes on until DUMP_END */
+		return; /* PORT_INFO, SA_INFO, DROP_INFO: the dump goes on until DUMP_END */
 	}
 	if (status > 0)
 		status = -EPROTO; /* statuses are 0 or -errno */

@@ -85,7 +85,7 @@ static void test_tables(void **state)
 	assert_string_equal(rp_msg_type_name(RP_MSG_SA_ADD), "SA_ADD");
 	assert_string_equal(rp_msg_type_name(RP_MSG_DUMP_END), "DUMP_END");
 	assert_string_equal(rp_msg_type_name(0), "unknown");
-	assert_string_equal(rp_msg_type_name(13), "unknown");
+	assert_string_equal(rp_msg_type_name(40), "unknown");
 	assert_string_equal(rp_msg_type_name(60000), "unknown");
 	assert_int_equal(rp_msg_payload_len(RP_MSG_SA_ADD), sizeof(struct rp_msg_sa));
 	assert_int_equal(rp_msg_payload_len(RP_MSG_KV_SET), 24);
@@ -129,8 +129,8 @@ static void test_header(void **state)
 	expect_bad(&m, true, -EPROTO, v_new, v_cur);
 
 	msg_init(&m, RP_MSG_PING);
-	m.hdr.type = 13;
-	expect_bad(&m, true, -EBADMSG, "unknown message type 13", NULL);
+	m.hdr.type = 40;
+	expect_bad(&m, true, -EBADMSG, "unknown message type 40", NULL);
 	m.hdr.type = 0;
 	expect_bad(&m, true, -EBADMSG, "unknown message type 0", NULL);
 
@@ -431,6 +431,20 @@ static void test_events(void **state)
 	msg_init(&m, RP_MSG_DUMP_END);
 	m.u.dump_end.status = -ENOENT;
 	expect_good(&m, false);
+
+	msg_init(&m, RP_MSG_DROP_INFO);
+	snprintf(m.u.drop.name, sizeof(m.u.drop.name), "auth_failed");
+	m.u.drop.n_ports = RP_DROP_PORTS_MAX;
+	expect_good(&m, false);
+	m.u.drop.n_ports = RP_DROP_PORTS_MAX + 1;
+	expect_bad(&m, false, -EBADMSG, "DROP_INFO: 33 ports, at most 32", NULL);
+	m.u.drop.n_ports = 2;
+	m.u.drop.name[4] = '-';
+	expect_bad(&m, false, -EBADMSG, "DROP_INFO: name has a byte 0x2d", NULL);
+	memset(m.u.drop.name, 'a', sizeof(m.u.drop.name));
+	expect_bad(&m, false, -EBADMSG, "DROP_INFO: name is empty or not NUL-terminated", NULL);
+	m.u.drop.name[0] = '\0';
+	expect_bad(&m, false, -EBADMSG, "DROP_INFO: name is empty", NULL);
 }
 
 /* Rejection through the channel: the bad slot is consumed and reported, the next one flows. */

@@ -5,6 +5,7 @@
  * answers (or does not answer) the commands itself, driving rampartd's side with
  * event_base_loop(EVLOOP_NONBLOCK) steps.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -760,9 +761,9 @@ static void test_show_sa(void **state)
 	struct rp_msg_sa_ref ref = { .sa_id = 42 };
 	struct rp_msg_dump_end end = { .count = 2, .status = 0 };
 	struct rp_msg_sa_stats st[2] = {
-		{ .sa_id = 7, .spi = 0xc0ffee01, .dir = RP_DIR_IN, .packets = 12, .bytes = 3456,
+		{ .sa_id = 7, .spi = htonl(0xc0ffee01), .dir = RP_DIR_IN, .packets = 12, .bytes = 3456,
 		  .drops = 1, .seq = 12 },
-		{ .sa_id = 8, .spi = 0x00abcdef, .dir = RP_DIR_OUT, .packets = 7, .bytes = 890,
+		{ .sa_id = 8, .spi = htonl(0x00abcdef), .dir = RP_DIR_OUT, .packets = 7, .bytes = 890,
 		  .drops = 0, .seq = 7 },
 	};
 	struct sa_show r = { 0 };
