@@ -18,8 +18,9 @@
 #define RP_CONF_DP_SA_MAX_LIMIT ((1u << 21) - 1)
 /** Static neighbours per port at most (DP_NEIGH_STATIC_MAX). */
 #define RP_CONF_DP_NEIGH_STATIC_MAX 16
-/** Manual SAs at most (dataplane.manual_sas). */
-#define RP_CONF_DP_MANUAL_SAS_MAX 65536
+/** Manual SAs at most (dataplane.manual_sas): every SA the table can hold (benchmarks declare
+ *  hundreds of thousands). */
+#define RP_CONF_DP_MANUAL_SAS_MAX RP_CONF_DP_SA_MAX_LIMIT
 
 /** One element of dataplane.ports.[i].neighbors: { ip = "..."; mac = "..."; }. */
 extern const struct rp_cfg_schema rp_conf_dp_neigh_schema[];

@@ -112,10 +112,73 @@ out:
 	return rc;
 }
 
+/* Duplicate detection sorts (key, position) pairs: a configuration may declare hundreds of
+ * thousands of SAs (benchmarks), so no pairwise comparison. */
+struct dup_key {
+	uint32_t id;            /* sa_id, or the inbound SPI (network order) */
+	uint8_t local[16];      /* for SPIs: the local address; zero for sa_id */
+	unsigned int pos;       /* index in sas[], for the message and a stable order */
+};
+
+static int dup_cmp(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int c;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	c = memcmp(x->local, y->local, sizeof(x->local));
+	if (c)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Report every element whose key an earlier element already has. @p spis: compare inbound
+ * SPIs per local address instead of sa_ids. */
+static int find_dups(struct rp_cfg *c, const struct dp_manual_sa *sas,
+		     const config_setting_t *const *gs, unsigned int n, bool spis)
+{
+	struct dup_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	unsigned int m = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		if (spis && sas[i].sa.dir != RP_DIR_IN)
+			continue;
+		keys[m].id = spis ? sas[i].sa.spi : sas[i].sa.sa_id;
+		if (spis)
+			memcpy(keys[m].local, sas[i].sa.local, sizeof(keys[m].local));
+		keys[m++].pos = i;
+	}
+	qsort(keys, m, sizeof(*keys), dup_cmp);
+	for (unsigned int i = 1, first = 0; i < m; i++) {
+		const struct dp_manual_sa *a, *b;
+
+		if (keys[i].id != keys[first].id ||
+		    memcmp(keys[i].local, keys[first].local, sizeof(keys[i].local))) {
+			first = i;
+			continue;
+		}
+		a = &sas[keys[first].pos];
+		b = &sas[keys[i].pos];
+		if (spis)
+			rp_cfg_error(c, at(gs[keys[i].pos], "spi"), "inbound SPI 0x%08x is already "
+				     "used at line %d for the same local address", ntohl(b->sa.spi),
+				     a->line);
+		else
+			rp_cfg_error(c, at(gs[keys[i].pos], "sa_id"), "sa_id %u is already used at "
+				     "line %d", b->sa.sa_id, a->line);
+	}
+	free(keys);
+	return 0;
+}
+
 int dp_manual_from_cfg(struct rp_cfg *c, const config_setting_t *list, struct dp_manual_sa **out,
 		       unsigned int *n)
 {
 	int count = rp_cfg_count(list), errors = c->n_errors;
+	const config_setting_t **gs;
 	struct dp_manual_sa *sas;
 	unsigned int k = 0;
 
@@ -124,30 +187,25 @@ int dp_manual_from_cfg(struct rp_cfg *c, const config_setting_t *list, struct dp
 	if (count <= 0)
 		return 0;
 	sas = calloc((size_t)count, sizeof(*sas));
-	if (!sas)
+	gs = calloc((size_t)count, sizeof(*gs));
+	if (!sas || !gs) {
+		free(sas);
+		free(gs);
 		return -ENOMEM;
+	}
 	for (int i = 0; i < count; i++) {
 		const config_setting_t *g = rp_cfg_elem(list, i);
 
 		if (one_sa(c, g, &sas[k]) < 0)
 			continue;
-		for (unsigned int j = 0; j < k; j++) {
-			if (sas[j].sa.sa_id == sas[k].sa.sa_id) {
-				rp_cfg_error(c, at(g, "sa_id"), "sa_id %u is already used at line %d",
-					     sas[k].sa.sa_id, sas[j].line);
-				break;
-			}
-			if (sas[j].sa.dir == RP_DIR_IN && sas[k].sa.dir == RP_DIR_IN &&
-			    sas[j].sa.spi == sas[k].sa.spi &&
-			    memcmp(sas[j].sa.local, sas[k].sa.local, 16) == 0) {
-				rp_cfg_error(c, at(g, "spi"), "inbound SPI 0x%08x is already used at "
-					     "line %d for the same local address",
-					     ntohl(sas[k].sa.spi), sas[j].line);
-				break;
-			}
-		}
-		k++;
+		gs[k++] = g;
 	}
+	if (find_dups(c, sas, gs, k, false) || find_dups(c, sas, gs, k, true)) {
+		free(gs);
+		dp_manual_free(sas, (unsigned int)count);
+		return -ENOMEM;
+	}
+	free(gs);
 	if (c->n_errors > errors) {
 		dp_manual_free(sas, (unsigned int)count);
 		return -EINVAL;
