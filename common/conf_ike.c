@@ -15,6 +15,20 @@ static const char *const dh_choices[] = { "curve25519", "ecp256", "ecp384", "ecp
 					  "modp2048", "modp3072", "modp4096", NULL };
 static const char *const esn_choices[] = { "both", "yes", "no", NULL };
 
+static const char *const dpd_mode_choices[] = { "on-demand", "periodic", "off", NULL };
+
+static const struct rp_cfg_schema dpd_schema[] = {
+	{ .name = "interval", .kind = RP_CFG_INT, .min = 1, .max = 3600,
+	  .help = "s the peer may stay silent before a liveness check (default 30)" },
+	{ .name = "retry", .kind = RP_CFG_INT, .min = 1, .max = 60,
+	  .help = "s per retry: a check unanswered for retry x retries means dead (default 2)" },
+	{ .name = "retries", .kind = RP_CFG_INT, .min = 1, .max = 10,
+	  .help = "see retry (default 5)" },
+	{ .name = "mode", .kind = RP_CFG_STRING, .choices = dpd_mode_choices,
+	  .help = "on-demand (default: only while sending ESP and receiving none), periodic, off" },
+	{ 0 }
+};
+
 static const struct rp_cfg_schema pool4_schema[] = {
 	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
 	  .help = "pool name for logs (default \"pool4\")" },
@@ -75,6 +89,22 @@ const struct rp_cfg_schema rp_conf_ike_schema[] = {
 	  .help = "half-open SAs from which cookies are required (default 100)" },
 	{ .name = "max_half_open", .kind = RP_CFG_INT, .min = 1, .max = 1000000,
 	  .help = "half-open SAs at most (default 1024)" },
+	{ .name = "max_half_open_per_peer", .kind = RP_CFG_INT, .min = 1, .max = 1000000,
+	  .help = "half-open SAs from one source address (IPv6: one /64) at most (default 10)" },
+	{ .name = "crypto_threads", .kind = RP_CFG_INT, .min = 0, .max = 64,
+	  .help = "worker threads for public-key work (DH, signatures); 0: on the event loop "
+		  "(default: the online CPUs, at most 4)" },
+	{ .name = "dpd", .kind = RP_CFG_GROUP, .children = dpd_schema,
+	  .help = "dead peer detection (RFC 7296 §2.4): interval, retry, retries, mode" },
+	{ .name = "lifetime", .kind = RP_CFG_INT, .min = 10, .max = 2592000,
+	  .help = "s after which we rekey an IKE SA the client has not rekeyed (default 86400)" },
+	{ .name = "child_lifetime", .kind = RP_CFG_INT, .min = 10, .max = 604800,
+	  .help = "s after which we rekey a CHILD_SA the client has not rekeyed (default 3600)" },
+	{ .name = "child_lifetime_kb", .kind = RP_CFG_INT, .min = 0, .max = 2147483647,
+	  .help = "kB through a CHILD_SA (either direction) before we rekey it (default 0: no "
+		  "volume limit)" },
+	{ .name = "nat_keepalive", .kind = RP_CFG_INT, .min = 0, .max = 3600,
+	  .help = "s between NAT keepalives when we are behind a NAT (RFC 3948; default 20, 0 off)" },
 	{ .name = "local_subnets", .kind = RP_CFG_STRINGS, .max = 49,
 	  .help = "our side of the tunnels, up to 4 prefixes (default 0.0.0.0/0 and ::/0)" },
 	{ .name = "pool", .kind = RP_CFG_GROUP, .children = pool4_schema,

@@ -20,9 +20,12 @@
 #include "common/log.h"
 #include "controlplane/cp.h"
 #include "controlplane/dpif/dpif.h"
+#include "controlplane/ike/ike_cert.h"
 #include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/mgmt.h"
+#include "controlplane/policy/policy.h"
 #include "controlplane/policy/policy_cmd.h"
+#include "controlplane/util/workpool.h"
 
 #define COMP "main"
 
@@ -93,6 +96,96 @@ static int start_ike(struct cp *cp, struct ike_conf *conf, bool *have)
 		return -1;
 	*have = false; /* ike_io owns the pools and keyring now */
 	return ike_io_register(cp->ike, cp->mgmt) ? -1 : 0;
+}
+
+static struct ike_pauth *pauth; /* IKE_AUTH by the ikev2 profiles, when there are some */
+static struct workpool *pauth_wp; /* its public-key work, off the event loop */
+static struct event *pauth_ev;  /* the workers' completions */
+#define PAUTH_MAX_PENDING 256u
+
+static void on_pauth_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wp_run_done(arg);
+}
+
+/* Clients check that our IDr is in the certificate we present: say so at start when the
+ * `ike.local_id` is not in the certificate of a trustpoint we sign with. */
+static void check_local_id(const struct ike_resp_cfg *rc)
+{
+	char why[256];
+
+	for (unsigned i = 0; i < policy.set->n_profiles; i++) {
+		const struct pol_profile *p = &policy.set->profiles[i];
+
+		if (p->auth_local == POL_AUTH_PSK)
+			continue;
+		for (unsigned t = 0; t < p->n_tps; t++) {
+			X509 *x = p->tps[t] ? pki_tp_cert(p->tps[t]) : NULL;
+
+			if (!x)
+				continue;
+			if (!rc->local_id_type)
+				RP_WARN(COMP, "profile %s signs with the certificate of trustpoint %s, but "
+					"ike.local_id is not set: our IDr is then our IP address, which "
+					"clients expect in the certificate's subjectAltName", p->name,
+					pki_tp_name(p->tps[t]));
+			else if (ike_id_bound(x, rc->local_id_type, rc->local_id, rc->local_id_len,
+					      why, sizeof(why)))
+				RP_WARN(COMP, "profile %s, trustpoint %s: ike.local_id does not match our "
+					"certificate (%s); clients will refuse it", p->name,
+					pki_tp_name(p->tps[t]), why);
+		}
+	}
+}
+
+/* With `ikev2` profiles, they decide who may connect and how (ike_cert.h); the PSK peers
+ * of the `ike` section remain a fallback for pre-share peers no profile matches.
+ * @p kr: the ike section's keyring (owned by the responder), @p n_peers its size. */
+static int attach_policy(struct cp *cp, struct ike_keyring *kr, unsigned n_peers,
+			 const struct ike_resp_cfg *resp)
+{
+	struct ike_authenticator a, fb;
+	struct ike_resp *r = ike_io_resp(cp->ike);
+	uint8_t *creq = NULL;
+	size_t creq_len = 0;
+	int rc;
+
+	if (!policy.set || !policy.set->n_profiles)
+		return 0;
+	check_local_id(resp);
+	if (kr && n_peers)
+		ike_keyring_authenticator(kr, &fb);
+	/* ike.crypto_threads, as for IKE_SA_INIT's DH (0: on the loop, no pool) */
+	rc = ike_io_crypto_threads(cp->ike) ?
+	     wp_create(ike_io_crypto_threads(cp->ike), PAUTH_MAX_PENDING, &pauth_wp) : 0;
+	if (!rc && pauth_wp) {
+		pauth_ev = event_new(cp->base, wp_fd(pauth_wp), EV_READ | EV_PERSIST, on_pauth_done,
+				     pauth_wp);
+		if (!pauth_ev || event_add(pauth_ev, NULL))
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = ike_pauth_create(policy.set, kr && n_peers ? &fb : NULL, pauth_wp, &pauth);
+	if (!rc)
+		rc = ike_pauth_certreq(policy.set, &creq, &creq_len);
+	if (!rc)
+		rc = ike_resp_set_certreq(r, creq, creq_len);
+	free(creq);
+	if (rc) {
+		RP_ERR(COMP, "IKE policy: %s", strerror(-rc));
+		return -1;
+	}
+	ike_pauth_authenticator(pauth, &a);
+	ike_resp_set_auth(r, &a);
+	RP_NOTICE(COMP, "IKEv2 authentication by the %u ikev2 profile%s%s; CERTREQ names %zu "
+		  "CA%s; public-key work on %d worker threads", policy.set->n_profiles,
+		  policy.set->n_profiles == 1 ? "" : "s",
+		  n_peers ? " (the ike section's PSK peers serve peers no profile matches)" : "",
+		  creq_len / PKI_SHA1_LEN, creq_len == PKI_SHA1_LEN ? "" : "s",
+		  pauth_wp ? wp_threads(pauth_wp) : 0);
+	return 0;
 }
 
 /* Log settings from the configuration (they were validated against the schema). */
@@ -229,9 +322,15 @@ int main(int argc, char **argv)
 		rc = cp_sa_register(&cp);
 	if (rc || (rc = pol_cmd_register(&policy, cp.mgmt)))
 		goto out;
-	if (start_ike(&cp, &ike_conf, &have_ike)) {
-		startup_error("IKE", "cannot start the IKEv2 responder (see above)");
-		goto out;
+	if (have_ike) {
+		struct ike_keyring *kr = ike_conf.keyring; /* the responder's from now on */
+		unsigned n_peers = ike_conf.n_peers;
+		struct ike_resp_cfg resp = ike_conf.resp;
+
+		if (start_ike(&cp, &ike_conf, &have_ike) || attach_policy(&cp, kr, n_peers, &resp)) {
+			startup_error("IKE", "cannot start the IKEv2 responder (see above)");
+			goto out;
+		}
 	}
 
 	sigs[0] = evsignal_new(cp.base, SIGINT, on_stop_signal, &cp);
@@ -257,6 +356,10 @@ out:
 	/* IKE first: what it still has in flight towards the dataplane is cancelled.
 	 * Then dpif: its callbacks finish management requests still waiting for answers. */
 	ike_io_destroy(cp.ike);
+	ike_pauth_destroy(pauth);
+	if (pauth_ev)
+		event_free(pauth_ev);
+	wp_destroy(pauth_wp);
 	if (have_ike)
 		ike_conf_free(&ike_conf);
 	dpif_destroy(cp.dpif);

@@ -40,7 +40,7 @@ packages=(
 	build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	libdpdk-dev dpdk dpdk-doc libipsec-mb-dev libssl-dev libconfig-dev libevent-dev
 	libcmocka-dev libpcap-dev
-	iproute2 procps psmisc kmod util-linux
+	iproute2 procps psmisc kmod util-linux nftables conntrack
 	strongswan-swanctl strongswan-charon charon-systemd libcharon-extra-plugins strongswan-pki
 	freeradius freeradius-utils eapoltest openconnect ocserv vpnc-scripts
 	iperf3 python3-scapy tshark python3-matplotlib gnuplot-nox jq

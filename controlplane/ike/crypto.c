@@ -223,24 +223,34 @@ int ike_dh_new_priv(uint16_t group, const uint8_t *priv, size_t len, struct ike_
 	return 0;
 }
 
-int ike_dh_new(uint16_t group, const struct ike_rng *rng, struct ike_dh **out)
+int ike_dh_draw_priv(uint16_t group, const struct ike_rng *rng, uint8_t priv[IKE_DH_PRIV_MAX],
+		     size_t *len)
 {
 	const struct dh_info *info = dh_info(group);
-	uint8_t priv[66];
+	int rc;
+
+	*len = 0;
+	if (!info)
+		return -ENOTSUP;
+	/* MODP: a 512-bit exponent, twice the strength of the largest group we offer */
+	*len = info->kind == DH_MODP ? 64 : info->size;
+	rc = ike_random(rng, priv, *len);
+	if (!rc && info->group == IKE_DH_ECP521)
+		priv[0] &= 0x01; /* 521 bits */
+	return rc;
+}
+
+int ike_dh_new(uint16_t group, const struct ike_rng *rng, struct ike_dh **out)
+{
+	uint8_t priv[IKE_DH_PRIV_MAX];
 	size_t len;
 	int rc = -ENOTSUP;
 
 	*out = NULL;
-	if (!info)
-		return rc;
-	/* MODP: a 512-bit exponent, twice the strength of the largest group we offer */
-	len = info->kind == DH_MODP ? 64 : info->size;
 	for (int tries = 0; tries < 64; tries++) {
-		rc = ike_random(rng, priv, len);
+		rc = ike_dh_draw_priv(group, rng, priv, &len);
 		if (rc)
 			break;
-		if (info->group == IKE_DH_ECP521)
-			priv[0] &= 0x01; /* 521 bits */
 		rc = ike_dh_new_priv(group, priv, len, out);
 		if (rc != -EINVAL) /* out of range: draw again */
 			break;
@@ -572,9 +582,12 @@ out:
 	return rc;
 }
 
-int ike_derive_keys(const struct ike_alg *a, const uint8_t *ni, size_t ni_len,
-		    const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
-		    uint64_t spi_i, uint64_t spi_r, struct ike_keys *k, uint8_t *skeyseed)
+/* SKEYSEED given: everything of ike_derive_keys() after it (old_prf 0), or prf(old SK_d,
+ * g^ir | Ni | Nr) first for a rekey (§2.18). */
+static int derive_keys(const struct ike_alg *a, uint16_t old_prf, const uint8_t *old_skd,
+		       size_t old_dlen, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		       size_t nr_len, const uint8_t *gir, size_t gir_len, uint64_t spi_i,
+		       uint64_t spi_r, struct ike_keys *k, uint8_t *skeyseed)
 {
 	uint8_t nonces[512 + 16], seed[IKE_PRF_MAX], km[3 * IKE_PRF_MAX + 2 * 64 + 2 * 36];
 	uint16_t prf = a->s.prf;
@@ -582,12 +595,18 @@ int ike_derive_keys(const struct ike_alg *a, const uint8_t *ni, size_t ni_len,
 	int rc = -EINVAL;
 
 	memset(k, 0, sizeof(*k));
-	if (ni_len > 256 || nr_len > 256 || !a->prf_len)
+	if (ni_len > 256 || nr_len > 256 || !a->prf_len || gir_len > IKE_DH_SECRET_MAX)
 		goto out;
 	memcpy(nonces, ni, ni_len);
 	memcpy(nonces + ni_len, nr, nr_len);
-	/* §2.14: SKEYSEED = prf(Ni | Nr, g^ir) */
-	rc = ike_prf(prf, nonces, ni_len + nr_len, gir, gir_len, NULL, 0, seed);
+	if (old_prf) {
+		/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), the old SA's PRF */
+		rc = ike_prf(old_prf, old_skd, old_dlen, gir, gir_len, nonces, ni_len + nr_len,
+			     seed);
+	} else {
+		/* §2.14: SKEYSEED = prf(Ni | Nr, g^ir) */
+		rc = ike_prf(prf, nonces, ni_len + nr_len, gir, gir_len, NULL, 0, seed);
+	}
 	if (rc)
 		goto out;
 	for (int i = 0; i < 8; i++) {
@@ -619,6 +638,25 @@ out:
 	if (rc)
 		OPENSSL_cleanse(k, sizeof(*k));
 	return rc;
+}
+
+int ike_derive_keys(const struct ike_alg *a, const uint8_t *ni, size_t ni_len,
+		    const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
+		    uint64_t spi_i, uint64_t spi_r, struct ike_keys *k, uint8_t *skeyseed)
+{
+	return derive_keys(a, 0, NULL, 0, ni, ni_len, nr, nr_len, gir, gir_len, spi_i, spi_r, k,
+			   skeyseed);
+}
+
+int ike_derive_rekey_keys(const struct ike_alg *a, uint16_t old_prf, const uint8_t *old_skd,
+			  size_t old_dlen, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+			  size_t nr_len, const uint8_t *gir, size_t gir_len, uint64_t spi_i,
+			  uint64_t spi_r, struct ike_keys *k)
+{
+	if (!old_prf)
+		return -EINVAL;
+	return derive_keys(a, old_prf, old_skd, old_dlen, ni, ni_len, nr, nr_len, gir, gir_len,
+			   spi_i, spi_r, k, NULL);
 }
 
 int ike_child_keymat(uint16_t prf, const uint8_t *sk_d, size_t d_len, const struct ike_alg *esp,

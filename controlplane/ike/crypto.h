@@ -41,6 +41,15 @@ size_t ike_dh_pub_len(uint16_t group);
 /** A fresh key pair whose private value comes from @p rng. */
 int ike_dh_new(uint16_t group, const struct ike_rng *rng, struct ike_dh **out);
 
+#define IKE_DH_PRIV_MAX 66u     /**< ECP 521 */
+/**
+ * Draw the private value ike_dh_new() would (its length in *len) so that the key pair can
+ * be made with ike_dh_new_priv() elsewhere, a worker thread (the RNG stays on the caller's
+ * thread). Out of range (ike_dh_new_priv(): -EINVAL) once in 2^32 draws or less.
+ */
+int ike_dh_draw_priv(uint16_t group, const struct ike_rng *rng, uint8_t priv[IKE_DH_PRIV_MAX],
+		     size_t *len);
+
 /** A key pair from a given private value (big-endian scalar / raw X25519 key): test vectors. */
 int ike_dh_new_priv(uint16_t group, const uint8_t *priv, size_t len, struct ike_dh **out);
 
@@ -118,6 +127,16 @@ struct ike_keys {
 int ike_derive_keys(const struct ike_alg *a, const uint8_t *ni, size_t ni_len,
 		    const uint8_t *nr, size_t nr_len, const uint8_t *gir, size_t gir_len,
 		    uint64_t spi_i, uint64_t spi_r, struct ike_keys *k, uint8_t *skeyseed);
+
+/**
+ * The keys of an IKE SA made by a rekey (§2.18): SKEYSEED = prf(SK_d (old), g^ir (new) |
+ * Ni | Nr) with the old SA's PRF @p old_prf, then as ike_derive_keys() with @p a's PRF and
+ * the new SPIs.
+ */
+int ike_derive_rekey_keys(const struct ike_alg *a, uint16_t old_prf, const uint8_t *old_skd,
+			  size_t old_dlen, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+			  size_t nr_len, const uint8_t *gir, size_t gir_len, uint64_t spi_i,
+			  uint64_t spi_r, struct ike_keys *k);
 
 /**
  * CHILD_SA key material (§2.17): KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr), split as

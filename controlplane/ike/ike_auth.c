@@ -3,11 +3,13 @@
  * IKE_AUTH responder task (RFC 7296 §1.2, §2.15):
  *
  *   process: copy IDi, AUTH, the CHILD_SA payloads and the CFG_REQUEST out of the request;
- *            compute both signed-octet strings; ask the authenticator (maybe asynchronous).
+ *            compute both signed-octet strings; hand them with the peer's CERT payloads
+ *            (X.509 Signature), its CERTREQ CA hashes and its RFC 7427 hash algorithms to
+ *            the authenticator (maybe asynchronous).
  *   authenticated: prepare the CHILD_SA (ike_child.c) and send SA_ADD in, SA_ADD out and
  *            ROUTE_ADD to the dataplane; wait until all are acknowledged.
- *   build:   IDr, AUTH, CP(CFG_REPLY), SA, TSi, TSr, or IDr, AUTH and the CHILD_SA's error,
- *            or only AUTHENTICATION_FAILED.
+ *   build:   IDr, CERT..., AUTH, CP(CFG_REPLY), SA, TSi, TSr, or IDr, CERT..., AUTH and the
+ *            CHILD_SA's error, or only AUTHENTICATION_FAILED.
  *   commit:  the IKE SA becomes ESTABLISHED with its identity, CHILD_SA and leases;
  *            INITIAL_CONTACT deletes older SAs of the same identity; an authentication
  *            failure deletes the IKE SA.
@@ -32,6 +34,7 @@ struct auth_task {
 	bool auth_pending, dp_sent, committed;
 	uint16_t auth_err;              /**< AUTHENTICATION_FAILED, or 0 */
 	bool initial_contact;
+	uint8_t method;                 /**< the peer's AUTH method */
 	uint8_t idi_type;
 	uint8_t idi[IKE_ID_MAX];
 	size_t idi_len;
@@ -141,6 +144,13 @@ static enum ike_task_rc after_auth(struct auth_task *a)
 	return IKE_TASK_NEED_MORE; /* dp_done() resumes */
 }
 
+void ike_auth_result_clear(struct ike_auth_result *res)
+{
+	for (unsigned i = 0; i < res->n_certs && i < IKE_AUTH_CERTS_MAX; i++)
+		free(res->cert[i]);
+	OPENSSL_cleanse(res, sizeof(*res));
+}
+
 static void log_auth_failed(const struct auth_task *a, int status)
 {
 	char nm[64], id[IKE_ID_MAX + 1];
@@ -149,9 +159,13 @@ static void log_auth_failed(const struct auth_task *a, int status)
 	for (i = 0; i < a->idi_len; i++)
 		id[i] = a->idi[i] >= 0x20 && a->idi[i] < 0x7f ? (char)a->idi[i] : '?';
 	id[i] = 0;
+	if (a->idi_type == IKE_ID_DER_ASN1_DN)
+		snprintf(id, sizeof(id), "(a distinguished name)");
 	RP_NOTICE("ike", "%s: authentication of '%s' (ID type %u) failed: %s, "
 		  "AUTHENTICATION_FAILED", sa_name(a->t.sa, nm, sizeof(nm)), id, a->idi_type,
-		  status == -EACCES ? "wrong key or unknown identity" : strerror(-status));
+		  status != -EACCES ? strerror(-status) :
+		  a->method == IKE_AUTH_PSK ? "wrong key, unknown identity or not allowed" :
+		  "refused (the reason is logged above)");
 }
 
 static void auth_done(void *done_arg, const struct ike_auth_result *res)
@@ -160,7 +174,7 @@ static void auth_done(void *done_arg, const struct ike_auth_result *res)
 	enum ike_task_rc rc;
 
 	a->auth_pending = false;
-	a->res = *res;
+	a->res = *res; /* its certificates are ours now */
 	if (res->status) {
 		log_auth_failed(a, res->status);
 		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
@@ -181,8 +195,9 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	struct ike_sa *sa = t->sa;
 	const struct ike_pl *idi = ike_msg_find(m, IKE_PL_IDI, NULL);
 	const struct ike_pl *auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
-	uint8_t *oi = NULL, *or_ = NULL, idr_body[4 + 128], lbuf[16], lt;
-	size_t oi_len = 0, or_len = 0, ll, cap = 0;
+	const struct ike_pl *pl;
+	uint8_t *oi = NULL, *creq = NULL, *or_ = NULL, idr_body[4 + 128], lbuf[16], lt;
+	size_t oi_len = 0, or_len = 0, ll, cap = 0, creq_len = 0;
 	struct ike_auth_query q;
 	enum ike_task_rc rc = IKE_TASK_FAILED;
 	const uint8_t *lid;
@@ -227,11 +242,46 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	if (ike_auth_octets(sa->alg.s.prf, sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len,
 			    sa->keys.sk_pr, sa->keys.p_len, idr_body, 4 + ll, or_, cap, &or_len))
 		goto out;
-	q = (struct ike_auth_query){ .id_type = a->idi_type, .id = a->idi, .id_len = a->idi_len,
+	q = (struct ike_auth_query){ .peer = t->peer, .local = t->local,
+				     .id_type = a->idi_type, .id = a->idi, .id_len = a->idi_len,
 				     .method = auth->f.u8a, .auth = auth->f.data.p,
 				     .auth_len = auth->f.data.len, .prf = sa->alg.s.prf,
 				     .octets_i = oi, .octets_i_len = oi_len, .octets_r = or_,
-				     .octets_r_len = or_len };
+				     .octets_r_len = or_len, .sig_hashes = sa->sig_hashes };
+	a->method = q.method;
+	/* §3.6: X.509 Signature certificates, the end entity first; other encodings (hash and
+	 * URL, raw keys) are not supported and ignored */
+	for (pl = NULL; (pl = ike_msg_find(m, IKE_PL_CERT, pl));) {
+		if (pl->f.u8a != IKE_CERT_X509_SIG || !pl->f.data.len) {
+			RP_LOG_RL(RP_LOG_INFO, "ike", "%s: CERT of encoding %u ignored (only X.509 "
+				  "Signature, 4, is supported)", sa_name(sa, nm, sizeof(nm)), pl->f.u8a);
+			continue;
+		}
+		if (q.n_certs == IKE_AUTH_CERTS_MAX) {
+			RP_LOG_RL(RP_LOG_INFO, "ike", "%s: more than %u CERT payloads, the rest ignored",
+				  sa_name(sa, nm, sizeof(nm)), IKE_AUTH_CERTS_MAX);
+			break;
+		}
+		q.cert[q.n_certs] = pl->f.data.p;
+		q.cert_len[q.n_certs++] = pl->f.data.len;
+	}
+	/* §3.7: the CA key hashes of every X.509 CERTREQ, concatenated */
+	for (pl = NULL; (pl = ike_msg_find(m, IKE_PL_CERTREQ, pl));)
+		if (pl->f.u8a == IKE_CERT_X509_SIG)
+			creq_len += pl->f.data.len;
+	if (creq_len) {
+		creq = malloc(creq_len);
+		if (!creq)
+			goto out;
+		creq_len = 0;
+		for (pl = NULL; (pl = ike_msg_find(m, IKE_PL_CERTREQ, pl));)
+			if (pl->f.u8a == IKE_CERT_X509_SIG) {
+				memcpy(creq + creq_len, pl->f.data.p, pl->f.data.len);
+				creq_len += pl->f.data.len;
+			}
+		q.certreq = creq;
+		q.certreq_len = creq_len;
+	}
 	a->step = AS_AUTH;
 	v = r->auth.verify(r->auth.arg, &q, &a->res, auth_done, a);
 	if (v == 1) {
@@ -257,6 +307,7 @@ out:
 		OPENSSL_cleanse(or_, cap);
 	free(oi);
 	free(or_);
+	free(creq);
 	return rc;
 }
 
@@ -273,6 +324,8 @@ static enum ike_task_rc auth_build(struct ike_task *t, struct ike_bld *b)
 	}
 	ike_local_id(t->r, &t->local, &lt, &lid, &ll, lbuf);
 	ike_bld_id(b, IKE_PL_IDR, lt, lid, ll);
+	for (unsigned i = 0; i < a->res.n_certs && i < IKE_AUTH_CERTS_MAX; i++)
+		ike_bld_cert(b, IKE_PL_CERT, IKE_CERT_X509_SIG, a->res.cert[i], a->res.cert_len[i]);
 	ike_bld_id(b, IKE_PL_AUTH, a->res.method, a->res.auth, a->res.auth_len);
 	if (a->child_ok)
 		ike_child_build(&a->child, b);
@@ -297,14 +350,15 @@ static void auth_commit(struct ike_task *t)
 	sa->peer_id_len = a->idi_len;
 	memcpy(sa->peer_id, a->idi, a->idi_len);
 	if (a->child_ok) {
-		sa->has_child = true;
-		sa->child = a->child.c;
+		a->child.c.created_ms = r->now_ms;
+		ike_sa_child_add(sa, &a->child.c); /* the first: cannot be full */
 		sa->lease4 = a->child.lease4;
 		sa->lease6 = a->child.lease6;
 		a->child.lease4.held = a->child.lease6.held = false;
 		a->dp_sent = false; /* the SA owns the dataplane entries now */
 	}
 	a->committed = true;
+	sa->established_ms = r->now_ms;
 	ike_sa_set_state(r, sa, IKE_SA_ESTABLISHED);
 	if (a->initial_contact)
 		ike_delete_same_identity(r, sa);
@@ -322,7 +376,7 @@ static void auth_destroy(struct ike_task *t)
 	if (a->dp_sent)
 		ike_child_uninstall(r, &a->child.c);
 	ike_child_release(r, &a->child);
-	OPENSSL_cleanse(&a->res, sizeof(a->res));
+	ike_auth_result_clear(&a->res);
 	free(a);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
-/* CHILD_SA of IKE_AUTH: ESP proposal selection (RFC 7296 §2.7, §3.3), config mode (§2.19,
- * §3.15), traffic selector narrowing (§2.9), key material (§2.17) turned into the
- * dataplane's SA records (common/msg.h). */
+/* CHILD_SAs of IKE_AUTH and CREATE_CHILD_SA: ESP proposal selection (RFC 7296 §2.7, §3.3)
+ * with PFS groups (§1.3.1), config mode (§2.19, §3.15), traffic selector narrowing (§2.9),
+ * key material (§2.17) turned into the dataplane's SA records (common/msg.h); the list of
+ * CHILD_SAs of an IKE SA. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -99,10 +100,22 @@ static bool esp_integ_ok(const struct ike_resp_cfg *c, uint16_t id)
 	return false;
 }
 
+static bool dh_ok(const struct ike_resp_cfg *c, uint16_t id)
+{
+	if (id == 0)
+		return true; /* NONE: no PFS */
+	for (size_t i = 0; i < 8 && c->dh[i]; i++)
+		if (c->dh[i] == id)
+			return true;
+	return false;
+}
+
 /* The first acceptable proposal in the peer's order; in it, the first acceptable transform
- * of each type. A DH transform (PFS) has no meaning in IKE_AUTH and is ignored. */
-static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
-		       struct ike_suite *s, uint8_t *num, uint32_t *peer_spi)
+ * of each type. A DH transform (PFS) has no meaning in IKE_AUTH and is ignored there; in
+ * CREATE_CHILD_SA (@p pfs) a proposal with DH transforms needs one of our groups (the one
+ * of the peer's KE, @p ke_group, if offered) or NONE. */
+static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa, bool pfs,
+		       uint16_t ke_group, struct ike_suite *s, uint8_t *num, uint32_t *peer_spi)
 {
 	uint8_t esn_ok = c->esp_esn ? c->esp_esn : IKE_ESN_ALLOW_NO | IKE_ESN_ALLOW_YES;
 
@@ -110,6 +123,7 @@ static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 		const struct ike_proposal *pr = &sa->prop[p];
 		struct ike_suite cand = { 0 };
 		bool have_e = false, have_i = false, esn_seen = false, have_esn = false;
+		bool dh_seen = false, have_d = false;
 		struct ike_alg a;
 		uint32_t spi;
 
@@ -146,6 +160,13 @@ static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 					have_esn = true;
 				}
 				break;
+			case IKE_TT_DH:
+				dh_seen = true;
+				if (pfs && dh_ok(c, t->id) && (!have_d || t->id == ke_group)) {
+					cand.dh = t->id;
+					have_d = true;
+				}
+				break;
 			default:
 				break;
 			}
@@ -157,6 +178,8 @@ static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 			cand.integ = IKE_INTEG_NONE;
 			have_i = true;
 		}
+		if (pfs && dh_seen && !have_d)
+			continue;
 		if (!have_e || !have_i || !have_esn || ike_alg_init(&cand, false, &a) ||
 		    rp_cipher_of(&cand) < 0 || rp_integ_of(cand.integ) < 0)
 			continue;
@@ -334,7 +357,7 @@ static void cp_reply(const struct ike_resp *r, const struct ike_cp_req *q,
 
 /* ---- the dataplane's SA records --------------------------------------------------------- */
 
-static void fill_sa(const struct ike_resp *r, const struct ike_child *c, bool in,
+void ike_child_fill(const struct ike_resp *r, const struct ike_child *c, bool in, bool we_init,
 		    const struct ike_child_keys *ck, const struct ike_addr *peer,
 		    const struct ike_addr *local, struct rp_msg_sa *m)
 {
@@ -342,7 +365,9 @@ static void fill_sa(const struct ike_resp *r, const struct ike_child *c, bool in
 	size_t klen = (size_t)rp_cipher_key_len((uint8_t)cipher);
 	size_t slen = (size_t)rp_cipher_salt_len((uint8_t)cipher);
 	size_t alen = (size_t)rp_integ_key_len((uint8_t)integ);
-	const uint8_t *ek = in ? ck->ei : ck->er, *ak = in ? ck->ai : ck->ar;
+	/* §2.17: initiator-to-responder keys first; the peer is the initiator unless we are */
+	bool i2r = in != we_init;
+	const uint8_t *ek = i2r ? ck->ei : ck->er, *ak = i2r ? ck->ai : ck->ar;
 
 	memset(m, 0, sizeof(*m));
 	m->sa_id = in ? c->sa_id_in : c->sa_id_out;
@@ -365,6 +390,9 @@ static void fill_sa(const struct ike_resp *r, const struct ike_child *c, bool in
 		m->natt_dport = peer->port;
 	}
 	m->replay_window = r->cfg.replay_window ? r->cfg.replay_window : DEFAULT_REPLAY_WINDOW;
+	/* a volume limit makes the dataplane report LIFETIME (soft): we rekey then; no hard
+	 * limit, so a failed rekey never cuts the tunnel */
+	m->soft_bytes = r->cfg.child_lifetime_kb * 1024;
 	memcpy(m->local, local->addr, fam_len(local->af));
 	memcpy(m->remote, peer->addr, fam_len(peer->af));
 	m->n_ts = (uint8_t)c->n_routes;
@@ -372,7 +400,7 @@ static void fill_sa(const struct ike_resp *r, const struct ike_child *c, bool in
 		m->ts[i] = c->routes[i];
 }
 
-static int new_spi(struct ike_resp *r, uint32_t *spi)
+int ike_child_new_spi(struct ike_resp *r, uint32_t *spi)
 {
 	for (int tries = 0; tries < 64; tries++) {
 		uint32_t v;
@@ -398,7 +426,7 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	int rc;
 
 	memset(n, 0, sizeof(*n));
-	if (!select_esp(&r->cfg, &req->sa, &n->c.esp, &n->prop_num, &n->c.spi_out)) {
+	if (!select_esp(&r->cfg, &req->sa, false, 0, &n->c.esp, &n->prop_num, &n->c.spi_out)) {
 		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto fail;
 	}
@@ -441,7 +469,7 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 		pool_release(r->pool4, &n->lease4);
 	if (n->lease6.held && !((n->c.n_routes && n->c.routes[n->c.n_routes - 1].af == 6)))
 		pool_release(r->pool6, &n->lease6);
-	if (new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
+	if (ike_child_new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
 	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp, NULL, 0, sa->ni,
 			     sa->ni_len, sa->nr, sizeof(sa->nr), &ck)) {
 		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
@@ -453,8 +481,9 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	n->c.natt = sa->peer_nat || sa->local_nat || (!sa->natd_seen && peer->port == 4500);
 	n->c.sa_id_in = ike_new_sa_id(r);
 	n->c.sa_id_out = ike_new_sa_id(r);
-	fill_sa(r, &n->c, true, &ck, peer, local, &n->in);
-	fill_sa(r, &n->c, false, &ck, peer, local, &n->out);
+	ike_child_fill(r, &n->c, true, false, &ck, peer, local, &n->in);
+	ike_child_fill(r, &n->c, false, false, &ck, peer, local, &n->out);
+	n->c.out_rec = n->out; /* for SA_UPDATE when the peer moves (ike_dpd.c) */
 	OPENSSL_cleanse(&ck, sizeof(ck));
 	cp_reply(r, &req->cp, n);
 	return 0;
@@ -463,17 +492,83 @@ fail:
 	return n->err;
 }
 
+uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
+				  const struct ike_child_req *req, const struct ike_pl *ke,
+				  const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+				  size_t nr_len, const struct ike_addr *peer,
+				  const struct ike_addr *local, struct ike_child_new *n)
+{
+	const struct pool_lease *leases[2];
+	uint8_t gir[IKE_DH_SECRET_MAX];
+	size_t gir_len = 0;
+	struct ike_child_keys ck;
+	struct ike_alg esp;
+	unsigned nl = 0;
+
+	memset(n, 0, sizeof(*n));
+	if (!select_esp(&r->cfg, &req->sa, true, ke ? ke->f.u16a : 0, &n->c.esp, &n->prop_num,
+			&n->c.spi_out)) {
+		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
+		goto fail;
+	}
+	/* §1.3.1: with PFS the KE must be of the selected group; without, a KE is ignored */
+	if (n->c.esp.dh && (!ke || ke->f.u16a != n->c.esp.dh)) {
+		n->err = IKE_N_INVALID_KE_PAYLOAD;
+		n->want_group = n->c.esp.dh;
+		goto fail;
+	}
+	if (n->c.esp.dh && ike_dh_check_peer(n->c.esp.dh, ke->f.data.p, ke->f.data.len)) {
+		n->err = IKE_N_INVALID_SYNTAX;
+		goto fail;
+	}
+	/* the client keeps the addresses it got in IKE_AUTH */
+	if (sa->lease4.held)
+		leases[nl++] = &sa->lease4;
+	if (sa->lease6.held)
+		leases[nl++] = &sa->lease6;
+	narrow_tsi(&req->tsi, leases, nl, &n->tsi, &n->c);
+	narrow_tsr(&r->cfg, &req->tsr, &n->tsr);
+	if (!n->tsi.n || !n->tsr.n) {
+		n->err = IKE_N_TS_UNACCEPTABLE;
+		goto fail;
+	}
+	if (ike_child_new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
+	    (n->c.esp.dh && (ike_dh_new(n->c.esp.dh, &r->rng, &n->dh) ||
+			     ike_dh_derive(n->dh, ke->f.data.p, ke->f.data.len, gir, &gir_len))) ||
+	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp,
+			     gir_len ? gir : NULL, gir_len, ni, ni_len, nr, nr_len, &ck)) {
+		OPENSSL_cleanse(gir, sizeof(gir));
+		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
+		goto fail;
+	}
+	OPENSSL_cleanse(gir, sizeof(gir));
+	n->c.natt = sa->peer_nat || sa->local_nat || (!sa->natd_seen && peer->port == 4500);
+	n->c.sa_id_in = ike_new_sa_id(r);
+	n->c.sa_id_out = ike_new_sa_id(r);
+	ike_child_fill(r, &n->c, true, false, &ck, peer, local, &n->in);
+	ike_child_fill(r, &n->c, false, false, &ck, peer, local, &n->out);
+	n->c.out_rec = n->out; /* for SA_UPDATE when the peer moves (ike_dpd.c) */
+	OPENSSL_cleanse(&ck, sizeof(ck));
+	return 0;
+fail:
+	ike_child_release(r, n);
+	return n->err;
+}
+
 void ike_child_release(struct ike_resp *r, struct ike_child_new *n)
 {
+	ike_dh_free(n->dh);
+	n->dh = NULL;
 	if (r->pool4)
 		pool_release(r->pool4, &n->lease4);
 	if (r->pool6)
 		pool_release(r->pool6, &n->lease6);
 	OPENSSL_cleanse(&n->in, sizeof(n->in));
 	OPENSSL_cleanse(&n->out, sizeof(n->out));
+	OPENSSL_cleanse(&n->c.out_rec, sizeof(n->c.out_rec));
 }
 
-bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b)
+static bool build_sa(const struct ike_child_new *n, struct ike_bld *b)
 {
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
 	uint32_t spi = n->c.spi_in;
@@ -492,13 +587,34 @@ bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b)
 					      .has_key_len = n->c.esp.encr_bits != 0 };
 	if (n->c.esp.integ != IKE_INTEG_NONE)
 		sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_INTEG, .id = n->c.esp.integ };
+	if (n->c.esp.dh)
+		sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_DH, .id = n->c.esp.dh };
 	sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_ESN, .id = n->c.esp.esn ? 1 : 0 };
 	sa->n_xf = x;
 	sa->prop[0].n_xf = (uint16_t)x;
-	ok = ike_bld_cp(b, &n->cp) && ike_bld_sa(b, sa) && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) &&
-	     ike_bld_ts(b, IKE_PL_TSR, &n->tsr);
+	ok = ike_bld_sa(b, sa);
 	free(sa);
 	return ok;
+}
+
+bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b)
+{
+	return ike_bld_cp(b, &n->cp) && build_sa(n, b) && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) &&
+	       ike_bld_ts(b, IKE_PL_TSR, &n->tsr);
+}
+
+bool ike_child_build_create(const struct ike_child_new *n, const uint8_t *nr, size_t nr_len,
+			    struct ike_bld *b)
+{
+	bool ok = build_sa(n, b) && ike_bld_data(b, IKE_PL_NONCE, nr, nr_len);
+
+	if (ok && n->dh) {
+		size_t len;
+		const uint8_t *pub = ike_dh_pub(n->dh, &len);
+
+		ok = ike_bld_ke(b, n->c.esp.dh, pub, len);
+	}
+	return ok && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) && ike_bld_ts(b, IKE_PL_TSR, &n->tsr);
 }
 
 void ike_child_uninstall(struct ike_resp *r, const struct ike_child *c)
@@ -517,4 +633,95 @@ void ike_child_uninstall(struct ike_resp *r, const struct ike_child *c)
 	r->dp.send(r->dp.ctx, RP_MSG_SA_DEL, &ref, sizeof(ref), NULL, NULL);
 	ref.sa_id = c->sa_id_out;
 	r->dp.send(r->dp.ctx, RP_MSG_SA_DEL, &ref, sizeof(ref), NULL, NULL);
+}
+
+/* ---- the CHILD_SAs of an IKE SA --------------------------------------------------------- */
+
+struct ike_child *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi_out)
+{
+	for (unsigned i = 0; i < sa->n_child; i++)
+		if (sa->child[i].spi_out == spi_out)
+			return &sa->child[i];
+	return NULL;
+}
+
+const struct ike_child *ike_sa_child_current(const struct ike_sa *sa)
+{
+	for (unsigned i = sa->n_child; i-- > 0;)
+		if (!sa->child[i].rekeyed)
+			return &sa->child[i];
+	return sa->n_child ? &sa->child[sa->n_child - 1] : NULL;
+}
+
+int ike_sa_child_add(struct ike_sa *sa, const struct ike_child *c)
+{
+	if (sa->n_child >= IKE_CHILD_MAX)
+		return -ENOSPC;
+	sa->child[sa->n_child++] = *c;
+	return 0;
+}
+
+/* The final counters of a CHILD_SA about to go (STATS_REQ is answered before the SA_DEL
+ * queued behind it): kept in the IKE SA so that its totals do not drop. */
+static void gone_stats(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct ike_sa *sa = arg;
+
+	if (status || !rep)
+		return;
+	for (unsigned i = 0; i < rep->n; i++) {
+		const struct rp_msg_sa_stats *st = &rep->msgs[i].u.sa_stats;
+
+		if (rep->msgs[i].hdr.type != RP_MSG_SA_INFO)
+			continue;
+		if (st->dir == RP_DIR_IN) {
+			sa->gone_in_packets += st->packets;
+			sa->gone_in_bytes += st->bytes;
+		} else {
+			sa->gone_out_packets += st->packets;
+			sa->gone_out_bytes += st->bytes;
+		}
+	}
+}
+
+void ike_sa_child_remove(struct ike_resp *r, struct ike_sa *sa, struct ike_child *c,
+			 bool uninstall)
+{
+	unsigned i = (unsigned)(c - sa->child);
+
+	if (i >= sa->n_child)
+		return;
+	/* the client's route goes through this CHILD_SA: hand it to the newest other one that
+	 * is not rekeyed (ROUTE_ADD switches atomically) rather than remove it */
+	if (uninstall && r->has_dp && c->n_routes && sa->state != IKE_SA_DELETED) {
+		struct ike_child *d = NULL;
+
+		for (unsigned k = 0; k < sa->n_child; k++)
+			if (k != i && !sa->child[k].rekeyed)
+				d = &sa->child[k];
+		for (unsigned k = 0; d && k < c->n_routes; k++) {
+			struct rp_msg_route rt = { .prefix = c->routes[k], .sa_id = d->sa_id_out };
+
+			r->dp.send(r->dp.ctx, RP_MSG_ROUTE_ADD, &rt, sizeof(rt), NULL, NULL);
+			d->routes[k] = c->routes[k];
+		}
+		if (d) {
+			d->n_routes = c->n_routes;
+			c->n_routes = 0;
+		}
+	}
+	if (uninstall && r->has_dp) {
+		/* only for a living IKE SA: ike_sa_delete() cancels what has arg @p sa first */
+		if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED) {
+			struct rp_msg_sa_ref ref = { .sa_id = c->sa_id_in };
+
+			r->dp.send(r->dp.ctx, RP_MSG_STATS_REQ, &ref, sizeof(ref), gone_stats, sa);
+			ref.sa_id = c->sa_id_out;
+			r->dp.send(r->dp.ctx, RP_MSG_STATS_REQ, &ref, sizeof(ref), gone_stats, sa);
+		}
+		ike_child_uninstall(r, c);
+	}
+	memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof(*c));
+	sa->n_child--;
+	memset(&sa->child[sa->n_child], 0, sizeof(*c));
 }

@@ -3,6 +3,7 @@
 #include "controlplane/ike/ike_conf.h"
 
 #include "common/conf_ike.h"
+#include "controlplane/util/workpool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -287,7 +288,7 @@ int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf 
 					   IKE_DH_MODP4096 };
 	struct ike_resp_cfg *r = &out->resp;
 	const config_setting_t *s;
-	const char *esn;
+	const char *esn, *mode;
 	int rc = -EINVAL, n;
 
 	memset(out, 0, sizeof(*out));
@@ -313,6 +314,19 @@ int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf 
 	}
 	r->cookie_threshold = (unsigned)rp_cfg_int(g, "cookie_threshold", 100);
 	r->max_half_open = (unsigned)rp_cfg_int(g, "max_half_open", 1024);
+	r->max_half_open_per_peer = (unsigned)rp_cfg_int(g, "max_half_open_per_peer", 10);
+	s = rp_cfg_get(g, "dpd");
+	mode = rp_cfg_str(s, "mode", "on-demand");
+	r->dpd_mode = !strcmp(mode, "periodic") ? IKE_DPD_PERIODIC :
+		      !strcmp(mode, "off") ? IKE_DPD_OFF : IKE_DPD_ON_DEMAND;
+	r->dpd_interval = (unsigned)rp_cfg_int(s, "interval", IKE_DPD_DEF_INTERVAL);
+	r->dpd_retry = (unsigned)rp_cfg_int(s, "retry", IKE_DPD_DEF_RETRY);
+	r->dpd_retries = (unsigned)rp_cfg_int(s, "retries", IKE_DPD_DEF_RETRIES);
+	out->nat_keepalive = (unsigned)rp_cfg_int(g, "nat_keepalive", 20);
+	out->crypto_threads = (unsigned)rp_cfg_int(g, "crypto_threads", (int)wp_default_threads());
+	r->ike_lifetime = (unsigned)rp_cfg_int(g, "lifetime", 86400);
+	r->child_lifetime = (unsigned)rp_cfg_int(g, "child_lifetime", 3600);
+	r->child_lifetime_kb = (uint64_t)rp_cfg_int(g, "child_lifetime_kb", 0);
 	if (rp_cfg_get(g, "local_id") &&
 	    parse_id(rp_cfg_str(g, "local_id", ""), &r->local_id_type, r->local_id,
 		     sizeof(r->local_id), &r->local_id_len)) {

@@ -15,6 +15,10 @@
  *       local_subnets = [ "10.1.0.0/16" ];
  *       pool = { first = "10.9.0.10"; last = "10.9.0.250"; dns = [ "10.1.0.53" ]; };
  *       peers = ( { identity = "email alice@example.test"; pre_shared_key = "..."; } );
+ *       max_half_open_per_peer = 10;
+ *       dpd = { interval = 30; retry = 2; retries = 5; mode = "on-demand"; };
+ *       nat_keepalive = 20;
+ *       crypto_threads = 2;                    # DH / signature workers; 0: on the loop
  *     };
  *
  * Ownership: ike_conf_parse() fills caller memory and creates the pools and the keyring,
@@ -24,6 +28,7 @@
 #define RAMPART_IKE_CONF_H
 
 #include "common/cfg.h"
+#include "controlplane/ike/ike_dpd.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
@@ -35,6 +40,8 @@ struct ike_conf {
 	unsigned n_listen;
 	struct ike_addr listen[IKE_CONF_MAX_LISTEN]; /**< ports unset */
 	uint16_t port, nat_port;
+	unsigned nat_keepalive;        /**< s between NAT keepalives when we are behind a NAT */
+	unsigned crypto_threads;       /**< public-key worker threads; 0: on the event loop */
 	struct pool *pool4, *pool6;
 	struct ike_keyring *keyring;
 	unsigned n_peers;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /*
  * INFORMATIONAL responder task (RFC 7296 §1.4, §3.11): Delete of the IKE SA (answered with
- * an empty message, then the SA, its CHILD_SA in the dataplane and its leases go), Delete of
- * the CHILD_SA (answered with a Delete of our inbound SPI, §1.4.1), anything else (an empty
- * request is a liveness check, §2.4) answered with an empty message. CREATE_CHILD_SA is
- * answered NO_ADDITIONAL_SAS until it is implemented.
+ * an empty message, then the SA, its CHILD_SAs in the dataplane and its leases go; a
+ * rekeyed IKE SA has none left), Delete of CHILD_SAs (answered with a Delete of our inbound
+ * SPIs, §1.4.1; the old CHILD_SA of a rekey goes this way), anything else (an empty request
+ * is a liveness check, §2.4) answered with an empty message. ike_refuse_task_new() answers
+ * NO_ADDITIONAL_SAS (CREATE_CHILD_SA itself is ike_create.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,11 @@
 
 struct info_task {
 	struct ike_task t;
-	bool delete_ike, delete_child;
+	bool delete_ike;
+	unsigned n_del;
+	uint32_t del_out[IKE_CHILD_MAX];   /**< spi_out of the CHILD_SAs the peer deletes */
+	uint32_t del_in[IKE_CHILD_MAX];    /**< and their spi_in, for our Delete */
+	bool crossed[IKE_CHILD_MAX];       /**< our Delete of it is in flight too */
 };
 
 static uint32_t be32(const uint8_t *p)
@@ -36,9 +41,23 @@ static enum ike_task_rc info_process(struct ike_task *t, const struct ike_msg *m
 		    d->f.spi.len != 4u * d->f.u16a)
 			continue;
 		/* the peer names its inbound SPI, i.e. our outbound one */
-		for (unsigned i = 0; i < d->f.u16a; i++)
-			if (sa->has_child && be32(d->f.spi.p + 4 * i) == sa->child.spi_out)
-				it->delete_child = true;
+		for (unsigned i = 0; i < d->f.u16a; i++) {
+			uint32_t spi = be32(d->f.spi.p + 4 * i);
+			const struct ike_child *c = NULL;
+			unsigned k;
+
+			for (k = 0; k < sa->n_child; k++)
+				if (sa->child[k].spi_out == spi)
+					c = &sa->child[k];
+			for (k = 0; c && k < it->n_del; k++)
+				if (it->del_out[k] == spi)
+					c = NULL; /* named twice */
+			if (c && it->n_del < IKE_CHILD_MAX) {
+				it->crossed[it->n_del] = c->deleting;
+				it->del_out[it->n_del] = spi;
+				it->del_in[it->n_del++] = c->spi_in;
+			}
+		}
 	}
 	return IKE_TASK_DONE;
 }
@@ -47,12 +66,22 @@ static enum ike_task_rc info_build(struct ike_task *t, struct ike_bld *b)
 {
 	struct info_task *it = (struct info_task *)t;
 
-	if (!it->delete_ike && it->delete_child) {
-		uint32_t s = t->sa->child.spi_in;
-		uint8_t spi[4] = { (uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8),
-				   (uint8_t)s };
+	if (!it->delete_ike && it->n_del) {
+		uint8_t spi[4 * IKE_CHILD_MAX];
+		uint16_t n = 0;
 
-		ike_bld_delete(b, IKE_PROTO_ESP, 4, spi, 1);
+		/* §1.4.1: not those whose Delete we sent ourselves (the requests crossed) */
+		for (unsigned i = 0; i < it->n_del; i++) {
+			uint32_t s = it->del_in[i];
+
+			if (it->crossed[i])
+				continue;
+			spi[4 * n] = (uint8_t)(s >> 24), spi[4 * n + 1] = (uint8_t)(s >> 16);
+			spi[4 * n + 2] = (uint8_t)(s >> 8), spi[4 * n + 3] = (uint8_t)s;
+			n++;
+		}
+		if (n)
+			ike_bld_delete(b, IKE_PROTO_ESP, 4, spi, n);
 	}
 	return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
 }
@@ -66,13 +95,17 @@ static void info_commit(struct ike_task *t)
 		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: deleted by the peer",
 			(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
 		ike_sa_delete(t->r, sa, true);
-	} else if (it->delete_child) {
-		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CHILD_SA %08x_i %08x_o deleted by the "
-			"peer", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
-			sa->child.spi_in, sa->child.spi_out);
-		ike_child_uninstall(t->r, &sa->child);
-		sa->has_child = false;
-		memset(&sa->child, 0, sizeof(sa->child));
+		return;
+	}
+	for (unsigned i = 0; i < it->n_del; i++) {
+		struct ike_child *c = ike_sa_child_by_out(sa, it->del_out[i]);
+
+		if (!c)
+			continue;
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CHILD_SA %08x_i %08x_o%s deleted by "
+			"the peer", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			c->spi_in, c->spi_out, c->rekeyed ? " (rekeyed)" : "");
+		ike_sa_child_remove(t->r, sa, c, true);
 	}
 }
 

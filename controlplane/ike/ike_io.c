@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "controlplane/dpif/dpif.h"
 #include "controlplane/mgmt/mgmt.h"
+#include "controlplane/util/workpool.h"
 
 #define COMP "ike"
 #define RX_BUF 65536
@@ -42,8 +43,16 @@ struct ike_io {
 	struct event *tick;
 	uint8_t *rx;
 	uint64_t rx_esp, rx_short, tx_errors;
+	uint64_t rx_keepalives, tx_keepalives; /**< RFC 3948 NAT keepalives */
 	struct show_job *shows; /**< "show sessions" waiting for the SA dump */
+	uint64_t next_keepalive_ms, next_sample_ms;
+	bool sampling;          /**< an SA_DUMP for on-demand DPD is outstanding */
+	struct workpool *wp;    /**< ike.crypto_threads workers; NULL: DH on the loop */
+	struct event *wp_ev;    /**< their completions */
 };
+
+/* IKE_SA_INIT DH jobs queued or running at most (each one is a half-open SA as well). */
+#define CRYPTO_QUEUE 1024u
 
 /* A "show sessions" waiting for the dataplane's SA counters. */
 struct show_job {
@@ -54,6 +63,7 @@ struct show_job {
 };
 
 #define SHOW_DUMP_TIMEOUT_MS 2000
+#define SAMPLE_TIMEOUT_MS 5000
 
 /* ---- dataplane adapter -------------------------------------------------------------------- */
 
@@ -68,13 +78,22 @@ static unsigned dpif_ops_cancel(void *ctx, void *arg)
 	return dpif_cancel(ctx, arg);
 }
 
+static void send_keepalives(struct ike_io *io);
+static void sample_counters(struct ike_io *io, uint64_t now_ms);
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_io *io = arg;
+	uint64_t now_ms = dpif_now_ns() / 1000000;
 
 	(void)fd;
 	(void)what;
-	ike_resp_tick(io->resp, dpif_now_ns() / 1000000);
+	ike_resp_tick(io->resp, now_ms);
+	if (io->conf.nat_keepalive && now_ms >= io->next_keepalive_ms) {
+		io->next_keepalive_ms = now_ms + io->conf.nat_keepalive * 1000ull;
+		send_keepalives(io);
+	}
+	sample_counters(io, now_ms);
 }
 
 /* ---- sockets ------------------------------------------------------------------------------ */
@@ -126,12 +145,23 @@ static const char *addr_str(const struct ike_addr *a, char *buf, size_t len)
 	return buf;
 }
 
-static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
+static struct ike_sock *sock_of(struct ike_io *io, const struct ike_addr *from)
 {
-	struct ike_io *io = arg;
+	for (unsigned i = 0; i < io->n_socks; i++)
+		if (io->socks[i].bound.af == from->af && io->socks[i].bound.port == from->port &&
+		    (!memcmp(io->socks[i].bound.addr, from->addr, 16) ||
+		     !memcmp(io->socks[i].bound.addr, (uint8_t[16]){ 0 }, 16)))
+			return &io->socks[i];
+	return NULL;
+}
+
+/* Send @p buf from @p from to @p to; @p raw: without the non-ESP marker on the NAT-T port
+ * (NAT keepalives). */
+static void sock_send(struct ike_io *io, const uint8_t *buf, size_t len,
+		      const struct ike_addr *from, const struct ike_addr *to, bool raw)
+{
 	static const uint8_t marker[4];
-	struct ike_sock *s = NULL;
+	struct ike_sock *s = sock_of(io, from);
 	struct sockaddr_storage ss;
 	union {
 		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -143,13 +173,6 @@ static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_
 	socklen_t sl;
 	char a[64];
 
-	for (unsigned i = 0; i < io->n_socks; i++)
-		if (io->socks[i].bound.af == from->af && io->socks[i].bound.port == from->port &&
-		    (!memcmp(io->socks[i].bound.addr, from->addr, 16) ||
-		     !memcmp(io->socks[i].bound.addr, (uint8_t[16]){ 0 }, 16))) {
-			s = &io->socks[i];
-			break;
-		}
 	if (!s) {
 		io->tx_errors++;
 		RP_LOG_RL(RP_LOG_WARN, COMP, "no socket for %s", addr_str(from, a, sizeof(a)));
@@ -160,8 +183,8 @@ static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_
 	iov[1] = (struct iovec){ (void *)buf, len };
 	mh.msg_name = &ss;
 	mh.msg_namelen = sl;
-	mh.msg_iov = s->natt ? iov : iov + 1;
-	mh.msg_iovlen = s->natt ? 2 : 1;
+	mh.msg_iov = s->natt && !raw ? iov : iov + 1;
+	mh.msg_iovlen = s->natt && !raw ? 2 : 1;
 	/* from a wildcard socket, leave from the address the request came to */
 	memset(&ctl, 0, sizeof(ctl));
 	mh.msg_control = ctl.b;
@@ -191,6 +214,73 @@ static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_
 		RP_LOG_RL(RP_LOG_WARN, COMP, "send to %s: %s", addr_str(to, a, sizeof(a)),
 			  strerror(errno));
 	}
+}
+
+static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
+		    const struct ike_addr *to)
+{
+	sock_send(arg, buf, len, from, to, false);
+}
+
+/* RFC 3948 §2.3: when we are behind a NAT, keep its mapping alive with one 0xff byte from
+ * the NAT-T port to each such peer. */
+static void keepalive_one(const struct ike_sa_info *i, void *arg)
+{
+	static const uint8_t ka = 0xff;
+	struct ike_io *io = arg;
+	struct ike_sock *s;
+
+	if (i->state != IKE_SA_ESTABLISHED || !i->local_nat || i->clearing)
+		return;
+	s = sock_of(io, &i->local);
+	if (!s || !s->natt)
+		return; /* the peer did not move to the NAT-T port: nothing to keep open */
+	sock_send(io, &ka, 1, &i->local, &i->peer, true);
+	io->tx_keepalives++;
+}
+
+static void send_keepalives(struct ike_io *io)
+{
+	ike_resp_foreach(io->resp, keepalive_one, io);
+}
+
+/* On-demand DPD: the CHILD_SAs' counters from the dataplane, one SA_DUMP at a time. */
+static void on_sample_dump(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct ike_io *io = arg;
+	struct rp_msg_sa_stats *sas;
+	unsigned n = 0;
+
+	io->sampling = false;
+	if (status) {
+		RP_LOG_RL(RP_LOG_INFO, COMP, "no SA counters for DPD: %s", strerror(-status));
+		return;
+	}
+	sas = calloc(rep->n ? rep->n : 1, sizeof(*sas));
+	if (!sas)
+		return;
+	for (unsigned i = 0; i < rep->n; i++)
+		if (rep->msgs[i].hdr.type == RP_MSG_SA_INFO)
+			sas[n++] = rep->msgs[i].u.sa_stats;
+	ike_resp_dp_counters(io->resp, sas, n);
+	free(sas);
+}
+
+static void sample_counters(struct ike_io *io, uint64_t now_ms)
+{
+	struct rp_msg_empty e = { { 0 } };
+	unsigned every;
+
+	if (!io->dpif || io->sampling || !ike_resp_wants_counters(io->resp) ||
+	    now_ms < io->next_sample_ms)
+		return;
+	/* a few samples per DPD interval, at most one every 10 s */
+	every = io->conf.resp.dpd_interval / 3;
+	every = every < 1 ? 1 : every > 10 ? 10 : every;
+	io->next_sample_ms = now_ms + every * 1000ull;
+	if (!dpif_send(io->dpif, RP_MSG_SA_DUMP, &e, sizeof(e), on_sample_dump, io,
+		       SAMPLE_TIMEOUT_MS))
+		io->sampling = true;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -234,8 +324,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (s->natt) {
 			/* RFC 3948 §2.2: IKE behind four zero bytes; a 0xff byte is a NAT
 			 * keepalive; anything else is ESP, which the dataplane handles */
-			if (len == 1 && p[0] == 0xff)
+			if (len == 1 && p[0] == 0xff) {
+				io->rx_keepalives++;
 				continue;
+			}
 			if (len < 4 || p[0] | p[1] | p[2] | p[3]) {
 				io->rx_esp++;
 				continue;
@@ -298,6 +390,24 @@ fail:
 	return rc;
 }
 
+/* Workers finished IKE_SA_INIT jobs: answer them. */
+static void on_crypto_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_io *io = arg;
+
+	(void)fd;
+	(void)what;
+	wp_run_done(io->wp);
+}
+
+/* The dataplane reports a CHILD_SA's volume limit: the responder rekeys it. */
+static void on_lifetime(const struct rp_msg *m, void *arg)
+{
+	struct ike_io *io = arg;
+
+	ike_resp_lifetime(io->resp, &m->u.lifetime);
+}
+
 int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_dp_ops *dp,
 		  struct ike_conf *conf, struct ike_io **out)
 {
@@ -325,6 +435,23 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 	else if (dpif)
 		ike_resp_set_dp(io->resp, &ops);
 	ike_resp_set_pools(io->resp, io->conf.pool4, io->conf.pool6);
+	if (io->conf.crypto_threads) {
+		rc = wp_create(io->conf.crypto_threads, CRYPTO_QUEUE, &io->wp);
+		if (rc) {
+			RP_ERR(COMP, "ike.crypto_threads: %u worker threads: %s",
+			       io->conf.crypto_threads, strerror(-rc));
+			goto fail;
+		}
+		io->wp_ev = event_new(base, wp_fd(io->wp), EV_READ | EV_PERSIST, on_crypto_done,
+				      io);
+		if (!io->wp_ev || event_add(io->wp_ev, NULL)) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		ike_resp_set_workpool(io->resp, io->wp);
+	}
+	if (dpif)
+		dpif_on_event(dpif, RP_MSG_LIFETIME, on_lifetime, io);
 	ike_resp_tick(io->resp, dpif_now_ns() / 1000000);
 	io->tick = event_new(base, -1, EV_PERSIST, on_tick, io);
 	if (!io->tick || event_add(io->tick, &(struct timeval){ 1, 0 })) {
@@ -338,11 +465,13 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 		if (rc)
 			goto fail;
 	}
-	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, pools %s%s%s", io->conf.n_peers,
-		  io->conf.n_peers == 1 ? "" : "s",
+	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, pools %s%s%s; IKE_SA_INIT DH %s%u%s",
+		  io->conf.n_peers, io->conf.n_peers == 1 ? "" : "s",
 		  io->conf.pool4 ? pool_cfg(io->conf.pool4)->name : "-",
 		  io->conf.pool6 ? ", " : "",
-		  io->conf.pool6 ? pool_cfg(io->conf.pool6)->name : "");
+		  io->conf.pool6 ? pool_cfg(io->conf.pool6)->name : "",
+		  io->wp ? "on " : "on the event loop", io->wp ? wp_threads(io->wp) : 0,
+		  io->wp ? " worker threads" : "");
 	*out = io;
 	return 0;
 fail:
@@ -366,13 +495,20 @@ void ike_io_destroy(struct ike_io *io)
 		mgmt_req_done(j->req, MGMT_OK);
 		free(j);
 	}
+	if (io->sampling && io->dpif)
+		dpif_cancel(io->dpif, io);
+	if (io->dpif && io->resp)
+		dpif_on_event(io->dpif, RP_MSG_LIFETIME, NULL, NULL);
 	if (io->tick)
 		event_free(io->tick);
 	for (unsigned i = 0; i < io->n_socks; i++) {
 		event_free(io->socks[i].ev);
 		close(io->socks[i].fd);
 	}
-	ike_resp_destroy(io->resp);
+	ike_resp_destroy(io->resp); /* cancels its jobs: the pool only frees them now */
+	if (io->wp_ev)
+		event_free(io->wp_ev);
+	wp_destroy(io->wp);
 	ike_conf_free(&io->conf);
 	free(io->rx);
 	free(io);
@@ -391,9 +527,15 @@ struct ike_resp *ike_io_resp(struct ike_io *io)
 	return io->resp;
 }
 
+unsigned ike_io_crypto_threads(const struct ike_io *io)
+{
+	return io->conf.crypto_threads;
+}
+
 /* ---- show sessions ------------------------------------------------------------------------ */
 
 struct show_ctx {
+	struct ike_io *io;
 	bool detail;
 	struct sbuf *out;
 	struct json_w *jw;
@@ -419,6 +561,32 @@ static const struct rp_msg_sa_stats *find_sa(const struct show_ctx *c, uint32_t 
 	return bsearch(&key, c->sas, c->n_sas, sizeof(key), sa_cmp);
 }
 
+/* A session's traffic in one direction: the counters of all its CHILD_SAs in the dataplane
+ * (a rekeyed pair until the peer deletes it, several CHILD_SAs) plus what CHILD_SAs already
+ * deleted had carried, so that a rekey does not set it back. NULL: unknown. */
+static const struct rp_msg_sa_stats *session_counters(const struct show_ctx *c,
+						      const struct ike_sa_info *i, uint8_t dir,
+						      struct rp_msg_sa_stats *sum)
+{
+	bool found = false;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned k = 0; c->sas && i->has_child && k < i->n_sa_ids; k++) {
+		const struct rp_msg_sa_stats *s = find_sa(c, i->sa_ids[k]);
+
+		if (!s || s->dir != dir)
+			continue;
+		sum->packets += s->packets;
+		sum->bytes += s->bytes;
+		found = true;
+	}
+	if (!found)
+		return NULL;
+	sum->packets += dir == RP_DIR_IN ? i->gone_in_packets : i->gone_out_packets;
+	sum->bytes += dir == RP_DIR_IN ? i->gone_in_bytes : i->gone_out_bytes;
+	return sum;
+}
+
 static void kv_counter(struct json_w *w, const char *key, const struct rp_msg_sa_stats *s,
 		       bool bytes)
 {
@@ -442,6 +610,71 @@ static const char *suite_str(const struct ike_suite *s, bool ike, char *buf, siz
 	return buf;
 }
 
+static const char *dpd_mode_str(uint8_t m)
+{
+	return m == IKE_DPD_PERIODIC ? "periodic" : m == IKE_DPD_ON_DEMAND ? "on-demand" : "off";
+}
+
+static const char *nat_str(const struct ike_sa_info *i)
+{
+	return i->local_nat && i->peer_nat ? "both behind NAT" :
+	       i->local_nat ? "we are behind a NAT" :
+	       i->peer_nat ? "peer behind a NAT" : "no NAT";
+}
+
+/* "show sessions detail": times, liveness, NAT (in the spirit of IOS "show crypto ikev2
+ * session detailed": uptime, DPD configuration, NAT-T) */
+static void show_live_text(struct show_ctx *c, const struct ike_sa_info *i)
+{
+	const struct ike_resp_cfg *cf = &c->io->conf.resp;
+
+	if (i->state == IKE_SA_ESTABLISHED)
+		sbuf_printf(c->out, "    up %" PRIu64 " s, last heard from %" PRIu64 " s ago",
+			    i->up_ms / 1000, i->idle_ms / 1000);
+	else
+		sbuf_printf(c->out, "    not established, created %" PRIu64 " s ago",
+			    i->age_ms / 1000);
+	if (cf->dpd_mode)
+		sbuf_printf(c->out, "; DPD %s, %u s, give up after %u x %u s%s\n",
+			    dpd_mode_str(cf->dpd_mode), cf->dpd_interval, cf->dpd_retries,
+			    cf->dpd_retry, i->dpd_pending ? ", check outstanding" : "");
+	else
+		sbuf_printf(c->out, "; DPD off\n");
+	if (i->has_child)
+		sbuf_printf(c->out, "    CHILD_SA age %" PRIu64 " s, rekey in %" PRIu64 " s\n",
+			    i->child_age_ms / 1000, i->child_rekey_ms / 1000);
+	sbuf_printf(c->out, "    NAT-T: %s", nat_str(i));
+	if (i->local_nat && c->io->conf.nat_keepalive)
+		sbuf_printf(c->out, ", keepalive every %u s", c->io->conf.nat_keepalive);
+	if (i->nat_moved)
+		sbuf_printf(c->out, ", peer moved %" PRIu64 " time%s", i->nat_moved,
+			    i->nat_moved == 1 ? "" : "s");
+	sbuf_printf(c->out, "\n");
+}
+
+static void show_live_json(struct show_ctx *c, const struct ike_sa_info *i)
+{
+	const struct ike_resp_cfg *cf = &c->io->conf.resp;
+	struct json_w *w = c->jw;
+
+	json_kv_uint(w, "age_s", i->age_ms / 1000);
+	json_kv_uint(w, "uptime_s", i->up_ms / 1000);
+	json_kv_uint(w, "idle_s", i->idle_ms / 1000);
+	json_kv_str(w, "dpd_mode", dpd_mode_str(cf->dpd_mode));
+	json_kv_uint(w, "dpd_interval_s", cf->dpd_interval);
+	json_kv_uint(w, "dpd_retry_s", cf->dpd_retry);
+	json_kv_uint(w, "dpd_retries", cf->dpd_retries);
+	json_kv_bool(w, "dpd_pending", i->dpd_pending);
+	json_kv_bool(w, "peer_behind_nat", i->peer_nat);
+	json_kv_bool(w, "local_behind_nat", i->local_nat);
+	json_kv_uint(w, "nat_keepalive_s", i->local_nat ? c->io->conf.nat_keepalive : 0);
+	json_kv_uint(w, "peer_moved", i->nat_moved);
+	if (i->has_child) {
+		json_kv_uint(w, "child_age_s", i->child_age_ms / 1000);
+		json_kv_uint(w, "child_rekey_in_s", i->child_rekey_ms / 1000);
+	}
+}
+
 static void show_one(const struct ike_sa_info *i, void *arg)
 {
 	struct show_ctx *c = arg;
@@ -459,15 +692,17 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	suite_str(&i->esp, false, esp, sizeof(esp));
 	snprintf(spis, sizeof(spis), "%016llx_i %016llx_r", (unsigned long long)i->spi_i,
 		 (unsigned long long)i->spi_r);
-	/* counters of the CHILD_SA (NULL: unknown, or no CHILD_SA) */
-	const struct rp_msg_sa_stats *in = i->has_child ? find_sa(c, i->sa_id_in) : NULL;
-	const struct rp_msg_sa_stats *out = i->has_child ? find_sa(c, i->sa_id_out) : NULL;
+	/* counters of the CHILD_SAs (NULL: unknown, or no CHILD_SA) */
+	struct rp_msg_sa_stats sum_in, sum_out;
+	const struct rp_msg_sa_stats *in = session_counters(c, i, RP_DIR_IN, &sum_in);
+	const struct rp_msg_sa_stats *out = session_counters(c, i, RP_DIR_OUT, &sum_out);
 
 	if (c->jw) {
 		struct json_w *w = c->jw;
 
 		json_obj_open(w);
-		json_kv_str(w, "state", ike_sa_state_name(i->state));
+		json_kv_uint(w, "id", i->id);
+		json_kv_str(w, "state", i->clearing ? "DELETING" : ike_sa_state_name(i->state));
 		json_kv_str(w, "peer", peer);
 		json_kv_str(w, "local", local);
 		json_kv_str(w, "peer_id", i->peer_id);
@@ -489,12 +724,15 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 				json_kv_uint(w, "sa_id_in", i->sa_id_in);
 				json_kv_uint(w, "sa_id_out", i->sa_id_out);
 				json_kv_bool(w, "udp_encap", i->natt);
+				json_kv_uint(w, "child_sas", i->n_child);
 			}
+			show_live_json(c, i);
 		}
 		json_obj_close(w);
 		return;
 	}
-	sbuf_printf(c->out, "%-22s %-12s %-28s %-15s %s\n", peer, ike_sa_state_name(i->state),
+	sbuf_printf(c->out, "%-6u %-22s %-12s %-28s %-15s %s\n", i->id, peer,
+		    i->clearing ? "DELETING" : ike_sa_state_name(i->state),
 		    i->peer_id[0] ? i->peer_id : "-", i->has_addr4 ? a4 : (i->has_addr6 ? a6 : "-"),
 		    spis);
 	if (i->has_child) {
@@ -515,11 +753,13 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	if (i->has_addr6)
 		sbuf_printf(c->out, "    IPv6 address %s\n", a6);
 	if (i->has_child)
-		sbuf_printf(c->out, "    ESP %s  SPI in %08x out %08x  sa_id %u/%u%s\n", esp,
+		sbuf_printf(c->out, "    ESP %s  SPI in %08x out %08x  sa_id %u/%u%s%s\n", esp,
 			    i->spi_in, i->spi_out, i->sa_id_in, i->sa_id_out,
-			    i->natt ? "  UDP-encapsulated" : "");
+			    i->natt ? "  UDP-encapsulated" : "",
+			    i->n_child > 1 ? "  (newest of several CHILD_SAs)" : "");
 	else
 		sbuf_printf(c->out, "    no CHILD_SA\n");
+	show_live_text(c, i);
 }
 
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw)
@@ -530,7 +770,7 @@ void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w
 void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
 		    unsigned n_sas, struct sbuf *out, struct json_w *jw)
 {
-	struct show_ctx c = { detail, out, jw, 0, NULL, 0 };
+	struct show_ctx c = { io, detail, out, jw, 0, NULL, 0 };
 	struct rp_msg_sa_stats *sorted = NULL;
 	struct ike_resp_stats st;
 
@@ -553,15 +793,36 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 		json_arr_close(jw);
 		json_kv_uint(jw, "count", c.n);
 		json_kv_uint(jw, "half_open", st.half_open);
+		if (detail) {
+			json_kv_uint(jw, "half_open_refused", st.half_open_refused);
+			json_kv_uint(jw, "half_open_peer_refused", st.half_open_peer_refused);
+			json_kv_uint(jw, "cookies_sent", st.cookies_sent);
+			json_kv_uint(jw, "crypto_busy", st.crypto_busy);
+			json_kv_uint(jw, "dpd_checks", st.dpd_sent);
+			json_kv_uint(jw, "dpd_dead", st.dpd_dead);
+			json_kv_uint(jw, "cleared", st.cleared);
+			json_kv_uint(jw, "nat_moved", st.nat_moved);
+			json_kv_uint(jw, "nat_keepalives_rx", io->rx_keepalives);
+			json_kv_uint(jw, "nat_keepalives_tx", io->tx_keepalives);
+		}
 		json_kv_bool(jw, "counters", c.sas != NULL);
 		json_obj_close(jw);
 		free(sorted);
 		return;
 	}
-	sbuf_printf(out, "%-22s %-12s %-28s %-15s %s\n", "PEER", "STATE", "IDENTITY", "ADDRESS",
-		    "IKE SPIs");
+	sbuf_printf(out, "%-6s %-22s %-12s %-28s %-15s %s\n", "ID", "PEER", "STATE", "IDENTITY",
+		    "ADDRESS", "IKE SPIs");
 	ike_resp_foreach(io->resp, show_one, &c);
 	sbuf_printf(out, "%u session%s (%u half-open)\n", c.n, c.n == 1 ? "" : "s", st.half_open);
+	if (detail)
+		sbuf_printf(out, "half-open refused %" PRIu64 " (per peer %" PRIu64 ", workers busy "
+			    "%" PRIu64 "), cookies sent "
+			    "%" PRIu64 "; DPD checks %" PRIu64 ", dead peers %" PRIu64 "; cleared "
+			    "%" PRIu64 "; NAT moves %" PRIu64 ", keepalives in %" PRIu64 " out %" PRIu64
+			    "\n", st.half_open_refused + st.half_open_peer_refused + st.crypto_busy,
+			    st.half_open_peer_refused, st.crypto_busy, st.cookies_sent, st.dpd_sent,
+			    st.dpd_dead,
+			    st.cleared, st.nat_moved, io->rx_keepalives, io->tx_keepalives);
 	free(sorted);
 }
 
@@ -592,6 +853,8 @@ static void on_show_dump(int status, const struct dpif_reply *rep, void *arg)
 	}
 	ike_io_show_sa(j->io, j->detail, sas, n, &j->req->out,
 		       j->req->json ? &j->req->jw : NULL);
+	if (sas && ike_resp_wants_counters(j->io->resp))
+		ike_resp_dp_counters(j->io->resp, sas, n); /* a free sample for DPD */
 	mgmt_req_done(j->req, MGMT_OK);
 	free(sas);
 	free(j);
@@ -633,9 +896,135 @@ static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 	return 0;
 }
 
+/* ---- clear session ------------------------------------------------------------------------ */
+
+#define CLEAR_BATCH 256 /* sessions picked per pass ("all" takes several passes) */
+
+struct clear_ent {
+	uint32_t id;
+	struct ike_addr peer;
+	char peer_id[130];
+};
+
+struct clear_sel {
+	bool all;
+	uint32_t id;             /**< 0: by address */
+	struct ike_addr addr;    /**< peer address (port ignored) */
+	unsigned n;
+	struct clear_ent e[CLEAR_BATCH];
+};
+
+static void clear_pick(const struct ike_sa_info *i, void *arg)
+{
+	struct clear_sel *c = arg;
+
+	if (c->n >= CLEAR_BATCH || i->clearing)
+		return;
+	if (c->all || (c->id && i->id == c->id) ||
+	    (!c->id && i->peer.af == c->addr.af && !memcmp(i->peer.addr, c->addr.addr, 16))) {
+		c->e[c->n].id = i->id;
+		c->e[c->n].peer = i->peer;
+		memcpy(c->e[c->n].peer_id, i->peer_id, sizeof(c->e[c->n].peer_id));
+		c->n++;
+	}
+}
+
+int ike_io_clear(struct ike_io *io, const char *what, struct sbuf *out, struct json_w *jw,
+		 char *err, size_t errlen)
+{
+	struct clear_sel *c = calloc(1, sizeof(*c));
+	unsigned total = 0;
+	unsigned long v;
+	char *end;
+
+	if (!c) {
+		snprintf(err, errlen, "clear session: out of memory");
+		return -ENOMEM;
+	}
+	errno = 0;
+	v = strtoul(what, &end, 10);
+	if (!strcmp(what, "all")) {
+		c->all = true;
+	} else if (*what >= '0' && *what <= '9' && !*end && !errno && v > 0 && v <= UINT32_MAX) {
+		c->id = (uint32_t)v;
+	} else if (inet_pton(AF_INET, what, c->addr.addr) == 1) {
+		c->addr.af = 4;
+	} else if (inet_pton(AF_INET6, what, c->addr.addr) == 1) {
+		c->addr.af = 6;
+	} else {
+		free(c);
+		snprintf(err, errlen, "clear session: '%.64s' is neither a session id, a peer "
+			 "address nor \"all\"", what);
+		return -EINVAL;
+	}
+	ike_resp_foreach(io->resp, clear_pick, c);
+	if (!c->n && !c->all) {
+		snprintf(err, errlen, "clear session: no session %.64s", what);
+		free(c);
+		return -ENOENT;
+	}
+	if (jw) {
+		json_obj_open(jw);
+		json_key(jw, "cleared");
+		json_arr_open(jw);
+	}
+	/* cleared sessions are skipped by clear_pick, so each pass finds new ones */
+	while (c->n) {
+		for (unsigned k = 0; k < c->n; k++) {
+			struct ike_sa *sa = ike_resp_find_id(io->resp, c->e[k].id);
+			const struct clear_ent *e = &c->e[k];
+			char a[64];
+
+			if (!sa || ike_resp_clear(io->resp, sa, "the operator (clear session)"))
+				continue;
+			total++;
+			addr_str(&e->peer, a, sizeof(a));
+			if (jw) {
+				json_obj_open(jw);
+				json_kv_uint(jw, "id", e->id);
+				json_kv_str(jw, "peer", a);
+				json_kv_str(jw, "peer_id", e->peer_id);
+				json_obj_close(jw);
+			} else {
+				sbuf_printf(out, "session %u (%s, %s) cleared: Delete sent, CHILD_SAs "
+					    "removed, addresses released\n", e->id, a,
+					    e->peer_id[0] ? e->peer_id : "-");
+			}
+		}
+		if (!c->all)
+			break;
+		c->n = 0;
+		ike_resp_foreach(io->resp, clear_pick, c);
+	}
+	if (jw) {
+		json_arr_close(jw);
+		json_kv_uint(jw, "count", total);
+		json_obj_close(jw);
+	} else {
+		sbuf_printf(out, "%u session%s cleared\n", total, total == 1 ? "" : "s");
+	}
+	free(c);
+	return 0;
+}
+
+static int cmd_clear_session(struct mgmt_req *req, void *arg)
+{
+	char err[160];
+
+	if (ike_io_clear(arg, req->argv[0], &req->out, req->json ? &req->jw : NULL, err,
+			 sizeof(err)))
+		mgmt_req_error(req, "%s", err);
+	else
+		mgmt_req_done(req, MGMT_OK);
+	return 0;
+}
+
 static const struct mgmt_cmd ike_cmds[] = {
-	{ "show sessions", "[detail]", "IKEv2 sessions: peer, identity, address, SPIs, state",
+	{ "show sessions", "[detail]", "IKEv2 sessions: id, peer, identity, address, SPIs, state",
 	  cmd_show_sessions, 0, 1 },
+	{ "clear session", "ID|PEER-ADDRESS|all",
+	  "delete IKEv2 sessions: Delete to the peer, CHILD_SAs and addresses freed at once",
+	  cmd_clear_session, 1, 1 },
 };
 
 int ike_io_register(struct ike_io *io, struct mgmt *m)

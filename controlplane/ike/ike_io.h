@@ -5,7 +5,9 @@
  * (4500, where IKE follows a four-byte zero non-ESP marker, RFC 3948 §2.2), driven by the
  * event loop; the responder (ike_sa.h) with the PSK keyring and the address pools of the
  * "ike" configuration section (ike_conf.h); the dataplane through dpif; and the management
- * command "show sessions [detail]" (text or --json).
+ * commands "show sessions [detail]" and "clear session ID|PEER|all" (text or --json); NAT
+ * keepalives when we are behind a NAT (RFC 3948 §2.3) and the dataplane's SA counters for
+ * on-demand dead peer detection (ike_dpd.h).
  *
  * Configuration: the "ike" section of the main configuration file (ike_conf.h); without
  * it rampartd runs no IKE.
@@ -45,6 +47,13 @@ uint16_t ike_io_port(const struct ike_io *io, bool natt);
 /** The responder (tests). */
 struct ike_resp *ike_io_resp(struct ike_io *io);
 
+/**
+ * ike.crypto_threads: the worker threads IKE_SA_INIT's DH runs on (0: the event loop).
+ * Signatures (IKE_AUTH, ike_cert.h) get a pool of this size of their own, so that a flood
+ * of IKE_SA_INIT cannot starve authentications.
+ */
+unsigned ike_io_crypto_threads(const struct ike_io *io);
+
 /** "show sessions" into @p out (text) or @p jw (JSON, when not NULL). */
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw);
 
@@ -55,5 +64,14 @@ void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w
  */
 void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
 		    unsigned n_sas, struct sbuf *out, struct json_w *jw);
+
+/**
+ * "clear session ID|PEER-ADDRESS|all": ike_resp_clear() for the session with that id, every
+ * session of that peer address, or all of them; what was cleared into @p out (text) or @p jw
+ * (JSON, when not NULL). @return 0 (also when "all" found none); -EINVAL (@p what is none
+ * of those) or -ENOENT (no such session), with the reason in @p err.
+ */
+int ike_io_clear(struct ike_io *io, const char *what, struct sbuf *out, struct json_w *jw,
+		 char *err, size_t errlen);
 
 #endif

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /*
  * Internals of the responder shared by ike_sa.c (dispatch, SAs, retransmission cache, the
- * task driver), ike_auth.c (IKE_AUTH), ike_child.c (CHILD_SA, config mode) and ike_info.c
- * (INFORMATIONAL). Not a public interface.
+ * task driver), ike_auth.c (IKE_AUTH), ike_child.c (CHILD_SA, config mode), ike_info.c
+ * (INFORMATIONAL), ike_create.c (CREATE_CHILD_SA), ike_rekey.c (rekeys we start) and
+ * ike_req.c (requests we send). Not a public interface.
  */
 #ifndef RAMPART_IKE_PRIV_H
 #define RAMPART_IKE_PRIV_H
 
+#include "controlplane/ike/ike_dpd.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/pool/pool.h"
 
@@ -50,8 +52,16 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc);
 struct ike_task *ike_auth_task_new(struct ike_resp *r, struct ike_sa *sa);
 struct ike_task *ike_info_task_new(struct ike_resp *r, struct ike_sa *sa);
 struct ike_task *ike_refuse_task_new(struct ike_resp *r, struct ike_sa *sa);
+/** CREATE_CHILD_SA (ike_create.c): new CHILD_SA, CHILD_SA rekey, IKE SA rekey. */
+struct ike_task *ike_create_task_new(struct ike_resp *r, struct ike_sa *sa);
 
 /* ---- CHILD_SA --------------------------------------------------------------------------- */
+
+/** A rekeyed IKE SA the peer does not delete goes after this long (§2.18). */
+#define IKE_REKEYED_TIMEOUT_MS 60000u
+
+/** CHILD_SAs one IKE SA may hold (a rekeyed one counts until the peer deletes it). */
+#define IKE_CHILD_MAX 8
 
 /** A CHILD_SA as installed: both directions and the routes to the client's addresses. */
 struct ike_child {
@@ -59,8 +69,19 @@ struct ike_child {
 	uint32_t spi_in, spi_out;      /**< host order; spi_in is ours, spi_out the peer's */
 	uint32_t sa_id_in, sa_id_out;
 	bool natt;
+	bool rekeyed;                  /**< replaced (§2.8): its routes moved to the new one */
+	bool rekeying;                 /**< a rekey of it that we started is in flight */
+	bool deleting;                 /**< our Delete of it is in flight (§1.4.1) */
+	uint64_t created_ms;
+	uint64_t rekey_ms;             /**< when we rekey it ourselves (0: at child_lifetime) */
+	/** §2.8.1: the peer rekeyed it while our rekey was in flight: the lower nonce of the
+	 * peer's exchange (first 32 bytes), to find the redundant new CHILD_SA */
+	uint8_t coll_nonce[32];
+	uint8_t coll_len;
 	unsigned n_routes;
 	struct rp_prefix routes[2];
+	struct rp_msg_sa out_rec;      /**< the outbound SA as installed (keys included: wiped
+	                                    with the SA), for SA_UPDATE when the peer moves */
 };
 
 /** What a CFG_REQUEST asked for (§3.15). */
@@ -86,6 +107,9 @@ struct ike_child_new {
 	struct rp_msg_sa in, out;      /**< SA_ADD payloads */
 	struct ike_cp_pl cp;           /**< CFG_REPLY; values point into cpbuf */
 	uint8_t cpbuf[512];
+	/* CREATE_CHILD_SA */
+	uint16_t want_group;           /**< INVALID_KE_PAYLOAD: the group we ask for */
+	struct ike_dh *dh;             /**< our PFS key pair (KEr), NULL without PFS */
 };
 
 /** Copy the CHILD_SA payloads and the CFG_REQUEST of @p m. */
@@ -99,14 +123,67 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 			   const struct ike_child_req *req, const struct ike_addr *peer,
 			   const struct ike_addr *local, struct ike_child_new *n);
 
-/** Give back what @p n holds (leases) and wipe its keys. Idempotent. */
+/**
+ * The same for CREATE_CHILD_SA (§1.3.1): a DH group in the chosen proposal requires @p ke
+ * of that group (else INVALID_KE_PAYLOAD, n->want_group) and mixes g^ir into the keys;
+ * nonces are the exchange's; TSi is narrowed to the addresses @p sa already holds (no
+ * config mode).
+ */
+uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
+				  const struct ike_child_req *req, const struct ike_pl *ke,
+				  const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+				  size_t nr_len, const struct ike_addr *peer,
+				  const struct ike_addr *local, struct ike_child_new *n);
+
+/** Append SA, Nr, [KEr], TSi, TSr: the CREATE_CHILD_SA response for @p n. */
+bool ike_child_build_create(const struct ike_child_new *n, const uint8_t *nr, size_t nr_len,
+			    struct ike_bld *b);
+
+/** Give back what @p n holds (leases, DH key) and wipe its keys. Idempotent. */
 void ike_child_release(struct ike_resp *r, struct ike_child_new *n);
 
 /** Append CP(CFG_REPLY), SA, TSi, TSr for @p n. */
 bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b);
 
+/** A fresh inbound SPI (>= 256, not used by any CHILD_SA). 0 or -errno. */
+int ike_child_new_spi(struct ike_resp *r, uint32_t *spi);
+/**
+ * The SA_ADD record of one direction of @p c. @p we_init: we initiated the exchange that
+ * made it, so KEYMAT's initiator keys (ck->ei/ai) are our outbound ones (§2.17).
+ */
+void ike_child_fill(const struct ike_resp *r, const struct ike_child *c, bool in, bool we_init,
+		    const struct ike_child_keys *ck, const struct ike_addr *peer,
+		    const struct ike_addr *local, struct rp_msg_sa *m);
+
+/* ---- rekeys we start (ike_rekey.c) -------------------------------------------------------- */
+
+/** CHILD_SAs due for a rekey by age or by a LIFETIME event: start it (from ike_resp_tick()). */
+void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms);
+/**
+ * Move what the session holds (CHILD_SAs, leases, identity, addresses, counters, liveness)
+ * from IKE SA @p from to @p to; @p from keeps nothing to uninstall or release.
+ */
+void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to);
+/** The lower of two nonces (byte strings; a prefix is lower) and a comparison. */
+int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+/** ike_resp_destroy(): cancel our rekeys whose SAs the dataplane has not acknowledged. */
+void ike_rekey_destroy_all(struct ike_resp *r);
+/** ike_create.c: the peer rekeys @p old while our rekey of it is in flight (§2.8.1). */
+void ike_rekey_collision(struct ike_child *old, const uint8_t *ni, size_t ni_len,
+			 const uint8_t *nr, size_t nr_len);
+
 /** Remove @p c from the dataplane (SA_DEL both, ROUTE_DEL each; fire and forget). */
 void ike_child_uninstall(struct ike_resp *r, const struct ike_child *c);
+
+/** The CHILD_SA of @p sa whose outbound (peer's inbound) SPI is @p spi_out, or NULL. */
+struct ike_child *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi_out);
+/** The newest CHILD_SA that is not rekeyed (what "show sessions" describes), or NULL. */
+const struct ike_child *ike_sa_child_current(const struct ike_sa *sa);
+/** Append @p c (the SA takes over its dataplane entries). -ENOSPC if IKE_CHILD_MAX. */
+int ike_sa_child_add(struct ike_sa *sa, const struct ike_child *c);
+/** Remove the CHILD_SA @p c of @p sa, from the dataplane too if @p uninstall. */
+void ike_sa_child_remove(struct ike_resp *r, struct ike_sa *sa, struct ike_child *c,
+			 bool uninstall);
 
 /* ---- SAs -------------------------------------------------------------------------------- */
 
@@ -121,6 +198,9 @@ struct ike_frag {
 
 struct ike_sa {
 	struct ike_sa *next;
+	struct ike_sa *idx_next;       /**< ike_sa.c's index by SPIi (bucket chain) */
+	bool indexed;                  /**< in that index (SAs linked elsewhere join it on the
+	                                    next lookup) */
 	enum ike_sa_state state;
 	uint64_t spi_i, spi_r;
 	struct ike_addr peer, local;
@@ -130,6 +210,7 @@ struct ike_sa {
 	size_t ni_len;
 	bool peer_nat, local_nat;     /**< §2.23: the peer / we are behind a NAT */
 	bool natd_seen;                /**< the peer sent NAT detection notifies */
+	uint16_t sig_hashes;           /**< RFC 7427 hashes the peer announced (bit per id) */
 	/* §2.15 needs the IKE_SA_INIT messages for AUTH */
 	uint8_t *init_req, *init_resp;
 	size_t init_req_len, init_resp_len;
@@ -141,15 +222,55 @@ struct ike_sa {
 	uint32_t next_msg_id;          /**< the request we expect next */
 	uint64_t created_ms;           /**< ike_resp_tick() time when IKE_SA_INIT was answered */
 	struct ike_task *task;         /**< the exchange in progress (window size 1) */
+	struct ike_init_job *init_job; /**< INIT_WAIT: IKE_SA_INIT's DH on a worker (ike_sa.c) */
 	struct ike_frag *frag;         /**< a fragmented request being reassembled */
 	/* once authenticated */
 	uint8_t peer_id_type;
 	uint8_t peer_id[IKE_ID_MAX];
 	size_t peer_id_len;
-	bool has_child;
-	struct ike_child child;
+	unsigned n_child;
+	struct ike_child child[IKE_CHILD_MAX]; /**< oldest first */
 	struct pool_lease lease4, lease6;
+	/* requests we send (ike_req.h) */
+	struct ike_req *req;           /**< outstanding first, then queued */
+	uint32_t req_msg_id;           /**< message ID of our next request */
+	bool initiator;                /**< we are the original initiator (we rekeyed it) */
+	uint64_t established_ms;       /**< when it became ESTABLISHED (or was rekeyed) */
+	uint64_t rekeyed_ms;           /**< when it became REKEYED */
+	uint64_t succ_spi_i, succ_spi_r; /**< REKEYED: the IKE SA the peer rekeyed it into */
+	bool ike_rekeying;             /**< our rekey of this IKE SA is in flight */
+	uint64_t ike_rekey_ms;         /**< when we rekey it (0: established_ms + lifetime) */
+	uint16_t ike_rekey_group;      /**< DH group for it if the peer asked for another one */
+	uint8_t ike_coll_nonce[32];    /**< §2.8.2: lower nonce of the peer's colliding rekey */
+	uint8_t ike_coll_len;
+	/* traffic of CHILD_SAs already deleted (struct ike_sa_info) */
+	uint64_t gone_in_packets, gone_in_bytes, gone_out_packets, gone_out_bytes;
+	struct ike_sa_live live;       /**< session id, DPD, operator delete (ike_dpd.c) */
 };
+
+/* Keys by direction: the original initiator's are SK_ei/SK_ai (§2.14). */
+static inline const uint8_t *ike_sa_peer_ekey(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->keys.sk_er : sa->keys.sk_ei;
+}
+static inline const uint8_t *ike_sa_peer_akey(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->keys.sk_ar : sa->keys.sk_ai;
+}
+static inline const uint8_t *ike_sa_our_ekey(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->keys.sk_ei : sa->keys.sk_er;
+}
+static inline const uint8_t *ike_sa_our_akey(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->keys.sk_ai : sa->keys.sk_ar;
+}
+/** Header flags of what we send: Initiator if we are the original initiator (§3.1). */
+static inline uint8_t ike_sa_our_flags(const struct ike_sa *sa)
+{
+	return sa->initiator ? IKE_HDR_F_I : 0;
+}
+
 
 struct ike_resp {
 	struct ike_resp_cfg cfg;
@@ -165,12 +286,25 @@ struct ike_resp {
 	struct ike_dp_ops dp;
 	bool has_dp;
 	struct pool *pool4, *pool6;
+	uint8_t *certreq;              /**< CA key hashes for our CERTREQ (IKE_SA_INIT) */
+	size_t certreq_len;
 	uint32_t next_sa_id;
+	uint32_t next_session_id;      /**< ike_dpd.c */
+	struct ike_ho_tab *ho;         /**< half-open SAs per source address (ike_dpd.c) */
 	uint64_t now_ms;               /**< last ike_resp_tick() */
+	struct rekey *rekeys;          /**< ike_rekey.c: our CHILD_SA rekeys being installed */
+	struct workpool *wp;           /**< public-key work off the loop; NULL: inline */
+	/* SAs by SPIi (ike_sa.c): lookups cost a bucket, not a walk over every SA */
+	struct ike_sa **idx;
+	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
+	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
 };
 
 /** The one place an SA changes state. */
 void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to);
+
+/** Drop the IKE_SA_INIT work of @p sa still on a worker (ike_sa_delete() does). */
+void ike_sa_init_cancel(struct ike_resp *r, struct ike_sa *sa);
 
 /**
  * Delete @p sa: cancel its task, remove its CHILD_SA from the dataplane if @p uninstall,
@@ -184,6 +318,15 @@ void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_
 
 /** A fresh dataplane handle (never 0). */
 uint32_t ike_new_sa_id(struct ike_resp *r);
+
+/**
+ * §2.7 for an IKE SA: the first acceptable proposal of @p sa with SPI size @p spi_len
+ * (0 in IKE_SA_INIT, 8 in a rekey), preferring the DH group @p ke_group.
+ */
+bool ike_select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
+		    uint16_t ke_group, uint8_t spi_len, struct ike_suite *s, uint8_t *prop_num);
+/** The SA payload answering with suite @p s as proposal @p num (SPI @p spi if not 0). */
+void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out);
 
 /** True if @p spi is an inbound SPI of one of our CHILD_SAs. */
 bool ike_spi_in_use(const struct ike_resp *r, uint32_t spi);

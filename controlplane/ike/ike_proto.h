@@ -127,6 +127,9 @@ enum {
 	IKE_AUTH_DIGITAL_SIG = 14,
 };
 
+/** Certificate encodings of CERT / CERTREQ (§3.6); we use only X.509 Signature. */
+enum { IKE_CERT_X509_SIG = 4 };
+
 /** Traffic selector types (§3.13.1). */
 enum { IKE_TS_IPV4_RANGE = 7, IKE_TS_IPV6_RANGE = 8 };
 

@@ -4,7 +4,9 @@
  * See ike_sa.h and ike_priv.h. */
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/ike_priv.h"
+#include "controlplane/ike/ike_req.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "controlplane/util/workpool.h"
 
 #define NONCE_LEN IKE_NONCE_LEN
 #define MSG_BUF IKE_MSG_BUF
@@ -34,10 +37,15 @@ void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state t
 {
 	RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: %s -> %s", (unsigned long long)sa->spi_i,
 		(unsigned long long)sa->spi_r, ike_sa_state_name(sa->state), ike_sa_state_name(to));
-	if (sa->state == IKE_SA_INIT_DONE && to != IKE_SA_INIT_DONE)
+	/* half-open: IKE_SA_INIT received (INIT_WAIT: its DH still on a worker), no IKE_AUTH */
+	bool was_ho = sa->state == IKE_SA_INIT_DONE || sa->state == IKE_SA_INIT_WAIT;
+	bool is_ho = to == IKE_SA_INIT_DONE || to == IKE_SA_INIT_WAIT;
+
+	if (was_ho && !is_ho)
 		r->st.half_open--;
-	if (to == IKE_SA_INIT_DONE && sa->state != IKE_SA_INIT_DONE)
+	if (is_ho && !was_ho)
 		r->st.half_open++;
+	ike_dpd_half_open_count(r, sa, is_ho);
 	sa->state = to;
 }
 
@@ -77,6 +85,8 @@ int ike_resp_create(const struct ike_resp_cfg *cfg, const struct ike_rng *rng,
 	r->cfg = *cfg;
 	if (!r->cfg.max_half_open)
 		r->cfg.max_half_open = 1024;
+	if (!r->cfg.max_half_open_per_peer)
+		r->cfg.max_half_open_per_peer = 10;
 	if (rng)
 		r->rng = *rng;
 	r->send = send;
@@ -96,8 +106,110 @@ void ike_resp_destroy(struct ike_resp *r)
 		return;
 	while (r->sas)
 		ike_sa_delete(r, r->sas, false);
+	ike_rekey_destroy_all(r);
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
+	free(r->certreq);
+	free(r->idx);
 	free(r);
+}
+
+/* ---- the SA index ---------------------------------------------------------------------------
+ * Every IKE message looks its SA up: by SPIi and SPIr, or by SPIi and address for a new
+ * IKE_SA_INIT. A hash of SPIi keeps that one bucket instead of a walk over every SA, so the
+ * event loop's share of a setup does not grow with the number of sessions. SAs are linked
+ * into r->sas in several files; those linked here join the index at once, the others on the
+ * next lookup (r->st.sas counts every linked SA: a difference means some are missing). An
+ * SA leaves it in ike_sa_delete(), the one place SAs are unlinked. Without memory for the
+ * index, lookups still work (they walk the list). */
+static unsigned idx_bucket(const struct ike_resp *r, uint64_t spi_i, unsigned size)
+{
+	uint64_t h = (spi_i ^ r->idx_key) * 0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (unsigned)h & (size - 1);
+}
+
+static bool idx_grow(struct ike_resp *r)
+{
+	unsigned size = r->idx_size ? 2 * r->idx_size : 256;
+	struct ike_sa **b = calloc(size, sizeof(*b));
+
+	if (!b)
+		return false;
+	if (!r->idx_key)
+		memcpy(&r->idx_key, r->cookie_secret + 16, sizeof(r->idx_key));
+	for (unsigned i = 0; i < r->idx_size; i++)
+		while (r->idx[i]) {
+			struct ike_sa *sa = r->idx[i];
+			unsigned k = idx_bucket(r, sa->spi_i, size);
+
+			r->idx[i] = sa->idx_next;
+			sa->idx_next = b[k];
+			b[k] = sa;
+		}
+	free(r->idx);
+	r->idx = b;
+	r->idx_size = size;
+	return true;
+}
+
+static void idx_add(struct ike_resp *r, struct ike_sa *sa)
+{
+	unsigned k;
+
+	if (sa->indexed || (r->idx_n >= r->idx_size && !idx_grow(r)))
+		return;
+	k = idx_bucket(r, sa->spi_i, r->idx_size);
+	sa->idx_next = r->idx[k];
+	r->idx[k] = sa;
+	sa->indexed = true;
+	r->idx_n++;
+}
+
+static void idx_del(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct ike_sa **pp;
+
+	if (!sa->indexed)
+		return;
+	for (pp = &r->idx[idx_bucket(r, sa->spi_i, r->idx_size)]; *pp; pp = &(*pp)->idx_next)
+		if (*pp == sa) {
+			*pp = sa->idx_next;
+			r->idx_n--;
+			break;
+		}
+	sa->indexed = false;
+	sa->idx_next = NULL;
+}
+
+/* The first SA with @p spi_i for which @p match() holds. */
+static struct ike_sa *idx_find(struct ike_resp *r, uint64_t spi_i,
+			       bool (*match)(const struct ike_sa *sa, const void *arg),
+			       const void *arg)
+{
+	struct ike_sa *sa;
+
+	if (r->idx_n != r->st.sas) /* linked elsewhere since: index them now */
+		for (sa = r->sas; sa; sa = sa->next)
+			idx_add(r, sa);
+	if (r->idx_n != r->st.sas) { /* no memory for the index: walk */
+		for (sa = r->sas; sa; sa = sa->next)
+			if (sa->spi_i == spi_i && match(sa, arg))
+				return sa;
+		return NULL;
+	}
+	for (sa = r->idx_size ? r->idx[idx_bucket(r, spi_i, r->idx_size)] : NULL; sa;
+	     sa = sa->idx_next)
+		if (sa->spi_i == spi_i && match(sa, arg))
+			return sa;
+	return NULL;
+}
+
+static bool match_spi_r(const struct ike_sa *sa, const void *arg)
+{
+	return sa->spi_r == *(const uint64_t *)arg;
 }
 
 void ike_resp_get_stats(const struct ike_resp *r, struct ike_resp_stats *st)
@@ -107,10 +219,7 @@ void ike_resp_get_stats(const struct ike_resp *r, struct ike_resp_stats *st)
 
 struct ike_sa *ike_resp_find(struct ike_resp *r, uint64_t spi_i, uint64_t spi_r)
 {
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		if (sa->spi_i == spi_i && sa->spi_r == spi_r)
-			return sa;
-	return NULL;
+	return idx_find(r, spi_i, match_spi_r, &spi_r);
 }
 
 enum ike_sa_state ike_sa_state(const struct ike_sa *sa)
@@ -201,8 +310,11 @@ static void send_plain_notify(struct ike_resp *r, const struct ike_msg *req, uin
 	ike_bld_init(&b, buf, sizeof(buf), &h);
 	ike_bld_notify(&b, 0, NULL, 0, type, data, len);
 	n = ike_bld_finish(&b);
-	if (n)
+	/* never a reflector: an unauthenticated message gets no answer larger than itself */
+	if (n && n <= req->raw.len)
 		r->send(r->send_arg, buf, n, local, peer);
+	else if (n)
+		r->st.dropped++;
 }
 
 void ike_resp_set_auth(struct ike_resp *r, const struct ike_authenticator *auth)
@@ -225,6 +337,22 @@ void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6)
 	r->pool6 = v6;
 }
 
+int ike_resp_set_certreq(struct ike_resp *r, const uint8_t *hashes, size_t len)
+{
+	uint8_t *c = NULL;
+
+	if (len) {
+		c = malloc(len);
+		if (!c)
+			return -ENOMEM;
+		memcpy(c, hashes, len);
+	}
+	free(r->certreq);
+	r->certreq = c;
+	r->certreq_len = len;
+	return 0;
+}
+
 uint32_t ike_new_sa_id(struct ike_resp *r)
 {
 	if (++r->next_sa_id == 0)
@@ -235,8 +363,9 @@ uint32_t ike_new_sa_id(struct ike_resp *r)
 bool ike_spi_in_use(const struct ike_resp *r, uint32_t spi)
 {
 	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		if (sa->has_child && sa->child.spi_in == spi)
-			return true;
+		for (unsigned i = 0; i < sa->n_child; i++)
+			if (sa->child[i].spi_in == spi)
+				return true;
 	return false;
 }
 
@@ -265,15 +394,19 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 		sa->task = NULL;
 		t->ops->destroy(t);
 	}
-	if (sa->has_child && uninstall)
-		ike_child_uninstall(r, &sa->child);
-	sa->has_child = false;
+	ike_sa_init_cancel(r, sa);
+	if (sa->state != IKE_SA_DELETED)
+		ike_sa_set_state(r, sa, IKE_SA_DELETED);
+	ike_req_sa_gone(r, sa);
+	if (r->has_dp && r->dp.cancel)
+		r->dp.cancel(r->dp.ctx, sa); /* counters asked for CHILD_SAs that went */
+	while (sa->n_child)
+		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], uninstall);
 	if (r->pool4)
 		pool_release(r->pool4, &sa->lease4);
 	if (r->pool6)
 		pool_release(r->pool6, &sa->lease6);
-	if (sa->state != IKE_SA_DELETED)
-		ike_sa_set_state(r, sa, IKE_SA_DELETED);
+	idx_del(r, sa);
 	for (pp = &r->sas; *pp; pp = &(*pp)->next)
 		if (*pp == sa) {
 			*pp = sa->next;
@@ -288,10 +421,22 @@ void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
 	struct ike_sa *sa, *n;
 
 	r->now_ms = now_ms;
+	ike_req_tick(r, now_ms); /* may delete SAs */
+	ike_rekey_tick(r, now_ms);
+	ike_dpd_tick(r, now_ms); /* may delete SAs */
 	for (sa = r->sas; sa; sa = n) {
 		n = sa->next;
+		/* §2.18: the peer deletes the IKE SA it rekeyed; if it never does, we do */
+		if (sa->state == IKE_SA_REKEYED && !sa->task &&
+		    now_ms - sa->rekeyed_ms >= IKE_REKEYED_TIMEOUT_MS) {
+			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: rekeyed %u s ago and not "
+				"deleted by the peer, deleted", (unsigned long long)sa->spi_i,
+				(unsigned long long)sa->spi_r, IKE_REKEYED_TIMEOUT_MS / 1000);
+			ike_sa_delete(r, sa, false);
+			continue;
+		}
 		/* §2.6: half-open state is what an attacker makes us keep; it does not last */
-		if (sa->state == IKE_SA_INIT_DONE && !sa->task &&
+		if ((sa->state == IKE_SA_INIT_DONE || sa->state == IKE_SA_INIT_WAIT) && !sa->task &&
 		    now_ms - sa->created_ms >= IKE_HALF_OPEN_TIMEOUT_MS) {
 			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: no IKE_AUTH within %u s, "
 				"deleted", (unsigned long long)sa->spi_i,
@@ -358,19 +503,31 @@ void ike_resp_foreach(const struct ike_resp *r,
 			sizeof(in.peer_id));
 		ike_local_id(r, &sa->local, &lt, &lid, &ll, lbuf);
 		id_text(lt, lid, ll, in.local_id, sizeof(in.local_id));
-		in.has_child = sa->has_child;
-		if (sa->has_child) {
-			in.esp = sa->child.esp;
-			in.spi_in = sa->child.spi_in;
-			in.spi_out = sa->child.spi_out;
-			in.sa_id_in = sa->child.sa_id_in;
-			in.sa_id_out = sa->child.sa_id_out;
-			in.natt = sa->child.natt;
+		const struct ike_child *c = ike_sa_child_current(sa);
+
+		in.has_child = c != NULL;
+		if (c) {
+			in.esp = c->esp;
+			in.spi_in = c->spi_in;
+			in.spi_out = c->spi_out;
+			in.sa_id_in = c->sa_id_in;
+			in.sa_id_out = c->sa_id_out;
+			in.natt = c->natt;
 		}
+		in.n_child = sa->n_child;
+		for (unsigned i = 0; i < sa->n_child && in.n_sa_ids + 2 <= 16; i++) {
+			in.sa_ids[in.n_sa_ids++] = sa->child[i].sa_id_in;
+			in.sa_ids[in.n_sa_ids++] = sa->child[i].sa_id_out;
+		}
+		in.gone_in_packets = sa->gone_in_packets;
+		in.gone_in_bytes = sa->gone_in_bytes;
+		in.gone_out_packets = sa->gone_out_packets;
+		in.gone_out_bytes = sa->gone_out_bytes;
 		in.has_addr4 = sa->lease4.held;
 		memcpy(in.addr4, sa->lease4.addr, 4);
 		in.has_addr6 = sa->lease6.held;
 		memcpy(in.addr6, sa->lease6.addr, 16);
+		ike_dpd_info(r, sa, &in);
 		fn(&in, arg);
 	}
 }
@@ -396,15 +553,15 @@ static bool encr_ok(const struct ike_resp_cfg *c, const struct ike_transform *t)
 
 /* Pick from the first acceptable proposal, in the peer's order, the first acceptable
  * transform of each type; the DH group the peer's KE uses wins if the proposal offers it. */
-static bool select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa, uint16_t ke_group,
-		       struct ike_suite *s, uint8_t *prop_num)
+bool ike_select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa, uint16_t ke_group,
+		    uint8_t spi_len, struct ike_suite *s, uint8_t *prop_num)
 {
 	for (unsigned p = 0; p < sa->n_prop; p++) {
 		const struct ike_proposal *pr = &sa->prop[p];
 		struct ike_suite cand = { 0 };
 		bool have_e = false, have_p = false, have_i = false, have_d = false;
 
-		if (pr->proto != IKE_PROTO_IKE || pr->spi_len != 0)
+		if (pr->proto != IKE_PROTO_IKE || pr->spi_len != spi_len)
 			continue;
 		for (unsigned i = 0; i < pr->n_xf; i++) {
 			const struct ike_transform *t = &sa->xf[pr->first + i];
@@ -455,7 +612,7 @@ static bool select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 	return false;
 }
 
-static void chosen_sa(const struct ike_suite *s, uint8_t num, struct ike_sa_pl *out)
+void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out)
 {
 	struct ike_transform *x = out->xf;
 
@@ -463,6 +620,11 @@ static void chosen_sa(const struct ike_suite *s, uint8_t num, struct ike_sa_pl *
 	out->n_prop = 1;
 	out->prop[0].num = num;
 	out->prop[0].proto = IKE_PROTO_IKE;
+	if (spi) {
+		out->prop[0].spi_len = 8;
+		for (int i = 0; i < 8; i++)
+			out->prop[0].spi[i] = (uint8_t)(spi >> (56 - 8 * i));
+	}
 	x[0] = (struct ike_transform){ .type = IKE_TT_ENCR, .id = s->encr,
 				       .key_len = s->encr_bits, .has_key_len = s->encr_bits != 0 };
 	x[1] = (struct ike_transform){ .type = IKE_TT_PRF, .id = s->prf };
@@ -483,14 +645,194 @@ static int req_digest(const uint8_t *buf, size_t len, uint8_t out[32])
 	return digest("SHA256", parts, lens, 1, out);
 }
 
+static bool match_peer(const struct ike_sa *sa, const void *arg)
+{
+	const struct ike_addr *peer = arg;
+
+	return sa->peer.af == peer->af && !memcmp(sa->peer.addr, peer->addr, 16) &&
+	       sa->peer.port == peer->port;
+}
+
 static struct ike_sa *find_half_open(struct ike_resp *r, uint64_t spi_i,
 				     const struct ike_addr *peer)
 {
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		if (sa->spi_i == spi_i && sa->peer.af == peer->af &&
-		    !memcmp(sa->peer.addr, peer->addr, 16) && sa->peer.port == peer->port)
-			return sa;
-	return NULL;
+	return idx_find(r, spi_i, match_peer, peer);
+}
+
+/* ---- IKE_SA_INIT's public-key work ------------------------------------------------------------
+ * Our key pair, g^ir and the keys are the expensive part of IKE_SA_INIT: with a worker pool
+ * (ike_resp_set_workpool()) they are computed on a worker while the SA waits, linked in,
+ * in state INIT_WAIT (counted as half-open); without one, right here. What the worker needs
+ * is copied into the job: it touches nothing else. The RNG stays on the loop thread. */
+struct ike_init_job {
+	struct ike_resp *r;
+	struct ike_sa *sa;             /**< NULL once cancelled (the SA went away) */
+	uint8_t prop_num;
+	/* in */
+	struct ike_alg alg;
+	uint16_t group;
+	uint8_t priv[IKE_DH_PRIV_MAX];
+	size_t priv_len;
+	uint8_t ke[IKE_DH_PUB_MAX];
+	size_t ke_len;
+	uint8_t ni[256], nr[NONCE_LEN];
+	size_t ni_len;
+	uint64_t spi_i, spi_r;
+	/* out */
+	int rc;
+	uint8_t pub[IKE_DH_PUB_MAX];
+	size_t pub_len;
+	struct ike_keys keys;
+};
+
+static void init_job_free(struct ike_init_job *j)
+{
+	if (!j)
+		return;
+	OPENSSL_cleanse(j, sizeof(*j));
+	free(j);
+}
+
+/* The worker's part (or the caller's, without a pool). */
+static void init_work(void *arg)
+{
+	struct ike_init_job *j = arg;
+	struct ike_dh *dh = NULL;
+	uint8_t gir[IKE_DH_SECRET_MAX];
+	size_t gir_len = 0;
+	const uint8_t *pub;
+
+	j->rc = ike_dh_new_priv(j->group, j->priv, j->priv_len, &dh);
+	if (!j->rc)
+		j->rc = ike_dh_derive(dh, j->ke, j->ke_len, gir, &gir_len);
+	if (!j->rc)
+		j->rc = ike_derive_keys(&j->alg, j->ni, j->ni_len, j->nr, sizeof(j->nr), gir,
+					gir_len, j->spi_i, j->spi_r, &j->keys, NULL);
+	if (!j->rc) {
+		pub = ike_dh_pub(dh, &j->pub_len);
+		memcpy(j->pub, pub, j->pub_len);
+	}
+	OPENSSL_cleanse(j->priv, sizeof(j->priv));
+	OPENSSL_cleanse(gir, sizeof(gir));
+	ike_dh_free(dh);
+}
+
+/* The response (§1.2: SA, KE, Nr, NAT detection, [CERTREQ]) from the job's result; the SA
+ * becomes INIT_DONE (linked in first when @p linked is false) and the answer leaves. On
+ * failure the SA goes (freed, or deleted when linked) and the request is dropped. */
+static void init_answer(struct ike_resp *r, struct ike_sa *sa, struct ike_init_job *j,
+			bool linked)
+{
+	static const uint8_t hashes[] = { 0, IKE_HASH_SHA2_256, 0, IKE_HASH_SHA2_384, 0,
+					  IKE_HASH_SHA2_512 }; /* RFC 7427 §4 */
+	struct ike_sa_pl *chosen = NULL;
+	uint8_t *out = NULL, natd[20];
+	struct ike_bld b;
+	struct ike_hdr h;
+	size_t len;
+
+	if (j->rc) {
+		RP_LOG_RL(RP_LOG_WARN, "ike", "IKE_SA %016llx_i %016llx_r: %s: %s",
+			  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			  ike_dh_name(j->group), strerror(-j->rc));
+		goto fail;
+	}
+	sa->keys = j->keys;
+	chosen = calloc(1, sizeof(*chosen));
+	out = malloc(MSG_BUF);
+	if (!chosen || !out)
+		goto fail;
+	h = (struct ike_hdr){ .spi_i = sa->spi_i, .spi_r = sa->spi_r,
+			      .exchange = IKE_XCHG_IKE_SA_INIT, .flags = IKE_HDR_F_R };
+	ike_chosen_sa(&sa->alg.s, j->prop_num, 0, chosen);
+	ike_bld_init(&b, out, MSG_BUF, &h);
+	ike_bld_sa(&b, chosen);
+	ike_bld_ke(&b, j->group, j->pub, j->pub_len);
+	ike_bld_data(&b, IKE_PL_NONCE, sa->nr, sizeof(sa->nr));
+	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->local, natd))
+		goto fail;
+	ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd, 20);
+	if (ike_natd_hash(sa->spi_i, sa->spi_r, &sa->peer, natd))
+		goto fail;
+	ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, 20);
+	ike_bld_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	ike_bld_notify(&b, 0, NULL, 0, IKE_N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
+	/* §3.7: the CAs we trust, when certificates are in use */
+	if (r->certreq_len)
+		ike_bld_cert(&b, IKE_PL_CERTREQ, IKE_CERT_X509_SIG, r->certreq, r->certreq_len);
+	len = ike_bld_finish(&b);
+	if (!len)
+		goto fail;
+	sa->init_resp = malloc(len);
+	sa->last_resp = malloc(len);
+	if (!sa->init_resp || !sa->last_resp)
+		goto fail;
+	memcpy(sa->init_resp, out, len);
+	sa->init_resp_len = len;
+	memcpy(sa->last_resp, out, len);
+	sa->last_resp_len = len;
+	sa->last_msg_id = 0;
+	sa->next_msg_id = 1;
+	/* commit */
+	if (!linked) {
+		sa->next = r->sas;
+		r->sas = sa;
+		r->st.sas++;
+		idx_add(r, sa);
+		sa->created_ms = r->now_ms;
+		ike_dpd_sa_new(r, sa);
+	}
+	ike_sa_set_state(r, sa, IKE_SA_INIT_DONE);
+	if (sa->peer_nat || sa->local_nat)
+		RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: NAT detected (§2.23): "
+			  "%s; UDP encapsulation, NAT-T port", (unsigned long long)sa->spi_i,
+			  (unsigned long long)sa->spi_r,
+			  sa->peer_nat && sa->local_nat ? "both ends behind NATs" :
+			  sa->peer_nat ? "the peer is behind a NAT" : "we are behind a NAT");
+	r->send(r->send_arg, sa->last_resp, sa->last_resp_len, &sa->local, &sa->peer);
+	free(chosen);
+	free(out);
+	return;
+fail:
+	r->st.dropped++;
+	RP_LOG_RL(RP_LOG_WARN, "ike", "IKE_SA_INIT from peer failed internally, dropped");
+	free(chosen);
+	free(out);
+	if (linked)
+		ike_sa_delete(r, sa, false);
+	else
+		sa_free(sa);
+}
+
+/* On the loop: the worker is done with @p arg (or it was cancelled, or never ran). */
+static void init_done(void *arg, bool ok)
+{
+	struct ike_init_job *j = arg;
+	struct ike_sa *sa = j->sa;
+
+	if (sa) {
+		sa->init_job = NULL;
+		if (!ok)
+			j->rc = -ECANCELED; /* the pool stopped first: the SA goes */
+		init_answer(j->r, sa, j, true);
+	}
+	init_job_free(j);
+}
+
+void ike_sa_init_cancel(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct ike_init_job *j = sa->init_job;
+
+	if (!j)
+		return;
+	sa->init_job = NULL;
+	j->sa = NULL;
+	wp_cancel(r->wp, j); /* init_done() frees it, without a word */
+}
+
+void ike_resp_set_workpool(struct ike_resp *r, struct workpool *wp)
+{
+	r->wp = wp;
 }
 
 static void process_init(struct ike_resp *r, const struct ike_msg *m, const struct ike_addr *peer,
@@ -500,15 +842,10 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	const struct ike_pl *ni = ike_msg_find(m, IKE_PL_NONCE, NULL);
 	const struct ike_pl *n;
 	struct ike_sa *sa = NULL, *old;
-	struct ike_dh *dh = NULL;
+	struct ike_init_job *j = NULL;
 	struct ike_suite s;
-	struct ike_sa_pl *chosen = NULL;
-	uint8_t gir[IKE_DH_SECRET_MAX], dig[32], natd[20], prop_num = 0;
-	uint8_t *out = NULL;
-	size_t gir_len = 0, pub_len, len;
-	const uint8_t *pub;
-	struct ike_bld b;
-	struct ike_hdr h;
+	uint8_t dig[32], natd[20], prop_num = 0;
+	int rc;
 
 	if (m->hdr.spi_r != 0 || m->hdr.msg_id != 0 || !ke || !ni ||
 	    !ike_msg_find(m, IKE_PL_SA, NULL)) {
@@ -518,10 +855,13 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	/* §2.1 retransmission: the same request gets the same bytes back */
 	old = find_half_open(r, m->hdr.spi_i, peer);
 	if (old) {
-		if (!req_digest(m->raw.p, m->raw.len, dig) && old->last_resp &&
-		    old->last_msg_id == 0 && !CRYPTO_memcmp(dig, old->last_req_digest, 32)) {
-			r->st.retransmits++;
-			r->send(r->send_arg, old->last_resp, old->last_resp_len, local, peer);
+		if (!req_digest(m->raw.p, m->raw.len, dig) && old->last_msg_id == 0 &&
+		    !CRYPTO_memcmp(dig, old->last_req_digest, 32) &&
+		    (old->last_resp || old->state == IKE_SA_INIT_WAIT)) {
+			r->st.retransmits += old->last_resp != NULL;
+			r->st.in_progress += old->last_resp == NULL; /* DH still running */
+			if (old->last_resp)
+				r->send(r->send_arg, old->last_resp, old->last_resp_len, local, peer);
 		} else {
 			r->st.dropped++;
 		}
@@ -544,14 +884,27 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 			goto out;
 		}
 	}
+	/* limits on what strangers make us keep: globally and per source address (with
+	 * cookies on, only peers that can receive at their address get this far) */
 	if (r->st.half_open >= r->cfg.max_half_open) {
+		r->st.half_open_refused++;
 		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_NOTICE, "ike", "IKE_SA_INIT refused: %u half-open SAs "
+			  "(ike.max_half_open)", r->st.half_open);
 		goto out;
 	}
-	chosen = calloc(1, sizeof(*chosen));
-	if (!chosen)
+	if (ike_dpd_half_open_from(r, peer) >= r->cfg.max_half_open_per_peer) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(peer->af == 6 ? AF_INET6 : AF_INET, peer->addr, a, sizeof(a));
+		r->st.half_open_peer_refused++;
+		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_NOTICE, "ike", "IKE_SA_INIT from %s refused: %u half-open SAs "
+			  "from that address (ike.max_half_open_per_peer)", a,
+			  r->cfg.max_half_open_per_peer);
 		goto out;
-	if (!select_ike(&r->cfg, &m->sa, ke->f.u16a, &s, &prop_num)) {
+	}
+	if (!ike_select_ike(&r->cfg, &m->sa, ke->f.u16a, 0, &s, &prop_num)) {
 		r->st.no_proposal++;
 		send_plain_notify(r, m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, peer, local);
 		goto out;
@@ -570,9 +923,11 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 		r->st.dropped++;
 		goto out;
 	}
-	/* compute on a copy; link it in only when everything worked */
+	/* compute on a copy; link it in only when everything worked (or, with a worker pool,
+	 * in state INIT_WAIT until the worker is done) */
 	sa = calloc(1, sizeof(*sa));
-	if (!sa || ike_alg_init(&s, true, &sa->alg))
+	j = calloc(1, sizeof(*j));
+	if (!sa || !j || ike_alg_init(&s, true, &sa->alg))
 		goto fail;
 	sa->spi_i = m->hdr.spi_i;
 	sa->peer = *peer;
@@ -580,10 +935,9 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	sa->ni_len = ni->f.data.len;
 	memcpy(sa->ni, ni->f.data.p, sa->ni_len);
 	if (ike_random(&r->rng, &sa->spi_r, sizeof(sa->spi_r)) || !sa->spi_r ||
-	    ike_random(&r->rng, sa->nr, sizeof(sa->nr)) || ike_dh_new(s.dh, &r->rng, &dh) ||
-	    ike_dh_derive(dh, ke->f.data.p, ke->f.data.len, gir, &gir_len) ||
-	    ike_derive_keys(&sa->alg, sa->ni, sa->ni_len, sa->nr, sizeof(sa->nr), gir, gir_len,
-			    sa->spi_i, sa->spi_r, &sa->keys, NULL))
+	    ike_random(&r->rng, sa->nr, sizeof(sa->nr)) ||
+	    ike_dh_draw_priv(s.dh, &r->rng, j->priv, &j->priv_len) ||
+	    ke->f.data.len > sizeof(j->ke) || sa->ni_len > sizeof(j->ni))
 		goto fail;
 	/* §2.23: compare the peer's NAT_DETECTION_SOURCE_IP with what we see */
 	sa->peer_nat = false;
@@ -599,6 +953,14 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 		sa->peer_nat = !match;
 		sa->natd_seen = true;
 	}
+	/* RFC 7427 §4: the hashes the peer can verify (and sign with) */
+	n = ike_msg_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS);
+	for (size_t i = 0; n && i + 1 < n->f.data.len; i += 2) {
+		unsigned hid = (unsigned)n->f.data.p[i] << 8 | n->f.data.p[i + 1];
+
+		if (hid < 16)
+			sa->sig_hashes |= (uint16_t)(1u << hid);
+	}
 	/* ...and its NAT_DETECTION_DESTINATION_IP with our address: are we behind a NAT? */
 	n = ike_msg_notify(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
 	if (n) {
@@ -606,56 +968,48 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 			goto fail;
 		sa->local_nat = n->f.data.len != 20 || CRYPTO_memcmp(n->f.data.p, natd, 20) != 0;
 	}
-	out = malloc(MSG_BUF);
-	if (!out)
-		goto fail;
-	h = (struct ike_hdr){ .spi_i = sa->spi_i, .spi_r = sa->spi_r,
-			      .exchange = IKE_XCHG_IKE_SA_INIT, .flags = IKE_HDR_F_R };
-	chosen_sa(&s, prop_num, chosen);
-	pub = ike_dh_pub(dh, &pub_len);
-	ike_bld_init(&b, out, MSG_BUF, &h);
-	ike_bld_sa(&b, chosen);
-	ike_bld_ke(&b, s.dh, pub, pub_len);
-	ike_bld_data(&b, IKE_PL_NONCE, sa->nr, sizeof(sa->nr));
-	if (ike_natd_hash(sa->spi_i, sa->spi_r, local, natd))
-		goto fail;
-	ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_SOURCE_IP, natd, 20);
-	if (ike_natd_hash(sa->spi_i, sa->spi_r, peer, natd))
-		goto fail;
-	ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, 20);
-	ike_bld_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	{
-		/* RFC 7427 §4: SHA2-256, SHA2-384, SHA2-512 */
-		static const uint8_t hashes[] = { 0, IKE_HASH_SHA2_256, 0, IKE_HASH_SHA2_384, 0,
-						  IKE_HASH_SHA2_512 };
-
-		ike_bld_notify(&b, 0, NULL, 0, IKE_N_SIGNATURE_HASH_ALGORITHMS, hashes,
-			       sizeof(hashes));
-	}
-	len = ike_bld_finish(&b);
-	if (!len)
-		goto fail;
 	sa->init_req = malloc(m->raw.len);
-	sa->init_resp = malloc(len);
-	sa->last_resp = malloc(len);
-	if (!sa->init_req || !sa->init_resp || !sa->last_resp ||
-	    req_digest(m->raw.p, m->raw.len, sa->last_req_digest))
+	if (!sa->init_req || req_digest(m->raw.p, m->raw.len, sa->last_req_digest))
 		goto fail;
 	memcpy(sa->init_req, m->raw.p, m->raw.len);
 	sa->init_req_len = m->raw.len;
-	memcpy(sa->init_resp, out, len);
-	sa->init_resp_len = len;
-	memcpy(sa->last_resp, out, len);
-	sa->last_resp_len = len;
-	sa->last_msg_id = 0;
-	sa->next_msg_id = 1;
-	/* commit */
+	/* the worker's copy */
+	j->r = r;
+	j->prop_num = prop_num;
+	j->alg = sa->alg;
+	j->group = s.dh;
+	memcpy(j->ke, ke->f.data.p, ke->f.data.len);
+	j->ke_len = ke->f.data.len;
+	memcpy(j->ni, sa->ni, sa->ni_len);
+	j->ni_len = sa->ni_len;
+	memcpy(j->nr, sa->nr, sizeof(j->nr));
+	j->spi_i = sa->spi_i;
+	j->spi_r = sa->spi_r;
+	if (!r->wp) {
+		init_work(j);
+		init_answer(r, sa, j, false); /* takes the SA */
+		sa = NULL;
+		goto out;
+	}
+	rc = wp_submit(r->wp, init_work, init_done, j);
+	if (rc) {
+		/* the workers are that far behind: the peer retries later */
+		r->st.crypto_busy++;
+		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_NOTICE, "ike", "IKE_SA_INIT refused: %s", rc == -EAGAIN ?
+			  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
+		goto out;
+	}
+	j->sa = sa;
+	sa->init_job = j;
+	j = NULL;
 	sa->next = r->sas;
 	r->sas = sa;
 	r->st.sas++;
+	idx_add(r, sa);
 	sa->created_ms = r->now_ms;
-	ike_sa_set_state(r, sa, IKE_SA_INIT_DONE);
-	r->send(r->send_arg, out, len, local, peer);
+	ike_dpd_sa_new(r, sa);
+	ike_sa_set_state(r, sa, IKE_SA_INIT_WAIT);
 	sa = NULL;
 	goto out;
 fail:
@@ -663,10 +1017,7 @@ fail:
 	RP_LOG_RL(RP_LOG_WARN, "ike", "IKE_SA_INIT from peer failed internally, dropped");
 out:
 	sa_free(sa);
-	ike_dh_free(dh);
-	free(chosen);
-	free(out);
-	OPENSSL_cleanse(gir, sizeof(gir));
+	init_job_free(j);
 }
 
 struct ike_sa *ike_sa_inject(struct ike_resp *r, const struct ike_suite *s,
@@ -705,6 +1056,7 @@ struct ike_sa *ike_sa_inject(struct ike_resp *r, const struct ike_suite *s,
 	sa->init_resp_len = resp_len;
 	sa->next_msg_id = 1;
 	sa->created_ms = r->now_ms;
+	ike_dpd_sa_new(r, sa);
 	sa->next = r->sas;
 	r->sas = sa;
 	r->st.sas++;
@@ -753,10 +1105,11 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
 	if (rc == IKE_TASK_DONE) {
 		ilen = ike_bld_finish(&b);
 		h = (struct ike_hdr){ .spi_i = sa->spi_i, .spi_r = sa->spi_r,
-				      .exchange = t->exchange, .flags = IKE_HDR_F_R,
+				      .exchange = t->exchange,
+				      .flags = IKE_HDR_F_R | ike_sa_our_flags(sa),
 				      .msg_id = t->msg_id };
 		if ((!ilen && b.w.err) ||
-		    ike_sk_seal(&sa->alg, sa->keys.sk_er, sa->keys.sk_ar, &r->rng, &h,
+		    ike_sk_seal(&sa->alg, ike_sa_our_ekey(sa), ike_sa_our_akey(sa), &r->rng, &h,
 				ike_bld_first(&b), inner, ilen, out, MSG_BUF, &olen))
 			rc = IKE_TASK_FAILED;
 	}
@@ -862,9 +1215,11 @@ static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struc
 	enum ike_task_rc rc;
 	int fr;
 
+	/* the peer's requests carry the Initiator flag iff it is the original initiator */
 	if (!sa || !sk || (sk->type != IKE_PL_SK && sk->type != IKE_PL_SKF) ||
-	    (sa->state != IKE_SA_INIT_DONE && sa->state != IKE_SA_ESTABLISHED) ||
-	    m->hdr.msg_id == 0) {
+	    (sa->state != IKE_SA_INIT_DONE && sa->state != IKE_SA_ESTABLISHED &&
+	     sa->state != IKE_SA_REKEYED) ||
+	    !(m->hdr.flags & IKE_HDR_F_I) != sa->initiator) {
 		r->st.dropped++;
 		goto out;
 	}
@@ -878,8 +1233,9 @@ static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struc
 		/* RFC 7383 §2.6.1: answer a retransmitted first fragment, once it verifies */
 		if (sk->type == IKE_PL_SKF && sk->f.u16a == 1) {
 			plain = malloc(m->raw.len);
-			if (plain && !ike_sk_open(&sa->alg, sa->keys.sk_ei, sa->keys.sk_ai, m, plain,
-						  m->raw.len, &plen)) {
+			if (plain && !ike_sk_open(&sa->alg, ike_sa_peer_ekey(sa),
+						  ike_sa_peer_akey(sa), m, plain, m->raw.len,
+						  &plen)) {
 				send_cached(r, sa, peer, local);
 				goto out;
 			}
@@ -897,8 +1253,8 @@ static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struc
 		goto out;
 	}
 	plain = malloc(m->raw.len);
-	if (!plain || ike_sk_open(&sa->alg, sa->keys.sk_ei, sa->keys.sk_ai, m, plain, m->raw.len,
-				  &plen)) {
+	if (!plain || ike_sk_open(&sa->alg, ike_sa_peer_ekey(sa), ike_sa_peer_akey(sa), m, plain,
+				  m->raw.len, &plen)) {
 		r->st.decrypt_failed++;
 		r->st.dropped++;
 		RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: #%u does not verify, "
@@ -922,18 +1278,25 @@ static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struc
 		r->st.dropped++;
 		goto out;
 	}
+	/* authentic and new: a sign of life, and where the peer is now (§2.23) */
+	ike_dpd_heard(r, sa, peer, local);
+	if (sa->live.clearing && m->hdr.exchange != IKE_XCHG_INFORMATIONAL) {
+		r->st.dropped++; /* being deleted by the operator: no new CHILD_SAs */
+		goto out;
+	}
 	switch (m->hdr.exchange) {
 	case IKE_XCHG_IKE_AUTH:
 		if (sa->state == IKE_SA_INIT_DONE)
 			t = ike_auth_task_new(r, sa);
 		break;
 	case IKE_XCHG_INFORMATIONAL:
-		if (sa->state == IKE_SA_ESTABLISHED)
+		/* a rekeyed IKE SA still answers INFORMATIONAL: the peer deletes it so (§2.18) */
+		if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED)
 			t = ike_info_task_new(r, sa);
 		break;
 	case IKE_XCHG_CREATE_CHILD_SA:
 		if (sa->state == IKE_SA_ESTABLISHED)
-			t = ike_refuse_task_new(r, sa);
+			t = ike_create_task_new(r, sa);
 		break;
 	default:
 		break;
@@ -983,13 +1346,16 @@ void ike_resp_input(struct ike_resp *r, const uint8_t *buf, size_t len,
 		r->st.dropped++;
 		goto out;
 	}
-	if (m->hdr.flags & IKE_HDR_F_R || !(m->hdr.flags & IKE_HDR_F_I)) {
-		r->st.dropped++; /* we are only a responder for now */
+	if (m->hdr.flags & IKE_HDR_F_R) {
+		ike_req_input(r, m, peer, local); /* an answer to one of our requests */
 		goto out;
 	}
 	switch (m->hdr.exchange) {
 	case IKE_XCHG_IKE_SA_INIT:
-		process_init(r, m, peer, local);
+		if (m->hdr.flags & IKE_HDR_F_I)
+			process_init(r, m, peer, local);
+		else
+			r->st.dropped++;
 		break;
 	case IKE_XCHG_IKE_AUTH:
 	case IKE_XCHG_CREATE_CHILD_SA:

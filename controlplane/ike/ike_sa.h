@@ -5,14 +5,21 @@
  *
  * IKE_SA_INIT: proposal selection (NO_PROPOSAL_CHOSEN), INVALID_KE_PAYLOAD naming the group
  * we want, stateless cookies once the half-open count reaches a threshold (§2.6), NAT
- * detection (§2.23), fragmentation and signature-hash announcements, key derivation.
+ * detection (§2.23), fragmentation and signature-hash announcements, a CERTREQ naming our
+ * CAs when certificates are in use (ike_resp_set_certreq()), key derivation.
  *
  * IKE_AUTH (§1.2, §2.15; ike_auth.c): SK decryption and SKF reassembly (RFC 7383), AUTH
  * checked by an asynchronous authenticator (struct ike_authenticator: the PSK keyring of
- * keyring.h now, RADIUS/EAP later), one CHILD_SA (ESP proposal, TS narrowed to the assigned
+ * keyring.h, or the ikev2 profiles with certificates and signatures of ike_cert.h; RADIUS/EAP
+ * later), which also gets the peer's CERT and CERTREQ payloads and returns our CERTs, one
+ * CHILD_SA (ESP proposal, TS narrowed to the assigned
  * address, config mode from controlplane/pool), both ESP SAs and the route installed through
  * the dataplane (struct ike_dp_ops) before the response leaves, INITIAL_CONTACT.
- * INFORMATIONAL (ike_info.c): Delete of the IKE SA or of the CHILD_SA, liveness checks.
+ * CREATE_CHILD_SA (ike_create.c): more CHILD_SAs (up to 8), CHILD_SA and IKE SA rekeys by
+ * the peer, make-before-break; rekeys we start at the configured lifetimes and collisions
+ * (ike_rekey.c); our own requests with their message IDs and retransmissions (ike_req.h).
+ * INFORMATIONAL (ike_info.c): Delete of the IKE SA or of CHILD_SAs, liveness checks.
+ * Session ids, dead peer detection, operator deletes, NAT mapping changes: ike_dpd.h.
  * Every exchange is a task (ike_priv.h) and every request's response is cached for
  * byte-exact retransmission (§2.1).
  *
@@ -48,8 +55,10 @@ struct ike_addr {
 /** Protocol states of an IKE SA (one function changes them and logs the transition). */
 #define IKE_SA_STATES(X)      \
 	X(NONE)               \
+	X(INIT_WAIT)          \
 	X(INIT_DONE)          \
 	X(ESTABLISHED)        \
+	X(REKEYED)            \
 	X(DELETED)
 enum ike_sa_state {
 #define X(n) IKE_SA_##n,
@@ -70,6 +79,16 @@ struct ike_resp_cfg {
 	uint16_t dh[8];          /**< dh[0] is the group asked for in INVALID_KE_PAYLOAD */
 	unsigned cookie_threshold; /**< half-open SAs from which cookies are required (0: always) */
 	unsigned max_half_open;    /**< refuse new SAs beyond this (0: 1024) */
+	unsigned max_half_open_per_peer; /**< ...and from one source address, IPv6 /64 (0: 10) */
+	/* liveness (ike_dpd.h) */
+	uint8_t dpd_mode;          /**< enum ike_dpd_mode; 0: no liveness checks */
+	unsigned dpd_interval;     /**< s of silence before a check (0: 30) */
+	unsigned dpd_retry;        /**< s; a check unanswered for retry x retries: dead (0: 2) */
+	unsigned dpd_retries;      /**< (0: 5) */
+	/* rekeying we start when the peer has not (ike_rekey.c) */
+	unsigned ike_lifetime;     /**< s until we rekey an IKE SA (0: 86400) */
+	unsigned child_lifetime;   /**< s until we rekey a CHILD_SA (0: 3600) */
+	uint64_t child_lifetime_kb; /**< CHILD_SA volume limit in kB (0: none), either way */
 
 	/* IKE_AUTH */
 	uint8_t local_id_type;     /**< IKE_ID_*; 0: our IP address (ID_IPV4_ADDR / ID_IPV6_ADDR) */
@@ -92,8 +111,12 @@ enum { IKE_ESN_ALLOW_NO = 1, IKE_ESN_ALLOW_YES = 2 };
 
 /* ---- authentication (asynchronous) ------------------------------------------------------ */
 
+#define IKE_AUTH_CERTS_MAX 4u      /**< certificates we take from (and send to) a peer */
+#define IKE_AUTH_DATA_MAX 1100u    /**< AUTH data: an RSA-8192 signature with its RFC 7427 prefix */
+
 /** What an authenticator is asked: does the peer's AUTH prove @p id, and what is ours? */
 struct ike_auth_query {
+	struct ike_addr peer, local;   /**< where the IKE_AUTH request came from / went to */
 	uint8_t id_type;               /**< the peer's IDi */
 	const uint8_t *id;
 	size_t id_len;
@@ -105,14 +128,30 @@ struct ike_auth_query {
 	size_t octets_i_len;
 	const uint8_t *octets_r;       /**< ResponderSignedOctets: what our AUTH must cover */
 	size_t octets_r_len;
+	/* certificate authentication (RFC 7296 §3.6, §3.7; RFC 7427 §4) */
+	unsigned n_certs;              /**< CERT payloads of encoding X.509 Signature, in order
+	                                    (the first is the peer's end-entity certificate) */
+	const uint8_t *cert[IKE_AUTH_CERTS_MAX]; /**< DER */
+	size_t cert_len[IKE_AUTH_CERTS_MAX];
+	const uint8_t *certreq;        /**< the CA key hashes of the peer's CERTREQs, concatenated */
+	size_t certreq_len;
+	uint16_t sig_hashes;           /**< bit h set: the peer announced RFC 7427 hash h; 0: none */
 };
 
 struct ike_auth_result {
 	int status;                    /**< 0 authenticated, -EACCES refused, other -errno */
 	uint8_t method;                /**< our AUTH method */
-	uint8_t auth[IKE_PRF_MAX];     /**< our AUTH data */
+	uint8_t auth[IKE_AUTH_DATA_MAX]; /**< our AUTH data (a MAC or a signature) */
 	size_t auth_len;
+	/** Our certificates for CERT payloads (end entity first), malloc()ed: whoever holds the
+	 * result frees them with ike_auth_result_clear(). */
+	unsigned n_certs;
+	uint8_t *cert[IKE_AUTH_CERTS_MAX];
+	size_t cert_len[IKE_AUTH_CERTS_MAX];
 };
+
+/** Free the certificates of @p res and wipe it. */
+void ike_auth_result_clear(struct ike_auth_result *res);
 
 typedef void (*ike_auth_done_fn)(void *done_arg, const struct ike_auth_result *res);
 
@@ -158,10 +197,26 @@ void ike_resp_destroy(struct ike_resp *r);
 
 /** Attach the authenticator (without one every IKE_AUTH fails with AUTHENTICATION_FAILED). */
 void ike_resp_set_auth(struct ike_resp *r, const struct ike_authenticator *auth);
+/**
+ * The CA key hashes (concatenated SHA-1s, RFC 7296 §3.7) announced in a CERTREQ of every
+ * IKE_SA_INIT response; copied. NULL / 0: no CERTREQ (certificates are not used).
+ * @return 0 or -ENOMEM.
+ */
+int ike_resp_set_certreq(struct ike_resp *r, const uint8_t *hashes, size_t len);
 /** Attach the dataplane (without one no CHILD_SA can be created). */
 void ike_resp_set_dp(struct ike_resp *r, const struct ike_dp_ops *dp);
 /** Attach the address pools for config mode (either may be NULL). */
 void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6);
+
+struct workpool;
+/**
+ * Do IKE_SA_INIT's Diffie-Hellman and key derivation on the worker threads of @p wp
+ * (controlplane/util/workpool.h; borrowed, it must outlive the responder; its completions
+ * must be delivered by the caller's loop: wp_run_done()). The SA waits in state INIT_WAIT,
+ * counted as half-open; a retransmitted request meanwhile is dropped (in_progress), and
+ * one that finds the queue full is refused (crypto_busy). NULL (the default): inline.
+ */
+void ike_resp_set_workpool(struct ike_resp *r, struct workpool *wp);
 
 /**
  * Process one datagram (UDP payload without the non-ESP marker) from @p peer to @p local.
@@ -169,6 +224,12 @@ void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6);
  */
 void ike_resp_input(struct ike_resp *r, const uint8_t *buf, size_t len,
 		    const struct ike_addr *peer, const struct ike_addr *local);
+
+/**
+ * A LIFETIME event of the dataplane (soft or hard volume limit of an SA, see
+ * ike_resp_cfg.child_lifetime_kb): the CHILD_SA it belongs to is rekeyed now (ike_rekey.c).
+ */
+void ike_resp_lifetime(struct ike_resp *r, const struct rp_msg_lifetime *ev);
 
 /** A half-open SA (IKE_SA_INIT answered, no IKE_AUTH finished) lives this long. */
 #define IKE_HALF_OPEN_TIMEOUT_MS 30000u
@@ -184,6 +245,11 @@ struct ike_resp_stats {
 	uint64_t rx, dropped, retransmits, cookies_sent, no_proposal, invalid_ke;
 	uint64_t auth_ok, auth_failed, child_failed, in_progress, bad_msg_id, decrypt_failed;
 	uint64_t half_open_expired;
+	uint64_t half_open_refused;      /**< max_half_open reached */
+	uint64_t half_open_peer_refused; /**< max_half_open_per_peer reached */
+	uint64_t dpd_sent, dpd_dead, cleared, nat_moved; /**< ike_dpd.h */
+	uint64_t req_sent, req_retransmits, req_timeouts; /**< our requests (ike_req.h) */
+	uint64_t crypto_busy;            /**< IKE_SA_INIT refused: the worker queue was full */
 	unsigned half_open, sas;
 };
 void ike_resp_get_stats(const struct ike_resp *r, struct ike_resp_stats *st);
@@ -208,13 +274,30 @@ struct ike_sa_info {
 	char peer_id[130];        /**< printable: FQDN / e-mail as is, addresses, else hex */
 	char local_id[130];
 	struct ike_suite ike;
-	bool has_child;
+	bool has_child;           /**< the fields below describe the newest CHILD_SA */
 	struct ike_suite esp;
 	uint32_t spi_in, spi_out; /**< host order */
 	uint32_t sa_id_in, sa_id_out;
 	bool natt;
+	unsigned n_child;         /**< CHILD_SAs installed, a rekeyed one until it is deleted */
+	uint32_t sa_ids[16];      /**< dataplane handles of all of them (in and out) */
+	unsigned n_sa_ids;
+	/** Traffic of CHILD_SAs already deleted (counted when they went), so that the session's
+	 * totals do not drop at a rekey: add the live SAs' counters of sa_ids. */
+	uint64_t gone_in_packets, gone_in_bytes, gone_out_packets, gone_out_bytes;
 	uint8_t addr4[4], addr6[16];
 	bool has_addr4, has_addr6;
+	/* liveness (ike_dpd.h) */
+	uint32_t id;              /**< session id */
+	bool peer_nat, local_nat; /**< §2.23: the peer / we are behind a NAT */
+	uint64_t age_ms;          /**< since IKE_SA_INIT */
+	uint64_t up_ms;           /**< since it was established (0: not yet) */
+	uint64_t idle_ms;         /**< since the last sign of life from the peer */
+	bool dpd_pending;         /**< a liveness check is outstanding */
+	bool clearing;            /**< an operator's Delete is outstanding */
+	uint64_t nat_moved;       /**< NAT mapping changes followed */
+	uint64_t child_age_ms;    /**< of the newest CHILD_SA (has_child) */
+	uint64_t child_rekey_ms;  /**< until we rekey it (0: due now, or being rekeyed) */
 };
 
 /** Call @p fn for every SA (the callback must not change the responder). */

@@ -719,6 +719,18 @@ bool ike_bld_id(struct ike_bld *b, uint8_t type, uint8_t id_type, const void *da
 	return ike_bld_end(b);
 }
 
+bool ike_bld_cert(struct ike_bld *b, uint8_t type, uint8_t encoding, const void *data,
+		  size_t len)
+{
+	struct ike_pl_fields f = { .u8a = encoding };
+
+	if (!ike_bld_begin(b, type, false))
+		return false;
+	fields_write(&b->w, lay_cert, &f);
+	rp_wbuf_bytes(&b->w, data, len);
+	return ike_bld_end(b);
+}
+
 bool ike_bld_sa(struct ike_bld *b, const struct ike_sa_pl *sa)
 {
 	if (!ike_bld_begin(b, IKE_PL_SA, false))

@@ -259,6 +259,9 @@ bool ike_bld_data(struct ike_bld *b, uint8_t type, const void *data, size_t len)
 bool ike_bld_ke(struct ike_bld *b, uint16_t group, const void *data, size_t len);
 bool ike_bld_id(struct ike_bld *b, uint8_t type, uint8_t id_type, const void *data,
 		size_t len);
+/** CERT or CERTREQ (@p type) of @p encoding (§3.6, §3.7). */
+bool ike_bld_cert(struct ike_bld *b, uint8_t type, uint8_t encoding, const void *data,
+		  size_t len);
 bool ike_bld_sa(struct ike_bld *b, const struct ike_sa_pl *sa);
 bool ike_bld_ts(struct ike_bld *b, uint8_t type, const struct ike_ts_pl *ts);
 bool ike_bld_cp(struct ike_bld *b, const struct ike_cp_pl *cp);

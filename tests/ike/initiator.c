@@ -80,6 +80,22 @@ size_t ini_build_init(struct ini *in, const struct ike_sa_pl *sa, const uint8_t 
 	ike_bld_sa(&b, sa);
 	ike_bld_ke(&b, in->group, pub, pl);
 	ike_bld_data(&b, IKE_PL_NONCE, in->ni, sizeof(in->ni));
+	if (in->natd_dst_bogus) {
+		static const uint8_t bogus[20] = { 0xba, 0xd0 };
+
+		ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, bogus, 20);
+	}
+	if (in->sig_hashes) {
+		uint8_t hs[32];
+		size_t hn = 0;
+
+		for (unsigned hid = 0; hid < 16; hid++)
+			if (in->sig_hashes & (1u << hid)) {
+				hs[hn++] = 0;
+				hs[hn++] = (uint8_t)hid;
+			}
+		ike_bld_notify(&b, 0, NULL, 0, IKE_N_SIGNATURE_HASH_ALGORITHMS, hs, hn);
+	}
 	pl = ike_bld_finish(&b);
 	if (pl && pl <= sizeof(in->init_req)) {
 		memcpy(in->init_req, out, pl);
@@ -184,7 +200,7 @@ size_t ini_seal(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t
 
 int ini_open(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
 {
-	uint8_t plain[4096];
+	static uint8_t plain[8192]; /* m points into it after we return */
 	size_t pl;
 
 	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || !(m->hdr.flags & IKE_HDR_F_R) ||
@@ -203,8 +219,8 @@ size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8
 	struct ike_sa_pl *esp = calloc(1, sizeof(*esp));
 	struct ike_ts_pl tsi, tsr;
 	struct ike_cp_pl cp = { .cfg_type = IKE_CFG_REQUEST };
-	uint8_t oct[4096], auth[64], idb[260];
-	size_t ol, idlen = strlen(o->id), len = 0;
+	uint8_t oct[4096], auth[IKE_AUTH_DATA_MAX], idb[260], method = IKE_AUTH_PSK;
+	size_t ol, idlen = o->id_len ? o->id_len : strlen(o->id), len = 0, alen;
 	unsigned n4 = o->n_ip4 ? o->n_ip4 : 1;
 
 	if (!esp || idlen > 255)
@@ -216,11 +232,18 @@ size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8
 	idb[0] = o->id_type ? o->id_type : IKE_ID_FQDN;
 	memset(idb + 1, 0, 3);
 	memcpy(idb + 4, o->id, idlen);
+	alen = ike_prf_len(in->suite.prf);
 	if (ike_auth_octets(in->suite.prf, in->init_req, in->init_req_len, in->nr, in->nr_len,
 			    in->keys.sk_pi, in->keys.p_len, idb, idlen + 4, oct, sizeof(oct), &ol) ||
-	    ike_auth_psk(in->suite.prf, (const uint8_t *)o->psk, strlen(o->psk), oct, ol, auth))
+	    (o->sign ? o->sign(o->sign_arg, oct, ol, &method, auth, &alen)
+		     : ike_auth_psk(in->suite.prf, (const uint8_t *)o->psk, strlen(o->psk), oct,
+				    ol, auth)))
 		goto out;
-	ike_bld_id(&b, IKE_PL_AUTH, IKE_AUTH_PSK, auth, ike_prf_len(in->suite.prf));
+	for (unsigned i = 0; i < o->n_certs && i < 4; i++)
+		ike_bld_cert(&b, IKE_PL_CERT, IKE_CERT_X509_SIG, o->cert[i], o->cert_len[i]);
+	if (o->certreq)
+		ike_bld_cert(&b, IKE_PL_CERTREQ, IKE_CERT_X509_SIG, o->certreq, o->certreq_len);
+	ike_bld_id(&b, IKE_PL_AUTH, method, auth, alen);
 	if (!o->no_cp) {
 		for (unsigned i = 0; i < n4 && cp.n < IKE_MAX_CFG_ATTRS; i++)
 			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_ADDRESS };
@@ -286,12 +309,12 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
 	if (!idr || !auth)
 		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
-	if (ike_auth_octets(in->suite.prf, in->init_resp, in->init_resp_len, in->ni,
-			    sizeof(in->ni), in->keys.sk_pr, in->keys.p_len, idr->body.p,
-			    idr->body.len, oct, sizeof(oct), &ol) ||
-	    ike_auth_psk(in->suite.prf, (const uint8_t *)psk, strlen(psk), oct, ol, want) ||
-	    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
-	    memcmp(want, auth->f.data.p, auth->f.data.len))
+	if (psk && (ike_auth_octets(in->suite.prf, in->init_resp, in->init_resp_len, in->ni,
+				    sizeof(in->ni), in->keys.sk_pr, in->keys.p_len, idr->body.p,
+				    idr->body.len, oct, sizeof(oct), &ol) ||
+		    ike_auth_psk(in->suite.prf, (const uint8_t *)psk, strlen(psk), oct, ol, want) ||
+		    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
+		    memcmp(want, auth->f.data.p, auth->f.data.len)))
 		return -1;
 	for (; n; n = ike_msg_find(m, IKE_PL_NOTIFY, n))
 		if (n->f.u16a <= IKE_N_ERROR_MAX)
@@ -417,4 +440,203 @@ int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint
 		off += n;
 	}
 	return 0;
+}
+
+/* ---- CREATE_CHILD_SA and requests from the responder ------------------------------------ */
+
+void ini_cc_free(struct ini_cc *cc)
+{
+	ike_dh_free(cc->dh);
+	cc->dh = NULL;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+size_t ini_build_create(struct ini *in, struct ini_cc *cc, uint8_t *out, size_t cap)
+{
+	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
+	uint8_t inner[4096], spi4[4];
+	struct ike_ts_pl tsi, tsr;
+	struct ike_bld b;
+	size_t il, len = 0;
+
+	if (!sa)
+		return 0;
+	ini_rng(&in->rs, cc->ni, sizeof(cc->ni));
+	ike_dh_free(cc->dh);
+	cc->dh = NULL;
+	if (cc->ke_group && ike_dh_new(cc->ke_group, &in->rng, &cc->dh))
+		goto out;
+	ike_bld_init_chain(&b, inner, sizeof(inner));
+	if (cc->rekey_spi) {
+		put32(spi4, cc->rekey_spi);
+		ike_bld_notify(&b, IKE_PROTO_ESP, spi4, 4, IKE_N_REKEY_SA, NULL, 0);
+	}
+	if (cc->ike) {
+		uint16_t dh[5] = { cc->ke_group, 0 };
+
+		if (cc->ike_groups[0])
+			memcpy(dh, cc->ike_groups, sizeof(cc->ike_groups));
+		ini_proposal(sa, in->suite.encr, in->suite.encr_bits, in->suite.prf,
+			     in->suite.integ, dh);
+		sa->prop[0].spi_len = 8;
+		for (int i = 0; i < 8; i++)
+			sa->prop[0].spi[i] = (uint8_t)(cc->new_spi_i >> (56 - 8 * i));
+	} else if (cc->esp) {
+		*sa = *cc->esp;
+	} else {
+		if (!cc->spi) {
+			ini_rng(&in->rs, (uint8_t *)&cc->spi, 4);
+			cc->spi |= 0x1000;
+		}
+		ini_esp_proposal(sa, cc->spi, IKE_ENCR_AES_GCM_16, 128, 0, false, true);
+		if (cc->pfs_group) {
+			sa->xf[sa->n_xf++] = (struct ike_transform){ .type = IKE_TT_DH,
+								     .id = cc->pfs_group };
+			sa->prop[0].n_xf++;
+		}
+	}
+	ike_bld_sa(&b, sa);
+	ike_bld_data(&b, IKE_PL_NONCE, cc->ni, sizeof(cc->ni));
+	if (cc->dh) {
+		size_t pl;
+		const uint8_t *pub = ike_dh_pub(cc->dh, &pl);
+
+		ike_bld_ke(&b, cc->ke_group, pub, pl);
+	}
+	if (!cc->ike) {
+		if (cc->tsi)
+			tsi = *cc->tsi;
+		else
+			ini_ts4(&tsi, any4_s, any4_e);
+		if (cc->tsr)
+			tsr = *cc->tsr;
+		else
+			ini_ts4(&tsr, any4_s, any4_e);
+		ike_bld_ts(&b, IKE_PL_TSI, &tsi);
+		ike_bld_ts(&b, IKE_PL_TSR, &tsr);
+	}
+	il = ike_bld_finish(&b);
+	if (!il)
+		goto out;
+	cc->msg_id = in->msg_id;
+	len = ini_seal(in, IKE_XCHG_CREATE_CHILD_SA, in->msg_id++, inner, il, ike_bld_first(&b),
+		       out, cap);
+out:
+	free(sa);
+	return len;
+}
+
+int ini_process_create(struct ini *in, struct ini_cc *cc, const uint8_t *buf, size_t len,
+		       struct ike_msg *m, struct ini *nin)
+{
+	const struct ike_pl *n, *nr, *ke;
+	uint8_t gir[IKE_DH_SECRET_MAX];
+	size_t gl = 0;
+	struct ike_alg a;
+	int rc = -1;
+
+	cc->err = cc->err_group = 0;
+	cc->pfs = false;
+	if (ini_open(in, buf, len, m) || m->hdr.msg_id != cc->msg_id ||
+	    m->hdr.exchange != IKE_XCHG_CREATE_CHILD_SA)
+		return -1;
+	for (n = NULL; (n = ike_msg_find(m, IKE_PL_NOTIFY, n));)
+		if (n->f.u16a <= IKE_N_ERROR_MAX) {
+			cc->err = n->f.u16a;
+			if (cc->err == IKE_N_INVALID_KE_PAYLOAD && n->f.data.len == 2)
+				cc->err_group = (uint16_t)(n->f.data.p[0] << 8 | n->f.data.p[1]);
+			return cc->err;
+		}
+	nr = ike_msg_find(m, IKE_PL_NONCE, NULL);
+	ke = ike_msg_find(m, IKE_PL_KE, NULL);
+	if (!ike_msg_find(m, IKE_PL_SA, NULL) || m->sa.n_prop != 1 || !nr ||
+	    nr->f.data.len > sizeof(cc->nr))
+		return -1;
+	cc->nr_len = nr->f.data.len;
+	memcpy(cc->nr, nr->f.data.p, cc->nr_len);
+	memset(&cc->suite, 0, sizeof(cc->suite));
+	for (unsigned i = 0; i < m->sa.n_xf; i++) {
+		const struct ike_transform *t = &m->sa.xf[i];
+
+		switch (t->type) {
+		case IKE_TT_ENCR: cc->suite.encr = t->id; cc->suite.encr_bits = t->key_len; break;
+		case IKE_TT_PRF: cc->suite.prf = t->id; break;
+		case IKE_TT_INTEG: cc->suite.integ = t->id; break;
+		case IKE_TT_DH: cc->suite.dh = t->id; break;
+		case IKE_TT_ESN: cc->suite.esn = t->id == 1; break;
+		}
+	}
+	if (ke) {
+		if (!cc->dh || ke->f.u16a != cc->ke_group ||
+		    ike_dh_derive(cc->dh, ke->f.data.p, ke->f.data.len, gir, &gl))
+			goto out;
+		cc->pfs = true;
+	}
+	if (cc->ike) {
+		if (!ke || m->sa.prop[0].proto != IKE_PROTO_IKE || m->sa.prop[0].spi_len != 8)
+			goto out;
+		cc->new_spi_r = 0;
+		for (int i = 0; i < 8; i++)
+			cc->new_spi_r = cc->new_spi_r << 8 | m->sa.prop[0].spi[i];
+		if (nin) {
+			ini_init(nin, in->rs.s ^ 0x9e3779b97f4a7c15ull, cc->ke_group);
+			nin->spi_i = cc->new_spi_i;
+			nin->spi_r = cc->new_spi_r;
+			nin->suite = cc->suite;
+			nin->msg_id = 0;
+			if (ike_alg_init(&nin->suite, true, &nin->alg) ||
+			    ike_derive_rekey_keys(&nin->alg, in->suite.prf, in->keys.sk_d,
+						  in->keys.d_len, cc->ni, sizeof(cc->ni), cc->nr,
+						  cc->nr_len, gir, gl, nin->spi_i, nin->spi_r,
+						  &nin->keys))
+				goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (m->sa.prop[0].proto != IKE_PROTO_ESP || m->sa.prop[0].spi_len != 4 ||
+	    !ike_msg_find(m, IKE_PL_TSI, NULL) || !ike_msg_find(m, IKE_PL_TSR, NULL))
+		goto out;
+	cc->peer_spi = (uint32_t)m->sa.prop[0].spi[0] << 24 | (uint32_t)m->sa.prop[0].spi[1] << 16 |
+		       (uint32_t)m->sa.prop[0].spi[2] << 8 | m->sa.prop[0].spi[3];
+	cc->tsi_r = m->tsi;
+	cc->tsr_r = m->tsr;
+	if (ike_alg_init(&cc->suite, false, &a) ||
+	    ike_child_keymat(in->suite.prf, in->keys.sk_d, in->keys.d_len, &a, gl ? gir : NULL, gl,
+			     cc->ni, sizeof(cc->ni), cc->nr, cc->nr_len, &cc->ck))
+		goto out;
+	rc = 0;
+out:
+	memset(gir, 0, sizeof(gir));
+	return rc;
+}
+
+int ini_open_req(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
+{
+	static uint8_t plain[8192]; /* m points into it after we return */
+	size_t pl;
+
+	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || (m->hdr.flags & IKE_HDR_F_R) ||
+	    ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain), &pl) ||
+	    ike_payloads_parse(m->sk_next, plain, pl, m, NULL) != IKE_PERR_OK)
+		return -1;
+	return 0;
+}
+
+size_t ini_seal_resp(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		     size_t ilen, uint8_t first, uint8_t *out, size_t cap)
+{
+	struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r, .exchange = exchange,
+			     .flags = IKE_HDR_F_I | IKE_HDR_F_R, .msg_id = msg_id };
+	size_t len;
+
+	if (ike_sk_seal(&in->alg, in->keys.sk_ei, in->keys.sk_ai, &in->rng, &h, first, inner,
+			ilen, out, cap, &len))
+		return 0;
+	return len;
 }

@@ -5,6 +5,7 @@
 #define RAMPART_TESTS_IKE_INITIATOR_H
 
 #include "controlplane/ike/crypto.h"
+#include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/payload.h"
 
 /** Deterministic RNG: xorshift64* seeded by the test. */
@@ -28,6 +29,9 @@ struct ini {
 	uint8_t init_req[2048], init_resp[2048];
 	size_t init_req_len, init_resp_len;
 	uint32_t msg_id;        /**< of the next request */
+	uint16_t sig_hashes;    /**< RFC 7427 hashes to announce in IKE_SA_INIT (bit per id; 0: none) */
+	bool natd_dst_bogus;    /**< send a NAT_DETECTION_DESTINATION_IP that matches nothing
+	                             (the responder then believes it is behind a NAT) */
 	uint32_t esp_spi;       /**< our inbound ESP SPI */
 	/* results of IKE_AUTH */
 	uint16_t child_err;     /**< error notify next to IDr/AUTH, 0 if the CHILD_SA exists */
@@ -55,6 +59,18 @@ struct ini_auth_opts {
 	const struct ike_ts_pl *tsr;     /**< NULL: 0.0.0.0-255.255.255.255 */
 	bool initial_contact;
 	bool no_child;                   /**< no SA/TSi/TSr */
+	/* certificate authentication (test_ike_cert.c) */
+	size_t id_len;                   /**< of id when it is binary (a DER DN); 0: strlen(id) */
+	/** AUTH by signature instead of psk: sign InitiatorSignedOctets into @p auth (cap
+	 * IKE_AUTH_DATA_MAX) and set the method; 0 or -1. */
+	int (*sign)(void *arg, const uint8_t *octets, size_t len, uint8_t *method, uint8_t *auth,
+		    size_t *auth_len);
+	void *sign_arg;
+	unsigned n_certs;                /**< CERT payloads (X.509 Signature) before AUTH */
+	const uint8_t *cert[4];
+	size_t cert_len[4];
+	const uint8_t *certreq;          /**< CERTREQ (X.509) with these CA hashes, if not NULL */
+	size_t certreq_len;
 };
 
 void ini_init(struct ini *in, uint64_t seed, uint16_t group);
@@ -78,7 +94,8 @@ size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8
 			    size_t icap, uint8_t *first);
 
 /**
- * Process the IKE_AUTH response: 0 when IDr/AUTH verify with @p psk (child_err tells about
+ * Process the IKE_AUTH response: 0 when IDr/AUTH verify with @p psk (@p psk NULL: not
+ * checked, the caller verifies a signature in @p m) (child_err tells about
  * the CHILD_SA, whose keys are derived into in->ck), or the error notify type (> 0) when
  * there is no AUTH, -1 when malformed or AUTH is wrong.
  */
@@ -113,5 +130,59 @@ void ini_ts4(struct ike_ts_pl *ts, const uint8_t start[4], const uint8_t end[4])
 /** A one-proposal SA payload: encr/bits, prf, integ (0 for AEAD), dh groups (0-terminated). */
 void ini_proposal(struct ike_sa_pl *sa, uint16_t encr, uint16_t bits, uint16_t prf,
 		  uint16_t integ, const uint16_t *dh);
+
+/* ---- CREATE_CHILD_SA and requests from the responder (test_ike_rekey.c) ----------------- */
+
+/** One CREATE_CHILD_SA exchange started by the test initiator: what to send, then what came
+ * back. ini_cc_free() releases it. */
+struct ini_cc {
+	/* request */
+	bool ike;                        /**< IKE SA rekey (else a CHILD_SA) */
+	uint64_t new_spi_i;              /**< IKE rekey: our new SPI */
+	uint16_t ike_groups[4];          /**< IKE rekey: DH groups offered (0-terminated; none:
+	                                      the KE group) */
+	const struct ike_sa_pl *esp;     /**< NULL: AES-GCM-16-128 with spi, no ESN (+ pfs_group) */
+	uint32_t spi;                    /**< our inbound SPI for the new CHILD_SA (0: derived) */
+	uint16_t pfs_group;              /**< a DH transform of this group in the default ESP
+	                                      proposal (CHILD) */
+	uint16_t ke_group;               /**< KE of this group (0: none; IKE rekey needs one) */
+	uint32_t rekey_spi;              /**< N(REKEY_SA) naming this SPI (0: none) */
+	const struct ike_ts_pl *tsi, *tsr; /**< NULL: 0.0.0.0-255.255.255.255 */
+	/* exchange state */
+	uint32_t msg_id;
+	uint8_t ni[32];
+	struct ike_dh *dh;
+	/* response */
+	uint16_t err;                    /**< error notify, 0 if none */
+	uint16_t err_group;              /**< INVALID_KE_PAYLOAD data */
+	uint8_t nr[256];
+	size_t nr_len;
+	struct ike_suite suite;          /**< ESP (CHILD) or IKE suite chosen */
+	uint32_t peer_spi;               /**< CHILD: the responder's inbound SPI */
+	uint64_t new_spi_r;              /**< IKE: the responder's new SPI */
+	bool pfs;                        /**< KEr came back and went into the keys */
+	struct ike_child_keys ck;        /**< CHILD keys */
+	struct ike_ts_pl tsi_r, tsr_r;
+};
+
+void ini_cc_free(struct ini_cc *cc);
+
+/** The CREATE_CHILD_SA request of @p cc (message ID in->msg_id, then incremented). */
+size_t ini_build_create(struct ini *in, struct ini_cc *cc, uint8_t *out, size_t cap);
+
+/**
+ * Its response: 0 and cc filled (keys derived), the error notify (> 0), -1 if malformed.
+ * For an IKE rekey, @p nin (if not NULL) becomes the initiator of the new IKE SA (same
+ * seed stream, message IDs from 0).
+ */
+int ini_process_create(struct ini *in, struct ini_cc *cc, const uint8_t *buf, size_t len,
+		       struct ike_msg *m, struct ini *nin);
+
+/** Verify and decrypt a request the responder sent us (no Response flag). 0 or -1. */
+int ini_open_req(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m);
+
+/** Our response (flags Response | Initiator) to the responder's request @p msg_id. */
+size_t ini_seal_resp(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		     size_t ilen, uint8_t first, uint8_t *out, size_t cap);
 
 #endif

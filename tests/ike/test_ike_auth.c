@@ -984,7 +984,8 @@ static void test_half_open_expiry(void **state)
 	fx_free(f);
 }
 
-/* CREATE_CHILD_SA is not implemented: refused, not ignored. */
+/* An empty CREATE_CHILD_SA request: answered INVALID_SYNTAX, not ignored (the exchange
+ * itself is tested in test_ike_rekey.c). */
 static void test_create_child_refused(void **state)
 {
 	struct fx *f = fx_new();
@@ -998,7 +999,7 @@ static void test_create_child_refused(void **state)
 	send_req(f, NULL);
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(ini_open(&in, f->w.buf, f->w.len, &f->m), 0);
-	n = ike_msg_notify(&f->m, IKE_N_NO_ADDITIONAL_SAS);
+	n = ike_msg_notify(&f->m, IKE_N_INVALID_SYNTAX);
 	assert_non_null(n);
 	ini_free(&in);
 	fx_free(f);

@@ -321,7 +321,7 @@ static void test_hostile(void **state)
 static void test_critical(void **state)
 {
 	struct fx *f = fx_new(&test_cfg);
-	uint8_t req[36] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t req[40] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	const struct ike_pl *n;
 
 	(void)state;
@@ -329,9 +329,14 @@ static void test_critical(void **state)
 	req[17] = 0x20;
 	req[18] = IKE_XCHG_IKE_SA_INIT;
 	req[19] = IKE_HDR_F_I;
-	req[27] = sizeof(req);
 	req[29] = 0x80;
+	/* 36 bytes: the 37-byte answer would be larger than the request, so none */
+	req[27] = 36;
 	req[31] = 8;
+	ike_resp_input(f->r, req, 36, &peer, &local);
+	assert_int_equal(f->w.n, 0);
+	req[27] = sizeof(req);
+	req[31] = 12;
 	ike_resp_input(f->r, req, sizeof(req), &peer, &local);
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(ike_msg_parse(f->w.buf, f->w.len, &f->m, NULL), IKE_PERR_OK);

@@ -243,6 +243,9 @@ static void test_conf_errors(void **state)
 	bad_conf("ike = { peers = ( { identity = \"fqdn\"; pre_shared_key = \"x\"; } ); };");
 	bad_conf("ike = { esp_encryption = [ \"des\" ]; };");
 	bad_conf("ike = { replay_window = 100; };");
+	bad_conf("ike = { child_lifetime = 5; };");
+	bad_conf("ike = { lifetime = \"1d\"; };");
+	bad_conf("ike = { child_lifetime_kb = -1; };");
 }
 
 int main(void)

@@ -7,7 +7,7 @@
 #                           outside (net_af_packet)  inside (net_af_packet)
 #                           |  exception port kern-o (net_tap, kernel interface rpike-o)
 #                           |  192.0.2.1/24: rampartd's IKE sockets, UDP 500 and 4500
-#   (topology, fixed MACs and static neighbours: netns.sh netns_topo_dp)
+#   (topology, fixed MACs and static neighbours: netns.sh netns_topo_dp; set-up: ike_lib.sh)
 #
 # rampart-dp and rampartd read the same configuration file (dataplane + ike sections).
 # charon (swanctl: vips = 0.0.0.0, remote_ts = the LAN, PSK) always uses UDP encapsulation
@@ -23,100 +23,10 @@
 # net_tap PMD, rampart-dp not built, no charon / swanctl.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
-netns_need
-[ -x "$DP" ] || skip "rampart-dp not built (no DPDK)"
-CHARON=/usr/lib/ipsec/charon
-[ -x "$CHARON" ] || skip "no $CHARON (apt install strongswan-charon libcharon-extra-plugins)"
-command -v swanctl >/dev/null || skip "no swanctl (apt install strongswan-swanctl)"
-command -v unshare >/dev/null || skip "no unshare (util-linux)"
-read -r cpu0 cpu1 < <("$SCAPY_PY" -c 'import os; print(*sorted(os.sched_getaffinity(0))[:2])')
-[ -n "${cpu1:-}" ] || skip "needs 2 CPUs (main lcore + one worker)"
-ls /usr/lib/*/dpdk/pmds-*/librte_net_af_packet.so* >/dev/null 2>&1 || skip "no net_af_packet PMD"
-ls /usr/lib/*/dpdk/pmds-*/librte_net_tap.so* >/dev/null 2>&1 || skip "no net_tap PMD"
-TELEMETRY=/usr/bin/dpdk-telemetry.py
-[ -x "$TELEMETRY" ] || skip "no $TELEMETRY (Debian package dpdk)"
-
-inst=scike$$
-TAP=rpike$$
-TAP=${TAP:0:12}-o
-conf=$WORK/rampart.conf
-REGION=$WORK/$inst.ctl
-POOL_NET=198.18.200
-LAN_DNS=198.51.100.53
-PSK_GOOD="rampart-scenario-psk-1"
-PSK_BAD_SERVER="the-key-rampartd-has"
-PSK_BAD_CLIENT="not-the-key-rampartd-has"
-CH=$WORK/charon
-scenario_cleanup() { rm -rf "/var/run/dpdk/rampart-$inst"; }
-
-# --- configuration: one file for rampart-dp and rampartd --------------------------------
-cat >"$conf" <<EOF
-instance = "$inst";
-log = { level = "info"; };
-control = { region = "$REGION"; slots = 256; };
-management = { socket = "$WORK/$inst.sock"; };
-dataplane = {
-  main_lcore = $cpu0;
-  workers = [ $cpu1 ];
-  hugepages = false;
-  memory_mb = 256;
-  idle_sleep_us = 50;
-  sa_max = 64;
-  ports = (
-    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out";
-      gateway_mac = "$MAC_CL_OUT";
-      neighbors = ( { ip = "$CL_OUT4"; mac = "$MAC_CL_OUT"; } ); },
-    { name = "inside";  role = "inside";  device = "net_af_packet1,iface=dp-in";
-      gateway_mac = "$MAC_LAN";
-      neighbors = ( { ip = "$LAN_HOST4"; mac = "$MAC_LAN"; } ); },
-    { name = "kern-o";  role = "exception"; device = "net_tap0,iface=$TAP"; serves = "outside"; }
-  );
-};
-ike = {
-  listen = [ "$DP_OUT4" ];
-  local_id = "fqdn vpn.example.test";
-  local_subnets = [ "$LAN_NET4" ];
-  pool = { first = "$POOL_NET.10"; last = "$POOL_NET.250"; dns = [ "$LAN_DNS" ]; };
-  peers = (
-    { identity = "email client@example.test"; pre_shared_key = "$PSK_GOOD"; },
-    { identity = "email wrong@example.test"; pre_shared_key = "$PSK_BAD_SERVER"; }
-  );
-};
-EOF
-out=$("$DP" -c "$conf" --check-config 2>&1) || { echo "$out" | tail -n 20; fail "rampart-dp --check-config"; }
-out=$("$CPD" -c "$conf" --check-config 2>&1) || { echo "$out" | tail -n 20; fail "rampartd --check-config"; }
-ok "one configuration accepted by rampart-dp and rampartd ($conf)"
-
-# strongSwan client: own strongswan.conf, swanctl dir, vici socket and /run (pid file).
-mkdir -p "$CH/run" "$CH/swanctl/conf.d"
-cat >"$CH/strongswan.conf" <<EOF
-charon {
-  load_modular = no
-  load = random nonce openssl aes sha1 sha2 hmac kdf gcm curve25519 kernel-libipsec kernel-netlink socket-default attr vici
-  install_virtual_ip = yes
-  retransmit_tries = 2
-  retransmit_timeout = 1.0
-  plugins {
-    vici {
-      socket = unix://$CH/run/charon.vici
-    }
-  }
-  filelog {
-    charon-log {
-      path = $CH/charon.log
-      time_format = %T
-      ike_name = yes
-      default = 1
-      ike = 2
-      cfg = 2
-      knl = 2
-      flush_line = yes
-      append = no
-    }
-  }
-}
-EOF
-cat >"$CH/swanctl/swanctl.conf" <<EOF
+. "$(dirname "$0")/ike_lib.sh"
+ike_need
+ike_write_conf
+charon_conf <<EOF
 connections {
   good {
     version = 2
@@ -204,67 +114,9 @@ secrets {
   }
 }
 EOF
-sw() { # swanctl COMMAND [options]: the command first, then --uri
-	local c=$1; shift
-	SWANCTL_DIR=$CH/swanctl swanctl "$c" --uri "unix://$CH/run/charon.vici" "$@"
-}
-
-# --- topology, rampart-dp, the exception port's kernel side, rampartd ----------------------
-netns_topo_dp
-# The LAN host routes the pool through rampart-dp's inside port.
-ip -n "$NS_LAN" route add "$POOL_NET.0/24" via "$LAN_GW4" dev lan0 || fail "lan route to the pool"
-# rampart-dp owns dp-out / dp-in: the dp namespace's own stack (which holds 192.0.2.1 on
-# the tap) must not answer ARP on them nor accept IP through them.
-ip netns exec "$NS_DP" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
-for l in dp-out dp-in; do
-	ip netns exec "$NS_DP" sysctl -qw "net.ipv4.conf.$l.arp_ignore=8" "net.ipv4.conf.$l.rp_filter=1"
-done
-ok "namespaces $NS_CL, $NS_DP, $NS_LAN up"
-
-ip netns exec "$NS_DP" "$DP" -c "$conf" >"$WORK/dp.log" 2>&1 &
-dp_pid=$!
-PIDS+=("$dp_pid")
-if ! within 30 sh -c "grep -q 'rampart-dp running' '$WORK/dp.log' || ! kill -0 $dp_pid" ||
-	! grep -q "rampart-dp running" "$WORK/dp.log"; then
-	tail -n 30 "$WORK/dp.log"
-	fail "rampart-dp did not come up"
-fi
-ok "rampart-dp up (pid $dp_pid) in $NS_DP"
-within 10 ip -n "$NS_DP" link show "$TAP" || fail "no exception tap $TAP"
-ip -n "$NS_DP" addr add "$DP_OUT4/24" dev "$TAP" || fail "address on $TAP"
-ip -n "$NS_DP" link set "$TAP" up
-ip -n "$NS_DP" neigh replace "$CL_OUT4" lladdr "$MAC_CL_OUT" dev "$TAP" nud permanent
-wait_ping "$NS_CL" "$DP_OUT4" 10 || { tail -n 20 "$WORK/dp.log"; fail "client cannot ping $DP_OUT4 (exception path)"; }
-ok "client reaches $DP_OUT4 through the exception port ($TAP)"
-
-ip netns exec "$NS_DP" "$CPD" -c "$conf" >"$WORK/cp.log" 2>&1 &
-cp_pid=$!
-PIDS+=("$cp_pid")
-ctl() { "$CTL" -c "$conf" "$@"; }
-if ! within 20 sh -c "'$CTL' -c '$conf' status >/dev/null 2>&1 || ! kill -0 $cp_pid"; then
-	tail -n 30 "$WORK/cp.log"
-	fail "rampartd did not come up"
-fi
-kill -0 "$cp_pid" 2>/dev/null || { tail -n 30 "$WORK/cp.log"; fail "rampartd exited"; }
-within 10 sh -c "ip netns exec '$NS_DP' ss -lun | grep -q '$DP_OUT4:4500'" ||
-	{ tail -n 30 "$WORK/cp.log"; fail "rampartd does not listen on $DP_OUT4:4500"; }
-ok "rampartd up (pid $cp_pid), IKE on $DP_OUT4:500 and :4500"
-
-# --- charon in the client namespace ---------------------------------------------------------
-start_charon() {
-	rm -f "$CH/run/charon.pid" "$CH/run/charon.vici"
-	ip netns exec "$NS_CL" unshare -m --propagation private sh -c \
-		"mount --bind '$CH/run' /run && STRONGSWAN_CONF='$CH/strongswan.conf' exec $CHARON" \
-		>>"$CH/charon.stdout" 2>&1 </dev/null &
-	charon_pid=$!
-	PIDS+=("$charon_pid")
-	within 10 test -S "$CH/run/charon.vici" || { cat "$CH/charon.stdout"; fail "charon did not come up"; }
-	sw --load-all >"$WORK/swanctl.load" 2>&1 || { cat "$WORK/swanctl.load"; fail "swanctl --load-all"; }
-}
+ike_start_all
 start_charon
 ok "charon up (pid $charon_pid) in $NS_CL"
-
-snap() { "$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" get "rampart-$inst" "$@"; }  # debugging aid
 
 if ! sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.good" 2>&1; then
 	tail -n 15 "$WORK/initiate.good"
@@ -275,8 +127,7 @@ ok "swanctl --initiate: IKE_SA and CHILD_SA established"
 # (swanctl itself reads /etc/strongswan.conf and may list plugins it could not load)
 sw --list-sas 2>&1 | grep -v "^plugin '.*failed to load" >"$WORK/sas"
 sed 's/^/  /' "$WORK/sas"
-vip=$(ip -n "$NS_CL" -4 -o addr show | awk '{print $4}' | grep "^$POOL_NET\." | head -n 1)
-vip=${vip%/*}
+vip=$(wait_vip "$POOL_NET." 0)
 [ -n "$vip" ] || { ip -n "$NS_CL" addr; fail "no virtual IP from $POOL_NET.0/24 on the client"; }
 ok "client has virtual IP $vip (pool $POOL_NET.0/24)"
 grep -q "TUNNEL-in-UDP" "$WORK/sas" || fail "CHILD_SA is not UDP-encapsulated (NAT-T)"
@@ -330,8 +181,6 @@ print("  %d SAs, %d with packets" % (len(sas), moved))
 sys.exit(0 if len(sas) == 2 and moved == 2 else 1)
 PYEOF
 ok "rampart-dp SA counters non-zero (inbound and outbound)"
-n_sas() { "$SCAPY_PY" "$(dirname "$0")/tools/dp_tel.py" get "rampart-$inst" /rampart/sa |
-	"$SCAPY_PY" -c 'import json,sys; print(len(json.loads(sys.stdin.read().splitlines()[-1])["sa_ids"]))'; }
 
 # --- a wrong PSK is refused ------------------------------------------------------------------
 if sw --initiate --ike bad --child bad --timeout 15 >"$WORK/initiate.bad" 2>&1; then
@@ -363,8 +212,7 @@ within 5 sh -c "'$CTL' -c '$conf' show sessions | grep -q '^ *0 sessions'" ||
 ok "IKE_SA deleted by the client: rampartctl show sessions lists none"
 sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.again" 2>&1 ||
 	{ tail -n 15 "$WORK/initiate.again"; tail -n 20 "$WORK/cp.log"; fail "second --initiate"; }
-vip2=$(ip -n "$NS_CL" -4 -o addr show | awk '{print $4}' | grep "^$POOL_NET\." | head -n 1)
-vip2=${vip2%/*}
+vip2=$(wait_vip "$POOL_NET." 0)
 [ -n "$vip2" ] || fail "no virtual IP after reconnecting"
 wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping after reconnecting"
 n=$(n_sas)
@@ -372,12 +220,7 @@ n=$(n_sas)
 ok "reconnected: virtual IP $vip2, ping through the new CHILD_SA, 2 SAs in rampart-dp"
 # --- the client crashes and comes back: INITIAL_CONTACT replaces the stale session ---------
 kill -KILL "$charon_pid"
-wait "$charon_pid" 2>/dev/null
-for l in $(ip -n "$NS_CL" -o link show | awk -F': ' '/ipsec[0-9]/{print $2}'); do
-	ip -n "$NS_CL" link del "$l" 2>/dev/null # the killed charon's TUN device
-done
-ip -n "$NS_CL" -4 -o addr show | awk -v p="$POOL_NET." 'index($4, p) == 1 {print $2, $4}' |
-	while read -r dev a; do ip -n "$NS_CL" addr del "$a" dev "$dev"; done
+charon_reset
 start_charon
 sw --initiate --ike good --child good --timeout 20 >"$WORK/initiate.crash" 2>&1 ||
 	{ tail -n 15 "$WORK/initiate.crash"; tail -n 20 "$WORK/cp.log"; fail "--initiate after the client crashed"; }

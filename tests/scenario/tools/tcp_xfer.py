@@ -3,15 +3,16 @@
 """
 tcp_xfer: a bounded TCP transfer with a checksum, for scenario tests (standard library only).
 
-  tcp_xfer.py serve --bind ADDR --port P [--send N] [--timeout S]
-  tcp_xfer.py connect --to ADDR --port P [--send N] [--timeout S]
+  tcp_xfer.py serve --bind ADDR --port P [--send N] [--timeout S] [--rate B]
+  tcp_xfer.py connect --to ADDR --port P [--send N] [--timeout S] [--rate B]
 
 One connection. The side given --send N sends N bytes of a deterministic pseudo-random
 stream (SHA-256 in counter mode over --seed) and then shuts its write side; each side reads
 until EOF. Both print one JSON line: {"sent": n, "sent_sha256": h, "received": n,
 "received_sha256": h, "seconds": t, "mbit_s": r}. Compare the sender's sent_sha256 with the
 receiver's received_sha256. Every step is bounded by --timeout (default 60 s in all);
-exit status 1 on a timeout or error.
+exit status 1 on a timeout or error. --rate B sends at most B bytes per second (a transfer
+that must still run while something else happens).
 """
 import argparse
 import hashlib
@@ -31,7 +32,7 @@ def stream(n, seed):
         n -= len(block[:n])
 
 
-def exchange(sock, send_n, seed, deadline):
+def exchange(sock, send_n, seed, deadline, rate=0):
     """Send send_n bytes (then SHUT_WR) while reading until EOF, both before deadline."""
     sent_h, recv_h = hashlib.sha256(), hashlib.sha256()
     sent = received = 0
@@ -50,8 +51,9 @@ def exchange(sock, send_n, seed, deadline):
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("timed out after %d bytes sent, %d received" % (sent, received))
-        r, w, _ = select.select([sock] if rd_open else [], [sock] if pending else [], [],
-                                min(left, 1.0))
+        paced = rate and sent >= rate * (time.monotonic() - t0)
+        r, w, _ = select.select([sock] if rd_open else [], [sock] if pending and not paced
+                                else [], [], min(left, 0.05 if paced else 1.0))
         if w:
             try:
                 k = sock.send(pending)
@@ -88,6 +90,7 @@ def main():
         s.add_argument("--send", type=int, default=0)
         s.add_argument("--seed", default="rampart")
         s.add_argument("--timeout", type=float, default=60)
+        s.add_argument("--rate", type=int, default=0)
     a = p.parse_args()
     deadline = time.monotonic() + a.timeout
     try:
@@ -114,7 +117,7 @@ def main():
                     if time.monotonic() > deadline:
                         raise TimeoutError("cannot connect to %s port %d" % (a.to, a.port))
                     time.sleep(0.2)
-        res = exchange(sock, a.send, a.seed, deadline)
+        res = exchange(sock, a.send, a.seed, deadline, a.rate)
         sock.close()
     except (OSError, TimeoutError) as e:
         print(json.dumps({"error": str(e)}))

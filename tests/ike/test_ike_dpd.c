@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
+/*
+ * Liveness and abuse limits of the responder (ike_dpd.h), two peers in one process (our
+ * responder against tests/ike/initiator.c) with a fake dataplane: half-open SAs limited per
+ * source address and no state for peers that do not return a cookie; dead peer detection
+ * (periodic and on demand: a silent peer is declared dead after the retries, its SAs and
+ * lease go; a live peer answers and stays); operator deletes (Delete sent, SAs and lease
+ * gone at once, the IKE SA when the peer answers or gives no answer); NAT mapping changes
+ * (§2.23: the SA and its outbound ESP SA follow a new authenticated request, never a
+ * replayed one). Time is the tick argument, never the clock.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/msg.h"
+#include "controlplane/ike/ike_dpd.h"
+#include "controlplane/ike/ike_sa.h"
+#include "controlplane/ike/keyring.h"
+#include "controlplane/pool/pool.h"
+#include "initiator.h"
+
+#define PSK "correct horse battery staple"
+#define CLIENT "alice@example.test"
+
+static const struct ike_resp_cfg base_cfg = {
+	.encr = { IKE_ENCR_AES_GCM_16 },
+	.encr_bits = { 256 },
+	.prf = { IKE_PRF_HMAC_SHA2_256 },
+	.integ = { IKE_INTEG_HMAC_SHA2_256_128 },
+	.dh = { IKE_DH_CURVE25519 },
+	.cookie_threshold = 100,
+	.local_id_type = IKE_ID_FQDN,
+	.local_id = "vpn.example.test",
+	.local_id_len = 16,
+	.local_ts = { { .addr = { 10, 1, 0, 0 }, .af = 4, .plen = 16 } },
+	.n_local_ts = 1,
+};
+
+/* ---- what the responder sends ------------------------------------------------------------ */
+
+struct wire {
+	unsigned n;
+	uint8_t buf[4096];
+	size_t len;
+	struct ike_addr to;
+};
+
+static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
+		    const struct ike_addr *to)
+{
+	struct wire *w = arg;
+
+	(void)from;
+	assert_true(len <= sizeof(w->buf));
+	memcpy(w->buf, buf, len);
+	w->len = len;
+	w->to = *to;
+	w->n++;
+}
+
+/* ---- a fake dataplane that answers at once ------------------------------------------------- */
+
+#define FDP_MAX 64
+struct fake_dp {
+	unsigned n;
+	struct rp_msg msg[FDP_MAX];
+	struct {
+		dpif_cb cb;
+		void *arg;
+	} pend[FDP_MAX];
+	unsigned n_pend;
+};
+
+static int fdp_send(void *ctx, uint16_t type, const void *payload, size_t len, dpif_cb cb,
+		    void *arg)
+{
+	struct fake_dp *d = ctx;
+	struct rp_msg *m;
+	char why[160];
+
+	assert_true(d->n < FDP_MAX);
+	m = &d->msg[d->n++];
+	memset(m, 0, sizeof(*m));
+	m->hdr.version = RP_MSG_VERSION;
+	m->hdr.type = type;
+	m->hdr.len = (uint16_t)len;
+	assert_int_equal((int)len, rp_msg_payload_len(type));
+	memcpy(m->u.raw, payload, len);
+	if (rp_msg_validate(m, true, why, sizeof(why))) {
+		fprintf(stderr, "invalid: %s\n", why);
+		fail();
+	}
+	if (cb) {
+		assert_true(d->n_pend < FDP_MAX);
+		d->pend[d->n_pend].cb = cb;
+		d->pend[d->n_pend++].arg = arg;
+	}
+	return 0;
+}
+
+static unsigned fdp_cancel(void *ctx, void *arg)
+{
+	struct fake_dp *d = ctx;
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < d->n_pend; i++)
+		if (d->pend[i].cb && d->pend[i].arg == arg) {
+			d->pend[i].cb = NULL;
+			c++;
+		}
+	return c;
+}
+
+/* Acknowledge everything outstanding (callbacks may send more). */
+static void fdp_complete(struct fake_dp *d)
+{
+	for (unsigned i = 0; i < d->n_pend; i++) {
+		dpif_cb cb = d->pend[i].cb;
+		struct dpif_reply rep = { .seq = i + 1 };
+
+		if (!cb)
+			continue;
+		d->pend[i].cb = NULL;
+		cb(0, &rep, d->pend[i].arg);
+	}
+}
+
+static unsigned fdp_count(const struct fake_dp *d, uint16_t type, unsigned from)
+{
+	unsigned c = 0;
+
+	for (unsigned i = from; i < d->n; i++)
+		c += d->msg[i].hdr.type == type;
+	return c;
+}
+
+static const struct rp_msg *fdp_find(const struct fake_dp *d, uint16_t type, unsigned from)
+{
+	for (unsigned i = from; i < d->n; i++)
+		if (d->msg[i].hdr.type == type)
+			return &d->msg[i];
+	return NULL;
+}
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+static const struct ike_addr peer = { 4, { 198, 51, 100, 7 }, 4500 };
+static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 4500 };
+
+struct fx {
+	struct ike_resp *r;
+	struct ini_rng_state rs;
+	struct wire w;
+	struct fake_dp dp;
+	struct ike_keyring *kr;
+	struct ike_authenticator auth;
+	struct pool *pool4;
+	struct ike_msg m;
+	uint8_t req[4096];
+	size_t req_len;
+	uint64_t now;
+};
+
+static struct fx *fx_new(const struct ike_resp_cfg *cfg)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct ike_rng rng = { ini_rng, &f->rs };
+	struct ike_dp_ops ops = { fdp_send, fdp_cancel, &f->dp };
+	struct pool_cfg pc = { .name = "clients", .af = 4, .first = { 10, 9, 0, 10 },
+			       .last = { 10, 9, 0, 17 }, .netmask_plen = 32 };
+
+	f->rs.s = 0xd9d;
+	assert_int_equal(ike_resp_create(cfg, &rng, capture, &f->w, &f->r), 0);
+	assert_int_equal(ike_keyring_create(&f->kr), 0);
+	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, CLIENT, strlen(CLIENT), PSK,
+					 strlen(PSK)), 0);
+	ike_keyring_authenticator(f->kr, &f->auth);
+	ike_resp_set_auth(f->r, &f->auth);
+	ike_resp_set_dp(f->r, &ops);
+	assert_int_equal(pool_create(&pc, &f->pool4), 0);
+	ike_resp_set_pools(f->r, f->pool4, NULL);
+	f->now = 1000;
+	ike_resp_tick(f->r, f->now);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	ike_resp_destroy(f->r);
+	pool_destroy(f->pool4);
+	ike_keyring_destroy(f->kr);
+	free(f);
+}
+
+static unsigned pool_used(const struct fx *f)
+{
+	uint32_t used, size;
+
+	pool_usage(f->pool4, &used, &size);
+	return used;
+}
+
+static void tick_to(struct fx *f, uint64_t t)
+{
+	f->now = t;
+	ike_resp_tick(f->r, t);
+}
+
+static size_t build_init(struct ini *in, uint64_t seed, const uint8_t *cookie, size_t clen,
+			 uint8_t *out, size_t cap)
+{
+	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
+	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
+	size_t len;
+
+	ini_init(in, seed, IKE_DH_CURVE25519);
+	ini_proposal(sa, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, dh);
+	len = ini_build_init(in, sa, cookie, clen, out, cap);
+	free(sa);
+	assert_true(len > 0);
+	return len;
+}
+
+/* A full session from @p from: INIT, AUTH, the dataplane acknowledges. */
+static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed,
+				const struct ike_addr *from)
+{
+	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
+	struct ike_sa *sa;
+
+	f->req_len = build_init(in, seed, NULL, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, from, &local);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_init(in, f->w.buf, f->w.len, &f->m), 0);
+	f->req_len = ini_build_auth(in, &o, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, from, &local);
+	fdp_complete(&f->dp);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_auth(in, f->w.buf, f->w.len, &f->m, PSK), 0);
+	assert_int_equal(in->child_err, 0);
+	sa = ike_resp_find(f->r, in->spi_i, in->spi_r);
+	assert_non_null(sa);
+	assert_int_equal(ike_sa_state(sa), IKE_SA_ESTABLISHED);
+	return sa;
+}
+
+/* A request the responder sent us (no Response flag): verify, decrypt, parse. */
+static int open_request(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
+{
+	uint8_t plain[4096];
+	size_t pl;
+
+	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || (m->hdr.flags & IKE_HDR_F_R) ||
+	    ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain), &pl) ||
+	    ike_payloads_parse(m->sk_next, plain, pl, m, NULL) != IKE_PERR_OK)
+		return -1;
+	return 0;
+}
+
+/* Our (empty) answer to the responder's request @p msg_id. */
+static size_t build_answer(struct ini *in, uint32_t msg_id, uint8_t *out, size_t cap)
+{
+	struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r,
+			     .exchange = IKE_XCHG_INFORMATIONAL,
+			     .flags = IKE_HDR_F_I | IKE_HDR_F_R, .msg_id = msg_id };
+	uint8_t inner[8] = { 0 };
+	size_t len;
+
+	if (ike_sk_seal(&in->alg, in->keys.sk_ei, in->keys.sk_ai, &in->rng, &h, IKE_PL_NONE,
+			inner, 0, out, cap, &len))
+		return 0;
+	return len;
+}
+
+struct info_cap {
+	unsigned n;
+	struct ike_sa_info last;
+};
+
+static void info_cb(const struct ike_sa_info *i, void *arg)
+{
+	struct info_cap *c = arg;
+
+	c->n++;
+	c->last = *i;
+}
+
+static struct ike_sa_info info_of(struct fx *f)
+{
+	struct info_cap c = { 0 };
+
+	ike_resp_foreach(f->r, info_cb, &c);
+	assert_int_equal(c.n, 1);
+	return c.last;
+}
+
+/* ---- half-open limits --------------------------------------------------------------------- */
+
+/* At most max_half_open_per_peer half-open SAs from one address (any port); other
+ * addresses are not affected; refusals are counted. */
+static void test_half_open_per_peer(void **state)
+{
+	struct ike_resp_cfg cfg = base_cfg;
+	struct ike_resp_stats st;
+	struct fx *f;
+	struct ini in;
+	struct ike_addr a = peer, b = peer;
+
+	(void)state;
+	cfg.max_half_open_per_peer = 3;
+	f = fx_new(&cfg);
+	b.addr[3] = 8;
+	for (unsigned i = 0; i < 4; i++) {
+		a.port = (uint16_t)(500 + i);
+		f->req_len = build_init(&in, 100 + i, NULL, 0, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &a, &local);
+		assert_int_equal(f->w.n, i < 3 ? 1 : 0);
+		ini_free(&in);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.half_open, 3);
+	assert_int_equal(st.half_open_peer_refused, 1);
+	assert_int_equal(st.sas, 3);
+	/* another source still gets in */
+	f->req_len = build_init(&in, 200, NULL, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &b, &local);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_init(&in, f->w.buf, f->w.len, &f->m), 0);
+	ini_free(&in);
+	/* once they expire, the first address may start again */
+	tick_to(f, f->now + IKE_HALF_OPEN_TIMEOUT_MS);
+	a.port = 600;
+	f->req_len = build_init(&in, 300, NULL, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &a, &local);
+	assert_int_equal(f->w.n, 1);
+	ini_free(&in);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.half_open_peer_refused, 1);
+	/* IPv6: one /64 is one source (2001:db8:1:2::/64 here), another /64 is not */
+	for (unsigned i = 0; i < 5; i++) {
+		struct ike_addr v6 = { 6, { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2 }, 500 };
+		struct ike_addr l6 = { 6, { 0x20, 0x01, 0x0d, 0xb8, 0, 1 }, 500 };
+
+		l6.addr[15] = 1;
+		v6.addr[15] = (uint8_t)(10 + i);
+		if (i == 4)
+			v6.addr[7] = 3;
+		f->req_len = build_init(&in, 700 + i, NULL, 0, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &v6, &l6);
+		assert_int_equal(f->w.n, i == 3 ? 0 : 1);
+		ini_free(&in);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.half_open_peer_refused, 2);
+	fx_free(f);
+}
+
+/* Established SAs no longer count: three sessions from one address with a limit of two
+ * half-open ones, IKE_AUTH coming from another address each time (the count goes down
+ * under the address it went up with). */
+static void test_half_open_per_peer_established(void **state)
+{
+	struct ike_resp_cfg cfg = base_cfg;
+	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
+	struct ike_addr x = peer, y = peer;
+	struct ike_resp_stats st;
+	struct ini in[3];
+	struct fx *f;
+
+	(void)state;
+	cfg.max_half_open_per_peer = 2;
+	f = fx_new(&cfg);
+	x.port = 500;
+	y.addr[3] = 200;
+	for (unsigned i = 0; i < 3; i++) {
+		f->req_len = build_init(&in[i], 900 + i, NULL, 0, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &x, &local);
+		assert_int_equal(f->w.n, 1);
+		assert_int_equal(ini_process_init(&in[i], f->w.buf, f->w.len, &f->m), 0);
+		f->req_len = ini_build_auth(&in[i], &o, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &y, &local);
+		fdp_complete(&f->dp);
+		assert_int_equal(f->w.n, 1);
+		assert_int_equal(ini_process_auth(&in[i], f->w.buf, f->w.len, &f->m, PSK), 0);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 3);
+	assert_int_equal(st.half_open, 0);
+	assert_int_equal(st.half_open_peer_refused, 0);
+	for (unsigned i = 0; i < 3; i++)
+		ini_free(&in[i]);
+	fx_free(f);
+}
+
+/* With cookies on, a peer that does not return one gets a COOKIE and leaves no state; the
+ * global limit holds for those that do, and is counted. */
+static void test_cookie_no_state_and_global_limit(void **state)
+{
+	struct ike_resp_cfg cfg = base_cfg;
+	struct ike_resp_stats st;
+	const struct ike_pl *n;
+	uint8_t cookie[64];
+	size_t clen;
+	struct fx *f;
+	struct ini in;
+	struct ike_addr a = peer;
+
+	(void)state;
+	cfg.cookie_threshold = 1;
+	cfg.max_half_open = 2;
+	f = fx_new(&cfg);
+	for (unsigned i = 0; i < 4; i++) {
+		a.addr[3] = (uint8_t)(10 + i);
+		f->req_len = build_init(&in, 400 + i, NULL, 0, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &a, &local);
+		assert_int_equal(f->w.n, 1);
+		if (i == 0) { /* below the threshold: answered */
+			assert_int_equal(ini_process_init(&in, f->w.buf, f->w.len, &f->m), 0);
+			ini_free(&in);
+			continue;
+		}
+		/* a COOKIE, and nothing kept */
+		assert_int_equal(ike_msg_parse(f->w.buf, f->w.len, &f->m, NULL), IKE_PERR_OK);
+		n = ike_msg_notify(&f->m, IKE_N_COOKIE);
+		assert_non_null(n);
+		ike_resp_get_stats(f->r, &st);
+		assert_int_equal(st.sas, i == 1 ? 1 : 2);
+		clen = n->f.data.len;
+		assert_true(clen <= sizeof(cookie));
+		memcpy(cookie, n->f.data.p, clen);
+		ini_free(&in);
+		/* the same request with the cookie: state only up to max_half_open */
+		f->req_len = build_init(&in, 400 + i, cookie, clen, f->req, sizeof(f->req));
+		f->w.n = 0;
+		ike_resp_input(f->r, f->req, f->req_len, &a, &local);
+		assert_int_equal(f->w.n, i == 1 ? 1 : 0);
+		ini_free(&in);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 2);
+	assert_int_equal(st.half_open, 2);
+	assert_int_equal(st.half_open_refused, 2);
+	assert_int_equal(st.cookies_sent, 3);
+	fx_free(f);
+}
+
+/* ---- dead peer detection ----------------------------------------------------------------- */
+
+static struct ike_resp_cfg dpd_cfg(uint8_t mode)
+{
+	struct ike_resp_cfg c = base_cfg;
+
+	c.dpd_mode = mode;
+	c.dpd_interval = 10;
+	c.dpd_retry = 2;
+	c.dpd_retries = 3; /* dead after 6 s without an answer */
+	return c;
+}
+
+/* A silent peer: one check after the interval, none before; after retry x retries without
+ * an answer the SA is gone, its ESP SAs and route removed, its address back in the pool. */
+static void test_dpd_dead_peer(void **state)
+{
+	struct ike_resp_cfg cfg = dpd_cfg(IKE_DPD_PERIODIC);
+	struct ike_resp_stats st;
+	struct fx *f = fx_new(&cfg);
+	struct ini in;
+	uint64_t t0 = f->now;
+	unsigned mark;
+	uint32_t mid;
+
+	(void)state;
+	establish(f, &in, 1, &peer);
+	assert_int_equal(pool_used(f), 1);
+	f->w.n = 0;
+	tick_to(f, t0 + 9000);
+	assert_int_equal(f->w.n, 0);
+	tick_to(f, t0 + 10000);
+	assert_int_equal(f->w.n, 1);
+	/* an empty INFORMATIONAL request from the responder, to where the peer is */
+	assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+	assert_int_equal(f->m.hdr.exchange, IKE_XCHG_INFORMATIONAL);
+	assert_int_equal(f->m.n, 0);
+	assert_int_equal(f->w.to.port, peer.port);
+	mid = f->m.hdr.msg_id;
+	assert_true(info_of(f).dpd_pending);
+	/* retransmissions of the same request, no new one */
+	mark = f->dp.n;
+	for (uint64_t t = t0 + 11000; t < t0 + 16000; t += 1000) {
+		tick_to(f, t);
+		assert_non_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+		if (f->w.n > 1) {
+			assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+			assert_int_equal(f->m.hdr.msg_id, mid);
+		}
+	}
+	tick_to(f, t0 + 16000);
+	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_DEL, mark), 2);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_ROUTE_DEL, mark), 1);
+	assert_int_equal(pool_used(f), 0);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.dpd_sent, 1);
+	assert_int_equal(st.dpd_dead, 1);
+	assert_int_equal(st.sas, 0);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* A live peer answers the check and stays; its own requests count as signs of life too. */
+static void test_dpd_live_peer(void **state)
+{
+	struct ike_resp_cfg cfg = dpd_cfg(IKE_DPD_PERIODIC);
+	struct ike_resp_stats st;
+	struct fx *f = fx_new(&cfg);
+	struct ini in;
+	uint64_t t0 = f->now;
+	uint8_t ans[512];
+	size_t alen;
+
+	(void)state;
+	establish(f, &in, 2, &peer);
+	f->w.n = 0;
+	tick_to(f, t0 + 10000);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+	alen = build_answer(&in, f->m.hdr.msg_id, ans, sizeof(ans));
+	assert_true(alen > 0);
+	ike_resp_input(f->r, ans, alen, &peer, &local);
+	assert_false(info_of(f).dpd_pending);
+	f->w.n = 0;
+	tick_to(f, t0 + 30000);
+	assert_non_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	/* the next check: one interval after the answer at the latest */
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+	alen = build_answer(&in, f->m.hdr.msg_id, ans, sizeof(ans));
+	ike_resp_input(f->r, ans, alen, &peer, &local);
+	/* a request from the peer is a sign of life: no check 10 s after the answer */
+	tick_to(f, t0 + 35000);
+	f->req_len = ini_build_info(&in, 0, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
+	assert_int_equal(f->w.n, 1);
+	f->w.n = 0;
+	tick_to(f, t0 + 41000);
+	assert_int_equal(f->w.n, 0);
+	assert_int_equal(info_of(f).idle_ms, 6000);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.dpd_sent, 2);
+	assert_int_equal(st.dpd_dead, 0);
+	assert_int_equal(pool_used(f), 1);
+	ini_free(&in);
+	fx_free(f);
+}
+
+static void counters(struct fx *f, const struct ike_sa_info *i, uint64_t in_p, uint64_t out_p)
+{
+	struct rp_msg_sa_stats s[2] = {
+		{ .sa_id = i->sa_id_in, .dir = RP_DIR_IN, .packets = in_p },
+		{ .sa_id = i->sa_id_out, .dir = RP_DIR_OUT, .packets = out_p },
+	};
+
+	ike_resp_dp_counters(f->r, s, 2);
+}
+
+/* On demand: silence alone is no reason; outbound ESP without inbound is. */
+static void test_dpd_on_demand(void **state)
+{
+	struct ike_resp_cfg cfg = dpd_cfg(IKE_DPD_ON_DEMAND);
+	struct fx *f = fx_new(&cfg);
+	struct ike_sa_info i;
+	struct ini in;
+	uint64_t t0 = f->now;
+
+	(void)state;
+	establish(f, &in, 3, &peer);
+	assert_true(ike_resp_wants_counters(f->r));
+	i = info_of(f);
+	f->w.n = 0;
+	counters(f, &i, 0, 0);
+	tick_to(f, t0 + 20000);
+	counters(f, &i, 0, 0);
+	tick_to(f, t0 + 25000);
+	assert_int_equal(f->w.n, 0); /* idle both ways: no check */
+	/* traffic both ways: alive */
+	counters(f, &i, 5, 5);
+	tick_to(f, t0 + 36000);
+	counters(f, &i, 9, 9);
+	tick_to(f, t0 + 40000);
+	assert_int_equal(f->w.n, 0);
+	/* outbound only, for longer than the interval since the last inbound */
+	counters(f, &i, 9, 20);
+	tick_to(f, t0 + 45000);
+	assert_int_equal(f->w.n, 0); /* 9 s since inbound grew */
+	counters(f, &i, 9, 30);
+	tick_to(f, t0 + 46000);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+	assert_int_equal(f->m.n, 0);
+	/* no answer: dead */
+	tick_to(f, t0 + 52000);
+	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	assert_int_equal(pool_used(f), 0);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* DPD off: nothing is ever sent. */
+static void test_dpd_off(void **state)
+{
+	struct fx *f = fx_new(&base_cfg);
+	struct ini in;
+
+	(void)state;
+	establish(f, &in, 4, &peer);
+	assert_false(ike_resp_wants_counters(f->r));
+	f->w.n = 0;
+	tick_to(f, f->now + 1800 * 1000); /* within the CHILD_SA lifetime: no rekey either */
+	assert_int_equal(f->w.n, 0);
+	assert_non_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* ---- operator deletes -------------------------------------------------------------------- */
+
+static void test_clear_session(void **state)
+{
+	struct ike_resp_cfg cfg = dpd_cfg(IKE_DPD_OFF);
+	struct fx *f = fx_new(&cfg);
+	struct ike_resp_stats st;
+	const struct ike_pl *d;
+	struct ike_sa_info i;
+	struct ike_sa *sa;
+	struct ini in, in2;
+	uint8_t ans[512];
+	size_t alen;
+	unsigned mark;
+
+	(void)state;
+	sa = establish(f, &in, 5, &peer);
+	i = info_of(f);
+	assert_true(i.id > 0);
+	assert_ptr_equal(ike_resp_find_id(f->r, i.id), sa);
+	assert_null(ike_resp_find_id(f->r, i.id + 1));
+	mark = f->dp.n;
+	f->w.n = 0;
+	assert_int_equal(ike_resp_clear(f->r, sa, "test"), 0);
+	assert_int_equal(ike_resp_clear(f->r, sa, "test"), -EALREADY);
+	/* at once: the ESP SAs and the route gone, the address free */
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_DEL, mark), 2);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_ROUTE_DEL, mark), 1);
+	assert_int_equal(pool_used(f), 0);
+	assert_true(info_of(f).clearing);
+	/* a Delete of the IKE SA went to the peer */
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(open_request(&in, f->w.buf, f->w.len, &f->m), 0);
+	d = ike_msg_find(&f->m, IKE_PL_DELETE, NULL);
+	assert_non_null(d);
+	assert_int_equal(d->f.u8a, IKE_PROTO_IKE);
+	/* the peer may not create anything meanwhile; its answer ends the IKE SA */
+	alen = build_answer(&in, f->m.hdr.msg_id, ans, sizeof(ans));
+	ike_resp_input(f->r, ans, alen, &peer, &local);
+	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.cleared, 1);
+	assert_int_equal(st.sas, 0);
+	establish(f, &in2, 6, &peer);
+	assert_int_equal(pool_used(f), 1);
+	/* a peer that never answers: the IKE SA goes after the give-up time all the same */
+	sa = ike_resp_find(f->r, in2.spi_i, in2.spi_r);
+	assert_int_equal(ike_resp_clear(f->r, sa, "test"), 0);
+	assert_int_equal(pool_used(f), 0);
+	tick_to(f, f->now + 1000);
+	assert_non_null(ike_resp_find(f->r, in2.spi_i, in2.spi_r));
+	tick_to(f, f->now + 10000);
+	assert_null(ike_resp_find(f->r, in2.spi_i, in2.spi_r));
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 0);
+	ini_free(&in);
+	ini_free(&in2);
+	fx_free(f);
+}
+
+/* A half-open SA is simply deleted. */
+static void test_clear_half_open(void **state)
+{
+	struct fx *f = fx_new(&base_cfg);
+	struct ike_resp_stats st;
+	struct ike_sa *sa;
+	struct ini in;
+
+	(void)state;
+	f->req_len = build_init(&in, 7, NULL, 0, f->req, sizeof(f->req));
+	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
+	assert_int_equal(ini_process_init(&in, f->w.buf, f->w.len, &f->m), 0);
+	sa = ike_resp_find(f->r, in.spi_i, in.spi_r);
+	assert_non_null(sa);
+	f->w.n = 0;
+	assert_int_equal(ike_resp_clear(f->r, sa, "test"), 0);
+	assert_int_equal(f->w.n, 0);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 0);
+	assert_int_equal(st.half_open, 0);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* ---- NAT mapping change (§2.23) ------------------------------------------------------------ */
+
+static void test_nat_mapping_change(void **state)
+{
+	struct fx *f = fx_new(&base_cfg);
+	struct ike_addr moved = peer, spoof = peer;
+	const struct rp_msg *add, *upd;
+	struct ike_resp_stats st;
+	struct ike_sa_info i;
+	uint8_t old[4096];
+	size_t olen;
+	unsigned mark;
+	struct ini in;
+
+	(void)state;
+	establish(f, &in, 8, &peer);
+	add = fdp_find(&f->dp, RP_MSG_SA_ADD, 0);
+	add = add->u.sa.dir == RP_DIR_OUT ? add : fdp_find(&f->dp, RP_MSG_SA_ADD,
+							    (unsigned)(add - f->dp.msg) + 1);
+	assert_int_equal(add->u.sa.dir, RP_DIR_OUT);
+	assert_true(add->u.sa.flags & RP_SAF_NATT);
+	/* a liveness check from the same place: nothing moves */
+	f->req_len = ini_build_info(&in, 0, 0, f->req, sizeof(f->req));
+	memcpy(old, f->req, f->req_len);
+	olen = f->req_len;
+	mark = f->dp.n;
+	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_UPDATE, mark), 0);
+	/* the NAT forgot its mapping: the next request comes from another port */
+	moved.port = 31000;
+	f->req_len = ini_build_info(&in, 0, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &moved, &local);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(f->w.to.port, 31000);
+	i = info_of(f);
+	assert_int_equal(i.peer.port, 31000);
+	assert_int_equal(i.nat_moved, 1);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_UPDATE, mark), 1);
+	upd = fdp_find(&f->dp, RP_MSG_SA_UPDATE, mark);
+	assert_int_equal(upd->u.sa.sa_id, add->u.sa.sa_id);
+	assert_int_equal(upd->u.sa.natt_dport, 31000);
+	assert_int_equal(upd->u.sa.natt_sport, add->u.sa.natt_sport);
+	assert_memory_equal(upd->u.sa.remote, peer.addr, 4);
+	/* everything else as installed (the dataplane refuses other keys) */
+	assert_memory_equal(upd->u.sa.enc_key, add->u.sa.enc_key, sizeof(add->u.sa.enc_key));
+	assert_int_equal(upd->u.sa.spi, add->u.sa.spi);
+	/* a replayed old request from elsewhere moves nothing */
+	spoof.addr[3] = 99;
+	mark = f->dp.n;
+	f->w.n = 0;
+	ike_resp_input(f->r, old, olen, &spoof, &local);
+	assert_int_equal(info_of(f).peer.port, 31000);
+	assert_memory_equal(info_of(f).peer.addr, peer.addr, 4);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_UPDATE, mark), 0);
+	/* nor does garbage under its SPIs */
+	f->req_len = ini_build_info(&in, 0, 0, f->req, sizeof(f->req));
+	f->req[f->req_len - 1] ^= 1;
+	ike_resp_input(f->r, f->req, f->req_len, &spoof, &local);
+	assert_int_equal(info_of(f).peer.port, 31000);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_UPDATE, mark), 0);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.nat_moved, 1);
+	ini_free(&in);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_half_open_per_peer),
+		cmocka_unit_test(test_half_open_per_peer_established),
+		cmocka_unit_test(test_cookie_no_state_and_global_limit),
+		cmocka_unit_test(test_dpd_dead_peer),
+		cmocka_unit_test(test_dpd_live_peer),
+		cmocka_unit_test(test_dpd_on_demand),
+		cmocka_unit_test(test_dpd_off),
+		cmocka_unit_test(test_clear_session),
+		cmocka_unit_test(test_clear_half_open),
+		cmocka_unit_test(test_nat_mapping_change),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
