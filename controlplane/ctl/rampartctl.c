@@ -358,7 +358,12 @@ int main(int argc, char **argv)
 			fwrite(buf, 1, n, stdout);
 			continue;
 		}
-		sbuf_add(&head, buf, n);
+		/* Only the status line goes through head (bounded); the body that follows it in
+		 * the same chunk is written as it came. */
+		const char *bnl = memchr(buf, '\n', n);
+		size_t take = bnl ? (size_t)(bnl - buf) + 1 : (size_t)n;
+
+		sbuf_add(&head, buf, take);
 		const char *h = sbuf_str(&head);
 		const char *nl = memchr(h, '\n', head.len);
 
@@ -388,7 +393,7 @@ int main(int argc, char **argv)
 			ret = EXIT_FAIL;
 			goto out;
 		}
-		fwrite(nl + 1, 1, head.len - hl - 1, stdout);
+		fwrite(buf + take, 1, (size_t)n - take, stdout);
 	}
 	if (!got_status) {
 		fprintf(stderr, "rampartctl: rampartd closed the connection without an answer\n");
