@@ -45,6 +45,7 @@ struct dp_wport {
 	uint8_t role;            /**< enum dp_port_role */
 	int8_t exception;        /**< index of its exception port, -1 if none */
 	int8_t serves;           /**< exception ports: index of the port served, else -1 */
+	uint16_t mtu;            /**< the port's MTU (largest IP packet it takes) */
 	struct rte_ether_addr mac;
 };
 

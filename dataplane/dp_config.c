@@ -626,6 +626,7 @@ int dp_config_from_cfg(struct rp_cfg *c, const cpu_set_t *avail, struct dp_confi
 	if (v < 0 || v > 1 << 24)
 		rp_cfg_error(c, rp_cfg_get(dp, "mbufs"), "mbufs %lld is out of range", v);
 	out->mbufs = (unsigned int)v;
+	out->mbuf_data_room = (unsigned int)rp_cfg_int(dp, "mbuf_data_room", 0);
 
 	lcores_from_cfg(c, dp, avail, out);
 	ports_from_cfg(c, dp, out);

@@ -103,6 +103,7 @@ struct dp_config {
 	unsigned int idle_sleep_us;    /**< 0 = busy polling */
 	unsigned int burst;
 	unsigned int mbufs;            /**< per NUMA socket; 0 = sized from the queues */
+	unsigned int mbuf_data_room;   /**< frame bytes per mbuf; 0 = from the ports' MTUs */
 	/** dataplane.eal_args: n_eal_extra NUL-terminated strings, one after another. */
 	char eal_extra[4096];
 	unsigned int n_eal_extra;

@@ -62,7 +62,10 @@
 	  "outbound: inner packet too big for the tunnel MTU with DF set (or IPv6): ICMP "     \
 	  "fragmentation needed / packet too big sent to the sender (rate-limited)")           \
 	X(FRAG_FAILED, "frag_failed",                                                          \
-	  "outbound: inner packet could not be fragmented (out of mbufs, too many fragments)")
+	  "outbound: inner packet could not be fragmented (out of mbufs, too many fragments)")    \
+	X(KERNEL_FRAG_FAILED, "kernel_frag_failed",                                            \
+	  "to the kernel: reassembled datagram over the exception port's MTU that could not be " \
+	  "fragmented again (DF set, out of mbufs)")
 
 #define DP_DROP_REASONS(X)                                                                    \
 	DP_DROP_OWN_REASONS(X)                                                                 \

@@ -10,6 +10,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
@@ -354,4 +355,50 @@ enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
 			dp_counter_add(&f->icmp_sent, 1);
 	}
 	return DP_FRAG_DROP;
+}
+
+uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **out,
+			    uint16_t max)
+{
+	struct rte_ether_hdr eth;
+	uint8_t v;
+	int32_t n;
+
+	if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < ETH_HLEN + 40 || mtu < 576) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
+	rte_pktmbuf_adj(m, ETH_HLEN);
+	v = rte_pktmbuf_mtod(m, uint8_t *)[0] >> 4;
+	m->l2_len = 0;
+	/* Fragment headers are direct mbufs of the same pool; the payload is attached to them
+	 * (indirect), not copied. */
+	if (v == 4)
+		n = rte_ipv4_fragment_packet(m, out, max, mtu, m->pool, m->pool);
+	else
+		n = rte_ipv6_fragment_packet(m, out, max, mtu, m->pool, m->pool);
+	rte_pktmbuf_free(m); /* the fragments hold their own references to its data */
+	if (n <= 0)
+		return 0;
+	for (int32_t i = 0; i < n; i++) {
+		struct rte_ether_hdr *e = (struct rte_ether_hdr *)rte_pktmbuf_prepend(out[i],
+										    ETH_HLEN);
+
+		if (!e) {
+			for (int32_t j = 0; j < n; j++)
+				rte_pktmbuf_free(out[j]);
+			return 0;
+		}
+		memcpy(e, &eth, sizeof(eth));
+		out[i]->l2_len = ETH_HLEN;
+		out[i]->ol_flags = 0;
+		if (v == 4) {
+			struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)(e + 1);
+
+			h->hdr_checksum = 0;
+			h->hdr_checksum = rte_ipv4_cksum(h);
+		}
+	}
+	return (uint16_t)n;
 }

@@ -90,4 +90,15 @@ enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
 				      struct rte_mbuf **out, uint16_t *n_out,
 				      struct rte_mbuf **icmp, enum dp_drop_reason *drop);
 
+/**
+ * Fragment @p m (an Ethernet frame, one segment: a datagram dp_frag_reass_outer() rebuilt,
+ * on its way to the kernel) again so that no fragment's IP packet exceeds @p mtu: the
+ * exception port's kernel interface takes no frame beyond its MTU. Each fragment gets
+ * @p m's Ethernet header; the kernel reassembles them. @p m is consumed in every case.
+ * @return the number of fragments in @p out (at most @p max), or 0: dropped (DF set, out
+ *         of mbufs, more than @p max fragments), counted by the caller as kernel_frag_failed.
+ */
+uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **out,
+			    uint16_t max);
+
 #endif

@@ -95,6 +95,8 @@ static struct rte_mempool *pool_get(struct dp_app *app, int socket, const struct
 	/* Whole frames in one segment: the ESP path will not chase chains. */
 	if (need->max_frame + RTE_PKTMBUF_HEADROOM > room)
 		room = (uint16_t)(need->max_frame + RTE_PKTMBUF_HEADROOM);
+	if (dc->mbuf_data_room + RTE_PKTMBUF_HEADROOM > room)
+		room = (uint16_t)(dc->mbuf_data_room + RTE_PKTMBUF_HEADROOM);
 	snprintf(name, sizeof(name), "rp_mbuf_s%d", socket);
 	mp = rte_pktmbuf_pool_create(name, n - 1, POOL_CACHE, 0, room, socket);
 	if (!mp) {

@@ -156,7 +156,21 @@ static void to_kernel(struct dp_worker *w, unsigned int p, struct rte_mbuf *m)
 		drop1(w, m, DP_DROP_NO_EXCEPTION_PATH);
 		return;
 	}
-	dp_counter_add(&w->ctr[in_idx(w, m)].to_kernel, 1);
+	unsigned int in = in_idx(w, m);
+
+	dp_counter_add(&w->ctr[in].to_kernel, 1);
+	if (m->pkt_len > (uint32_t)w->ports[e].mtu + ETH_HLEN) {
+		/* A datagram we reassembled (IKE from a client that fragments): the kernel
+		 * interface takes no frame over its MTU, so it gets the fragments again. */
+		struct rte_mbuf *frags[DP_FRAG_OUT_MAX];
+		uint16_t n = dp_frag_for_kernel(m, w->ports[e].mtu, frags, DP_FRAG_OUT_MAX);
+
+		if (!n)
+			dp_counter_add(&w->ctr[in].drops[DP_DROP_KERNEL_FRAG_FAILED], 1); /* m is gone */
+		for (uint16_t i = 0; i < n; i++)
+			tx_enqueue(w, (unsigned int)e, frags[i]);
+		return;
+	}
 	tx_enqueue(w, (unsigned int)e, m);
 }
 
@@ -904,6 +918,8 @@ int dp_workers_init(struct dp_app *app)
 			w->ports[p].exception = (int8_t)dp->conf->exception;
 			w->ports[p].serves = (int8_t)dp->conf->serves;
 			w->ports[p].mac = dp->mac;
+			if (rte_eth_dev_get_mtu(dp->port_id, &w->ports[p].mtu) || !w->ports[p].mtu)
+				w->ports[p].mtu = RTE_ETHER_MTU;
 		}
 		w->qs = app->qs;
 		dp_sad_view(app->sad, &w->sad);

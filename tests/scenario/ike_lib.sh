@@ -56,6 +56,9 @@
 #                        $PSK_BAD_SERVER)
 #   IKE_EXTRA            more lines inside the ike section (e.g. ipv6_pool, cookie_threshold)
 #   RAMPART_EXTRA        more top-level sections after ike (e.g. pki, ikev2)
+#   IKE_OUTSIDE_DEVARGS  appended to the outside port's device string (",framesz=8192")
+#   IKE_OUTSIDE_EXTRA    more settings of the outside port ("mtu = 9000;")
+#   IKE_DP_EXTRA         more settings of the dataplane section ("mbuf_data_room = 8192;")
 #   IKE_LAN_ROUTES       prefixes the LAN host routes via rampart-dp ("$POOL_NET.0/24";
 #                        netns.sh already routes $VIP_NET4 and $VIP_NET6)
 #   IKE_OUTER6           1: the tap also gets $DP_OUT6 (rampart-dp's namespace keeps IPv6 on
@@ -117,9 +120,10 @@ dataplane = {
   memory_mb = 256;
   idle_sleep_us = 50;
   sa_max = 64;
+  ${IKE_DP_EXTRA:-}
   ports = (
-    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out";
-      gateway_mac = "$MAC_CL_OUT";
+    { name = "outside"; role = "outside"; device = "net_af_packet0,iface=dp-out${IKE_OUTSIDE_DEVARGS:-}";
+      gateway_mac = "$MAC_CL_OUT"; ${IKE_OUTSIDE_EXTRA:-}
       neighbors = ( { ip = "$CL_OUT4"; mac = "$MAC_CL_OUT"; } ); },
     { name = "inside";  role = "inside";  device = "net_af_packet1,iface=dp-in";
       gateway_mac = "$MAC_LAN";
