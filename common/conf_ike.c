@@ -93,7 +93,7 @@ const struct rp_cfg_schema rp_conf_ike_schema[] = {
 	  .help = "half-open SAs from one source address (IPv6: one /64) at most (default 10)" },
 	{ .name = "crypto_threads", .kind = RP_CFG_INT, .min = 0, .max = 64,
 	  .help = "worker threads for public-key work (DH, signatures); 0: on the event loop "
-		  "(default: the online CPUs, at most 4)" },
+		  "(default: the CPUs rampartd may run on, at most 4)" },
 	{ .name = "dpd", .kind = RP_CFG_GROUP, .children = dpd_schema,
 	  .help = "dead peer detection (RFC 7296 §2.4): interval, retry, retries, mode" },
 	{ .name = "lifetime", .kind = RP_CFG_INT, .min = 10, .max = 2592000,
@@ -103,6 +103,10 @@ const struct rp_cfg_schema rp_conf_ike_schema[] = {
 	{ .name = "child_lifetime_kb", .kind = RP_CFG_INT, .min = 0, .max = 2147483647,
 	  .help = "kB through a CHILD_SA (either direction) before we rekey it (default 0: no "
 		  "volume limit)" },
+	{ .name = "fragment_size", .kind = RP_CFG_INT, .min = 576, .max = 65535,
+	  .help = "largest IP datagram of an encrypted IKE message we send before we split it "
+		  "into RFC 7383 fragments (peers that support it; default 576 over IPv4, 1280 "
+		  "over IPv6)" },
 	{ .name = "nat_keepalive", .kind = RP_CFG_INT, .min = 0, .max = 3600,
 	  .help = "s between NAT keepalives when we are behind a NAT (RFC 3948; default 20, 0 off)" },
 	{ .name = "local_subnets", .kind = RP_CFG_STRINGS, .max = 49,

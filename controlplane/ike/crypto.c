@@ -759,16 +759,33 @@ int ike_sk_seal(const struct ike_alg *a, const uint8_t *ekey, const uint8_t *ake
 		const struct ike_rng *rng, const struct ike_hdr *h, uint8_t first,
 		const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, size_t *out_len)
 {
+	return ike_skf_seal(a, ekey, akey, rng, h, first, 0, 0, inner, inner_len, out, cap,
+			    out_len);
+}
+
+int ike_skf_seal(const struct ike_alg *a, const uint8_t *ekey, const uint8_t *akey,
+		 const struct ike_rng *rng, const struct ike_hdr *h, uint8_t first, uint16_t num,
+		 uint16_t total, const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap,
+		 size_t *out_len)
+{
 	struct ike_bld b;
 	size_t pad, ct_len, iv_off, len;
-	uint8_t *body;
+	uint8_t *body, *nt;
 	int rc;
 
 	/* §3.14: plaintext | padding | pad length, a multiple of the block size */
 	pad = (a->block - (inner_len + 1) % a->block) % a->block;
 	ct_len = inner_len + pad + 1;
 	ike_bld_init(&b, out, cap, h);
-	ike_bld_begin(&b, IKE_PL_SK, false);
+	ike_bld_begin(&b, total ? IKE_PL_SKF : IKE_PL_SK, false);
+	if (total) {
+		/* RFC 7383 §2.5: Fragment Number, Total Fragments (inside the AAD) */
+		nt = rp_wbuf_put(&b.w, 4);
+		if (nt) {
+			nt[0] = (uint8_t)(num >> 8), nt[1] = (uint8_t)num;
+			nt[2] = (uint8_t)(total >> 8), nt[3] = (uint8_t)total;
+		}
+	}
 	body = rp_wbuf_put(&b.w, a->iv + ct_len + a->icv);
 	out[b.np_off] = first;
 	ike_bld_end(&b);

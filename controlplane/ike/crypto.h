@@ -162,6 +162,17 @@ int ike_sk_seal(const struct ike_alg *a, const uint8_t *ekey, const uint8_t *ake
 		const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap, size_t *out_len);
 
 /**
+ * The same as fragment @p num of @p total (RFC 7383 §2.5): one SKF payload whose Fragment
+ * Number and Total Fragments are covered by the integrity check; @p first must be the inner
+ * chain's first payload type in fragment 1 and 0 in the others. @p total 0: an SK payload
+ * (ike_sk_seal()).
+ */
+int ike_skf_seal(const struct ike_alg *a, const uint8_t *ekey, const uint8_t *akey,
+		 const struct ike_rng *rng, const struct ike_hdr *h, uint8_t first, uint16_t num,
+		 uint16_t total, const uint8_t *inner, size_t inner_len, uint8_t *out, size_t cap,
+		 size_t *out_len);
+
+/**
  * Verify and decrypt the SK (or SKF) payload of a parsed message. @p plain receives the
  * inner chain (padding removed); its first payload type is m->sk_next.
  * @return 0, -EBADMSG (integrity check failed or malformed), -ENOSPC.

@@ -327,6 +327,7 @@ int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf 
 	r->ike_lifetime = (unsigned)rp_cfg_int(g, "lifetime", 86400);
 	r->child_lifetime = (unsigned)rp_cfg_int(g, "child_lifetime", 3600);
 	r->child_lifetime_kb = (uint64_t)rp_cfg_int(g, "child_lifetime_kb", 0);
+	r->fragment_size = (unsigned)rp_cfg_int(g, "fragment_size", 0);
 	if (rp_cfg_get(g, "local_id") &&
 	    parse_id(rp_cfg_str(g, "local_id", ""), &r->local_id_type, r->local_id,
 		     sizeof(r->local_id), &r->local_id_len)) {

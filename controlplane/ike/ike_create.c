@@ -352,6 +352,7 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	to->peer_nat = from->peer_nat;
 	to->local_nat = from->local_nat;
 	to->natd_seen = from->natd_seen;
+	to->peer_frag = from->peer_frag; /* RFC 7383 §2.3: a rekeyed IKE SA inherits it */
 	to->peer_id_type = from->peer_id_type;
 	to->peer_id_len = from->peer_id_len;
 	memcpy(to->peer_id, from->peer_id, from->peer_id_len);

@@ -58,11 +58,14 @@ static const char *sa_text(const struct ike_sa *sa, char *buf, size_t len)
 
 uint32_t ike_resp_new_session_id(struct ike_resp *r)
 {
-	/* 2^32 sessions before a wrap; skip ids still in use after one */
+	/* 2^32 sessions before a wrap; only after one can an id still be in use (the search
+	 * walks every SA, so it is not paid for each new session before that) */
 	for (;;) {
-		if (++r->next_session_id == 0)
+		if (++r->next_session_id == 0) {
 			r->next_session_id = 1;
-		if (!ike_resp_find_id(r, r->next_session_id))
+			r->session_ids_wrapped = true;
+		}
+		if (!r->session_ids_wrapped || !ike_resp_find_id(r, r->next_session_id))
 			return r->next_session_id;
 	}
 }

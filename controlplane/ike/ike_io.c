@@ -798,6 +798,8 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 			json_kv_uint(jw, "half_open_peer_refused", st.half_open_peer_refused);
 			json_kv_uint(jw, "cookies_sent", st.cookies_sent);
 			json_kv_uint(jw, "crypto_busy", st.crypto_busy);
+			json_kv_uint(jw, "crypto_threads", io->wp ? wp_threads(io->wp) : 0);
+			json_kv_uint(jw, "crypto_pending", io->wp ? wp_pending(io->wp) : 0);
 			json_kv_uint(jw, "dpd_checks", st.dpd_sent);
 			json_kv_uint(jw, "dpd_dead", st.dpd_dead);
 			json_kv_uint(jw, "cleared", st.cleared);
@@ -823,6 +825,11 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 			    st.half_open_peer_refused, st.crypto_busy, st.cookies_sent, st.dpd_sent,
 			    st.dpd_dead,
 			    st.cleared, st.nat_moved, io->rx_keepalives, io->tx_keepalives);
+	if (detail)
+		sbuf_printf(out, "IKE_SA_INIT DH: %u worker thread%s, %u job%s pending\n",
+			    io->wp ? wp_threads(io->wp) : 0, io->wp && wp_threads(io->wp) == 1 ? "" : "s",
+			    io->wp ? wp_pending(io->wp) : 0,
+			    io->wp && wp_pending(io->wp) == 1 ? "" : "s");
 	free(sorted);
 }
 

@@ -13,9 +13,12 @@
 #include "controlplane/pool/pool.h"
 
 #define IKE_NONCE_LEN 32
-#define IKE_MSG_BUF 4096
+#define IKE_MSG_BUF 4096          /**< IKE_SA_INIT responses, the inner chain of our requests */
 #define IKE_ID_MAX 255
 #define IKE_FRAG_MAX 16           /**< fragments of one request we reassemble (RFC 7383) */
+/** An encrypted message we build (inner chain, e.g. IKE_AUTH with a certificate chain) is at
+ * most this long; the build buffer is transient, what is cached is sized to the message. */
+#define IKE_MSG_OUT_MAX 65535u
 
 /* ---- tasks ---------------------------------------------------------------------------------
  * One exchange = one task. process() reads the decrypted request, may start asynchronous
@@ -219,6 +222,10 @@ struct ike_sa {
 	uint8_t last_req_digest[32];
 	uint8_t *last_resp;
 	size_t last_resp_len;
+	uint16_t *last_resp_flen;      /**< RFC 7383: last_resp is these fragments back to back
+	                                    (NULL: one datagram) */
+	unsigned last_resp_nfrag;
+	bool peer_frag;                /**< the peer sent FRAGMENTATION_SUPPORTED (RFC 7383) */
 	uint32_t next_msg_id;          /**< the request we expect next */
 	uint64_t created_ms;           /**< ike_resp_tick() time when IKE_SA_INIT was answered */
 	struct ike_task *task;         /**< the exchange in progress (window size 1) */
@@ -290,6 +297,7 @@ struct ike_resp {
 	size_t certreq_len;
 	uint32_t next_sa_id;
 	uint32_t next_session_id;      /**< ike_dpd.c */
+	bool session_ids_wrapped;      /**< next_session_id went past 2^32 - 1 once */
 	struct ike_ho_tab *ho;         /**< half-open SAs per source address (ike_dpd.c) */
 	uint64_t now_ms;               /**< last ike_resp_tick() */
 	struct rekey *rekeys;          /**< ike_rekey.c: our CHILD_SA rekeys being installed */
@@ -299,6 +307,26 @@ struct ike_resp {
 	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
 	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
 };
+
+/* ---- fragmentation of what we send (ike_frag.c, RFC 7383 §2.5) ---------------------------- */
+
+/**
+ * Seal the inner chain @p inner (first payload @p first) under header @p h for @p sa: one SK
+ * message, or, if the peer announced fragmentation and that message would not fit in the
+ * fragment size for @p to, SKF fragments all with h->msg_id. *@p out (malloc()ed) receives
+ * the datagrams back to back; *@p flen (malloc()ed, NULL for a single datagram) their
+ * lengths, *@p nfrag their count (0 for a single datagram). 0 or -errno.
+ */
+int ike_frag_seal(struct ike_resp *r, const struct ike_sa *sa, const struct ike_hdr *h,
+		  uint8_t first, const uint8_t *inner, size_t ilen, const struct ike_addr *to,
+		  uint8_t **out, size_t *out_len, uint16_t **flen, unsigned *nfrag);
+
+/** Send what ike_frag_seal() made (all fragments, in order). */
+void ike_frag_send(struct ike_resp *r, const uint8_t *buf, size_t len, const uint16_t *flen,
+		   unsigned nfrag, const struct ike_addr *local, const struct ike_addr *peer);
+
+/** The largest IKE message (UDP payload) we send to @p to unfragmented. */
+size_t ike_frag_limit(const struct ike_resp *r, const struct ike_addr *to);
 
 /** The one place an SA changes state. */
 void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to);

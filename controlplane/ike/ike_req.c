@@ -23,6 +23,8 @@ struct ike_req {
 	size_t ilen;
 	uint8_t *msg;                  /**< the sealed request, once sent */
 	size_t len;
+	uint16_t *flen;                /**< RFC 7383: msg is these fragments (NULL: one) */
+	unsigned nfrag;
 	uint32_t msg_id;
 	bool sent;
 	unsigned retries;
@@ -36,6 +38,7 @@ static void req_free(struct ike_req *q)
 		OPENSSL_cleanse(q->inner, q->ilen);
 	free(q->inner);
 	free(q->msg);
+	free(q->flen);
 	free(q);
 }
 
@@ -57,17 +60,15 @@ static void send_head(struct ike_resp *r, struct ike_sa *sa)
 				     .exchange = q->exchange, .flags = ike_sa_our_flags(sa),
 				     .msg_id = sa->req_msg_id };
 
-		q->msg = malloc(IKE_MSG_BUF);
-		if (q->msg && !ike_sk_seal(&sa->alg, ike_sa_our_ekey(sa), ike_sa_our_akey(sa),
-					   &r->rng, &h, q->first, q->inner, q->ilen, q->msg,
-					   IKE_MSG_BUF, &q->len)) {
+		if (!ike_frag_seal(r, sa, &h, q->first, q->inner, q->ilen, &sa->peer, &q->msg,
+				   &q->len, &q->flen, &q->nfrag)) {
 			q->msg_id = sa->req_msg_id;
 			q->sent = true;
 			q->rto_ms = IKE_REQ_RTO_MS;
 			q->due_ms = r->now_ms + q->rto_ms;
 			OPENSSL_cleanse(q->inner, q->ilen);
 			r->st.req_sent++;
-			r->send(r->send_arg, q->msg, q->len, &sa->local, &sa->peer);
+			ike_frag_send(r, q->msg, q->len, q->flen, q->nfrag, &sa->local, &sa->peer);
 			return;
 		}
 		log_sa(RP_LOG_WARN, sa, "could not be sealed, dropped", q);
@@ -206,7 +207,7 @@ void ike_req_tick(struct ike_resp *r, uint64_t now_ms)
 			q->rto_ms *= 2;
 			q->due_ms = now_ms + q->rto_ms;
 			r->st.req_retransmits++;
-			r->send(r->send_arg, q->msg, q->len, &sa->local, &sa->peer);
+			ike_frag_send(r, q->msg, q->len, q->flen, q->nfrag, &sa->local, &sa->peer);
 			continue;
 		}
 		/* §2.4: no answer to a request after retransmitting it: the peer is gone */

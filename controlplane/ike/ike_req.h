@@ -22,7 +22,9 @@
  *
  * Responses: matched by message ID (only the outstanding one; duplicates and strays are
  * dropped and counted), verified and decrypted with the peer's keys, parsed. A fragmented
- * response (RFC 7383) is not reassembled: our requests and their answers are small.
+ * response (RFC 7383) is not reassembled: our requests and their answers are small. A
+ * request of ours over the fragment size goes as SKF fragments if the peer announced
+ * fragmentation (ike_frag_seal()), and is retransmitted as those same fragments.
  *
  * Callbacks and ownership:
  * - build(b, arg) writes the request's inner payload chain; it runs exactly once, inside

@@ -69,6 +69,7 @@ static void sa_free(struct ike_sa *sa)
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->last_resp);
+	free(sa->last_resp_flen);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	free(sa);
 }
@@ -961,6 +962,7 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 		if (hid < 16)
 			sa->sig_hashes |= (uint16_t)(1u << hid);
 	}
+	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	/* ...and its NAT_DETECTION_DESTINATION_IP with our address: are we behind a NAT? */
 	n = ike_msg_notify(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
 	if (n) {
@@ -1075,7 +1077,9 @@ static void send_cached(struct ike_resp *r, struct ike_sa *sa, const struct ike_
 			const struct ike_addr *local)
 {
 	r->st.retransmits++;
-	r->send(r->send_arg, sa->last_resp, sa->last_resp_len, local, peer);
+	/* RFC 7383 §2.5: a fragmented answer goes again whole, every fragment as it was */
+	ike_frag_send(r, sa->last_resp, sa->last_resp_len, sa->last_resp_flen,
+		      sa->last_resp_nfrag, local, peer);
 }
 
 /* The task driver: see ike_priv.h. */
@@ -1084,6 +1088,8 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
 	struct ike_resp *r = t->r;
 	struct ike_sa *sa = t->sa;
 	uint8_t *inner = NULL, *out = NULL;
+	uint16_t *flen = NULL;
+	unsigned nfrag = 0;
 	struct ike_bld b;
 	struct ike_hdr h;
 	size_t ilen, olen;
@@ -1094,11 +1100,11 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
 	}
 	sa->task = NULL;
 	if (rc == IKE_TASK_DONE) {
-		inner = malloc(MSG_BUF);
-		out = malloc(MSG_BUF);
+		/* room for a certificate chain; sealed into a buffer of the message's size */
+		inner = malloc(IKE_MSG_OUT_MAX);
 		rc = IKE_TASK_FAILED;
-		if (inner && out) {
-			ike_bld_init_chain(&b, inner, MSG_BUF);
+		if (inner) {
+			ike_bld_init_chain(&b, inner, IKE_MSG_OUT_MAX);
 			rc = t->ops->build(t, &b);
 		}
 	}
@@ -1109,8 +1115,8 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
 				      .flags = IKE_HDR_F_R | ike_sa_our_flags(sa),
 				      .msg_id = t->msg_id };
 		if ((!ilen && b.w.err) ||
-		    ike_sk_seal(&sa->alg, ike_sa_our_ekey(sa), ike_sa_our_akey(sa), &r->rng, &h,
-				ike_bld_first(&b), inner, ilen, out, MSG_BUF, &olen))
+		    ike_frag_seal(r, sa, &h, ike_bld_first(&b), inner, ilen, &t->peer, &out,
+				  &olen, &flen, &nfrag))
 			rc = IKE_TASK_FAILED;
 	}
 	if (rc != IKE_TASK_DONE) {
@@ -1124,20 +1130,26 @@ void ike_task_resume(struct ike_task *t, enum ike_task_rc rc)
 	}
 	/* §2.1: cache the answer for retransmissions of this request */
 	free(sa->last_resp);
+	free(sa->last_resp_flen);
 	sa->last_resp = out;
 	sa->last_resp_len = olen;
+	sa->last_resp_flen = flen;
+	sa->last_resp_nfrag = nfrag;
 	sa->last_msg_id = t->msg_id;
 	memcpy(sa->last_req_digest, t->req_digest, 32);
 	sa->next_msg_id = t->msg_id + 1;
 	out = NULL;
-	r->send(r->send_arg, sa->last_resp, sa->last_resp_len, &t->local, &t->peer);
+	flen = NULL;
+	ike_frag_send(r, sa->last_resp, sa->last_resp_len, sa->last_resp_flen,
+		      sa->last_resp_nfrag, &t->local, &t->peer);
 	t->ops->commit(t); /* may delete the SA */
 	t->ops->destroy(t);
 out:
 	if (inner)
-		OPENSSL_cleanse(inner, MSG_BUF);
+		OPENSSL_cleanse(inner, b.w.len); /* what build() wrote */
 	free(inner);
 	free(out);
+	free(flen);
 }
 
 /* RFC 7383 §2.6.2: keep each verified fragment's plaintext; when all are there, the

@@ -30,7 +30,8 @@
  * ops and the pools are borrowed and must outlive the responder. ike_resp_destroy() frees
  * every SA, cancels what is pending (no callback runs afterwards) and returns the leases,
  * but removes nothing from the dataplane (it keeps forwarding across a rampartd restart).
- * Single-threaded.
+ * Single-threaded, except for the public-key work handed to worker threads on copies
+ * (ike_resp_set_workpool(); the authenticator may do the same for IKE_AUTH).
  */
 #ifndef RAMPART_IKE_IKE_SA_H
 #define RAMPART_IKE_IKE_SA_H
@@ -89,6 +90,9 @@ struct ike_resp_cfg {
 	unsigned ike_lifetime;     /**< s until we rekey an IKE SA (0: 86400) */
 	unsigned child_lifetime;   /**< s until we rekey a CHILD_SA (0: 3600) */
 	uint64_t child_lifetime_kb; /**< CHILD_SA volume limit in kB (0: none), either way */
+	/** RFC 7383: largest IP datagram of an encrypted message we send before we fragment it
+	 * (peers that announced fragmentation); 0: 576 for IPv4, 1280 for IPv6 (§2.5.1) */
+	unsigned fragment_size;
 
 	/* IKE_AUTH */
 	uint8_t local_id_type;     /**< IKE_ID_*; 0: our IP address (ID_IPV4_ADDR / ID_IPV6_ADDR) */

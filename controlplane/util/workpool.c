@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -104,7 +105,13 @@ static void *worker(void *arg)
 
 unsigned wp_default_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
+
+	/* the CPUs we may run on (taskset, cgroups' cpusets), else those online */
+	CPU_ZERO(&set);
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) :
+							    sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n < 1)
 		return 1;

@@ -39,7 +39,8 @@ typedef void (*wp_done_fn)(void *arg, bool ok);
 /** Threads beyond this are refused by wp_create() (-EINVAL). */
 #define WP_MAX_THREADS 64u
 
-/** The default thread count: the online CPUs, at most 4 (at least 1). */
+/** The default thread count: the CPUs this process may run on (its affinity), at most 4
+ * (at least 1). */
 unsigned wp_default_threads(void);
 
 /**

@@ -37,6 +37,8 @@ void ini_free(struct ini *in)
 {
 	ike_dh_free(in->dh);
 	in->dh = NULL;
+	free(in->frag_plain);
+	in->frag_plain = NULL;
 }
 
 void ini_proposal(struct ike_sa_pl *sa, uint16_t encr, uint16_t bits, uint16_t prf,
@@ -85,6 +87,8 @@ size_t ini_build_init(struct ini *in, const struct ike_sa_pl *sa, const uint8_t 
 
 		ike_bld_notify(&b, 0, NULL, 0, IKE_N_NAT_DETECTION_DESTINATION_IP, bogus, 20);
 	}
+	if (in->frag)
+		ike_bld_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if (in->sig_hashes) {
 		uint8_t hs[32];
 		size_t hn = 0;
@@ -198,14 +202,70 @@ size_t ini_seal(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t
 	return len;
 }
 
+/* RFC 7383 §2.6: keep fragment @p num's plaintext; INI_MORE until all are there, then 0
+ * with the inner chain in @p plain. */
+static int ini_frag_add(struct ini *in, const struct ike_msg *m, const uint8_t *fp, size_t fl,
+			uint8_t *plain, size_t cap, size_t *pl, uint8_t *first)
+{
+	const struct ike_pl *skf = &m->pl[m->n - 1];
+	uint16_t num = skf->f.u16a, total = skf->f.u16b;
+
+	if (!num || num > total || total > INI_FRAGS_MAX || fl > INI_FRAG_CAP)
+		return -1;
+	if (!in->frag_plain) {
+		in->frag_plain = calloc(INI_FRAGS_MAX, INI_FRAG_CAP);
+		if (!in->frag_plain)
+			return -1;
+	}
+	if (!in->frag_total || in->frag_msg_id != m->hdr.msg_id || in->frag_total != total) {
+		in->frag_msg_id = m->hdr.msg_id;
+		in->frag_total = total;
+		in->frag_have = 0;
+		memset(in->frag_len, 0xff, sizeof(in->frag_len)); /* SIZE_MAX: missing */
+	}
+	if (in->frag_len[num - 1] != SIZE_MAX)
+		return INI_MORE; /* duplicate */
+	memcpy(in->frag_plain[num - 1], fp, fl);
+	in->frag_len[num - 1] = fl;
+	if (num == 1)
+		in->frag_first = m->sk_next;
+	if (++in->frag_have < total)
+		return INI_MORE;
+	*pl = 0;
+	for (unsigned i = 0; i < total; i++) {
+		if (*pl + in->frag_len[i] > cap)
+			return -1;
+		memcpy(plain + *pl, in->frag_plain[i], in->frag_len[i]);
+		*pl += in->frag_len[i];
+	}
+	*first = in->frag_first;
+	in->frag_total = 0;
+	return 0;
+}
+
 int ini_open(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
 {
-	static uint8_t plain[8192]; /* m points into it after we return */
+	static uint8_t plain[65536]; /* m points into it after we return */
+	static uint8_t fp[INI_FRAG_CAP];
+	uint8_t first;
 	size_t pl;
+	int rc;
 
-	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || !(m->hdr.flags & IKE_HDR_F_R) ||
-	    ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain), &pl) ||
-	    ike_payloads_parse(m->sk_next, plain, pl, m, NULL) != IKE_PERR_OK)
+	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || !(m->hdr.flags & IKE_HDR_F_R))
+		return -1;
+	if (m->pl[m->n - 1].type == IKE_PL_SKF) {
+		if (ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, fp, sizeof(fp), &pl))
+			return -1;
+		rc = ini_frag_add(in, m, fp, pl, plain, sizeof(plain), &pl, &first);
+		if (rc)
+			return rc;
+	} else {
+		if (ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain),
+				&pl))
+			return -1;
+		first = m->sk_next;
+	}
+	if (ike_payloads_parse(first, plain, pl, m, NULL) != IKE_PERR_OK)
 		return -1;
 	return 0;
 }
@@ -298,12 +358,14 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 	uint8_t oct[4096], want[64];
 	size_t ol;
 	struct ike_alg esp;
+	int rc;
 
 	in->child_err = 0;
 	in->n_addr4 = in->n_dns4 = in->n_sub4 = 0;
 	in->has_addr6 = false;
-	if (ini_open(in, buf, len, m))
-		return -1;
+	rc = ini_open(in, buf, len, m);
+	if (rc)
+		return rc == INI_MORE ? INI_MORE : -1;
 	idr = ike_msg_find(m, IKE_PL_IDR, NULL);
 	auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
 	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);

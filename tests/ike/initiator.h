@@ -8,6 +8,9 @@
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/payload.h"
 
+#define INI_FRAG_CAP 2048
+#define INI_FRAGS_MAX 64
+
 /** Deterministic RNG: xorshift64* seeded by the test. */
 struct ini_rng_state {
 	uint64_t s;
@@ -33,6 +36,13 @@ struct ini {
 	bool natd_dst_bogus;    /**< send a NAT_DETECTION_DESTINATION_IP that matches nothing
 	                             (the responder then believes it is behind a NAT) */
 	uint32_t esp_spi;       /**< our inbound ESP SPI */
+	bool frag;              /**< announce FRAGMENTATION_SUPPORTED in IKE_SA_INIT */
+	/* RFC 7383: a fragmented response being reassembled by ini_open() */
+	uint32_t frag_msg_id;
+	uint16_t frag_total, frag_have;
+	uint8_t frag_first;
+	uint8_t (*frag_plain)[INI_FRAG_CAP]; /**< INI_FRAGS_MAX plaintexts, malloc()ed */
+	size_t frag_len[INI_FRAGS_MAX];
 	/* results of IKE_AUTH */
 	uint16_t child_err;     /**< error notify next to IDr/AUTH, 0 if the CHILD_SA exists */
 	struct ike_suite esp;
@@ -113,11 +123,16 @@ size_t ini_seal(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t
  * The same as @p nfrag SKF fragments (RFC 7383; AES-GCM IKE SAs only): fragment i goes
  * into out + i * INI_FRAG_CAP, its length into lens[i]. @return 0 or -1.
  */
-#define INI_FRAG_CAP 2048
 int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
 		   size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens);
 
-/** Verify and decrypt a response; @p m then holds its inner payloads. 0 or -1. */
+/**
+ * Verify and decrypt a response; @p m then holds its inner payloads. 0 or -1. A response in
+ * SKF fragments (RFC 7383) is reassembled: INI_MORE for every fragment but the one that
+ * completes it (then 0, @p m holding the whole inner chain); ini_process_auth() passes
+ * INI_MORE on.
+ */
+#define INI_MORE (-2)
 int ini_open(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m);
 
 /** An ESP proposal: encr/bits, integ (0 for AEAD), ESN ids (0-terminated list of 0/1 + 1). */

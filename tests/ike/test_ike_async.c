@@ -386,6 +386,74 @@ static void test_gone_while_waiting(void **state)
 	fx_free(f);
 }
 
+/* The SA index (by SPIi) through its growth: 700 SAs, each found again by its
+ * retransmission and by its SPIs; the older half expired, the rest still found. */
+static void test_index(void **state)
+{
+	enum { N = 700 };
+	struct ike_resp_cfg cfg = test_cfg;
+	struct ini *in = calloc(N, sizeof(*in));
+	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
+	struct ike_resp_stats st;
+	struct ike_sa_pl sa;
+	struct fx *f;
+
+	(void)state;
+	assert_non_null(in);
+	cfg.max_half_open = N;
+	cfg.max_half_open_per_peer = N;
+	cfg.cookie_threshold = N;
+	f = fx_new(&cfg, 0, 0);
+	ini_proposal(&sa, IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, 0, dh);
+	for (unsigned i = 0; i < N; i++) {
+		struct ike_addr p = peer;
+		size_t len;
+
+		if (i == N / 2)
+			ike_resp_tick(f->r, 1); /* the second half is 1 ms younger */
+		p.port = (uint16_t)(2000 + i);
+		ini_init(&in[i], 9000 + i, IKE_DH_CURVE25519);
+		len = ini_build_init(&in[i], &sa, NULL, 0, f->req, sizeof(f->req));
+		ike_resp_input(f->r, f->req, len, &p, &local);
+		assert_int_equal(f->w.n, 1);
+		assert_int_equal(ini_process_init(&in[i], f->w.buf[0], f->w.len[0], &f->m), 0);
+		f->w.n = 0;
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, N);
+	for (unsigned i = 0; i < N; i++) {
+		struct ike_addr p = peer;
+		size_t len;
+
+		p.port = (uint16_t)(2000 + i);
+		len = ini_build_init(&in[i], &sa, NULL, 0, f->req, sizeof(f->req));
+		ike_resp_input(f->r, f->req, len, &p, &local); /* a retransmission */
+		assert_int_equal(f->w.n, 1);
+		f->w.n = 0;
+		check_keys(f, &in[i]);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.retransmits, N);
+	ike_resp_tick(f->r, IKE_HALF_OPEN_TIMEOUT_MS); /* the first half goes */
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.half_open_expired, N / 2);
+	assert_int_equal(st.sas, N - N / 2);
+	for (unsigned i = 0; i < N; i++)
+		if (i < N / 2)
+			assert_null(ike_resp_find(f->r, in[i].spi_i, in[i].spi_r));
+		else
+			check_keys(f, &in[i]);
+	ike_resp_tick(f->r, 1 + IKE_HALF_OPEN_TIMEOUT_MS);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 0);
+	for (unsigned i = 0; i < N; i++) {
+		assert_null(ike_resp_find(f->r, in[i].spi_i, in[i].spi_r));
+		ini_free(&in[i]);
+	}
+	free(in);
+	fx_free(f);
+}
+
 /* ike.crypto_threads: default, 0, and out of range with the file and line. */
 static void test_conf(void **state)
 {
@@ -431,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_gone_while_waiting),
+		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_conf),
 	};
 
