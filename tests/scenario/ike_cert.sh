@@ -170,18 +170,7 @@ tunnel() {
 	ip netns exec "$NS_CL" ping -c 3 -i 0.2 -W 2 "$LAN_HOST4" >"$WORK/ping.$conn" 2>&1 ||
 		{ cat "$WORK/ping.$conn"; fail "ping $LAN_HOST4 ($what)"; }
 	ok "ping $LAN_HOST4 through the tunnel: $(grep -o '[0-9]* received' "$WORK/ping.$conn")"
-	if ! tcp_transfer "$NS_LAN" "$LAN_HOST4" "$NS_CL" 5201 500000 500000 20 >"$WORK/xfer.$conn" 2>&1; then
-		cat "$WORK/xfer.$conn" "$WORK/xfer.cli" "$WORK/xfer.srv" 2>/dev/null
-		fail "TCP transfer through the tunnel ($what)"
-	fi
-	ok "$(cat "$WORK/xfer.$conn")"
-	ctl show sessions >"$WORK/sessions.$conn" 2>&1 || { cat "$WORK/sessions.$conn"; fail "rampartctl show sessions"; }
-	sed 's/^/  /' "$WORK/sessions.$conn"
-	grep -q "$vip" "$WORK/sessions.$conn" || fail "show sessions does not list $vip"
-	grep -qi "$id" "$WORK/sessions.$conn" || fail "show sessions does not name $id"
-	grep -Eq "traffic in [1-9][0-9]* packets [1-9][0-9]* bytes, out [1-9][0-9]* packets [1-9][0-9]* bytes" \
-		"$WORK/sessions.$conn" || fail "show sessions does not show non-zero counters ($what)"
-	ok "rampartctl show sessions: $id with $vip and non-zero counters"
+	ike_traffic_check "$conn" "$vip" "$id" 5201
 	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
 		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
 	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"

@@ -69,6 +69,7 @@ sessions() { ctl show sessions 2>&1; }
 connect first
 [ "$vip" = "$POOL_NET.10" ] || fail "virtual IP $vip is not the pool's only address $POOL_NET.10"
 ok "connected: virtual IP $vip, ping $LAN_HOST4 through the tunnel"
+ike_traffic_check first "$vip" client@example.test 5201
 ctl show sessions detail >"$WORK/detail" 2>&1 || { cat "$WORK/detail"; fail "show sessions detail"; }
 sed 's/^/  /' "$WORK/detail"
 grep -q "DPD on-demand, 3 s, give up after 3 x 1 s" "$WORK/detail" ||

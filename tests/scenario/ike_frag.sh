@@ -159,6 +159,7 @@ terminate() { # CONN
 capture_start frag
 connect frag "fragmentation = yes, fragment_size 576"
 capture_stop
+ike_traffic_check frag "$vip" frag@certs.example.test 5201 # after the capture: ESP-in-UDP is big
 line=$(grep -m1 "IKE_AUTH #1 .* sent as [0-9]* fragments" "$WORK/cp.log") ||
 	{ grep "ike:" "$WORK/cp.log" | tail -n 20; fail "rampartd's log does not show a fragmented IKE_AUTH response"; }
 nfrag=$(echo "$line" | sed 's/.* sent as \([0-9]*\) fragments.*/\1/')
@@ -187,6 +188,7 @@ ok "fragmentation = yes: terminated"
 
 # --- without fragmentation: the response goes whole ----------------------------------------------
 connect whole "fragmentation = no"
+ike_traffic_check whole "$vip" frag@certs.example.test 5202
 grep -q "IKE_AUTH #1 is [0-9]* bytes, more than one datagram of ike.fragment_size holds (544 bytes of IKE), but the peer did not announce IKE fragmentation" "$WORK/cp.log" ||
 	{ grep "ike:" "$WORK/cp.log" | tail -n 20; fail "rampartd did not log the oversized unfragmented response"; }
 ok "rampartd: $(grep -m1 "but the peer did not announce IKE fragmentation" "$WORK/cp.log" | sed 's/.*ike: //')"

@@ -43,6 +43,9 @@
 #   wait_vip PREFIX SECONDS [-4|-6]
 #                        prints the client's first address starting with PREFIX (empty and
 #                        non-zero status if none appears within SECONDS)
+#   ike_traffic_check TAG VIP ID PORT
+#                        TCP transfer to the LAN host both ways, the session in show
+#                        sessions with VIP, ID and non-zero counters
 #   charon_reset [PREFIX...]
 #                        after killing charon: removes its TUN devices and the client's
 #                        addresses starting with PREFIX (default "$POOL_NET.")
@@ -310,4 +313,23 @@ wait_vip() {
 		[ $SECONDS -ge $end ] && return 1
 		sleep 0.2
 	done
+}
+
+# ike_traffic_check TAG VIP ID PORT: what every successful IKE scenario proves: a TCP transfer
+# both ways with the LAN host through the tunnel (SHA-256 checked), and the session in
+# `rampartctl show sessions` with VIP, ID and non-zero dataplane counters.
+ike_traffic_check() {
+	local tag=$1 vip=$2 id=$3 port=$4
+	if ! tcp_transfer "$NS_LAN" "$LAN_HOST4" "$NS_CL" "$port" 500000 500000 20 >"$WORK/xfer.$tag" 2>&1; then
+		cat "$WORK/xfer.$tag" "$WORK/xfer.cli" "$WORK/xfer.srv" 2>/dev/null
+		fail "TCP transfer through the tunnel ($tag)"
+	fi
+	ok "$(cat "$WORK/xfer.$tag")"
+	ctl show sessions >"$WORK/sessions.$tag" 2>&1 || { cat "$WORK/sessions.$tag"; fail "rampartctl show sessions"; }
+	sed 's/^/  /' "$WORK/sessions.$tag"
+	grep -q "$vip" "$WORK/sessions.$tag" || fail "show sessions does not list $vip ($tag)"
+	grep -qi "$id" "$WORK/sessions.$tag" || fail "show sessions does not name $id ($tag)"
+	grep -Eq "traffic in [1-9][0-9]* packets [1-9][0-9]* bytes, out [1-9][0-9]* packets [1-9][0-9]* bytes" \
+		"$WORK/sessions.$tag" || fail "show sessions does not show non-zero counters ($tag)"
+	ok "rampartctl show sessions: $id with $vip and non-zero counters"
 }
