@@ -21,6 +21,7 @@
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
+#include "fake_dp.h" /* the dataplane these tests drive */
 #include "initiator.h"
 
 #define PSK "correct horse battery staple"
@@ -62,98 +63,6 @@ static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_
 	w->len = len;
 	w->to = *to;
 	w->n++;
-}
-
-/* ---- a fake dataplane ------------------------------------------------------------------- */
-
-#define FDP_MAX 64
-struct fake_dp {
-	unsigned n;
-	struct {
-		struct rp_msg msg;
-		dpif_cb cb;
-		void *arg;
-		bool done;
-	} q[FDP_MAX];
-	int refuse;    /**< send() fails with this */
-	unsigned cancelled;
-};
-
-static int fdp_send(void *ctx, uint16_t type, const void *payload, size_t len, dpif_cb cb,
-		    void *arg)
-{
-	struct fake_dp *d = ctx;
-	struct rp_msg *m;
-	char why[160];
-
-	if (d->refuse)
-		return d->refuse;
-	assert_true(d->n < FDP_MAX);
-	m = &d->q[d->n].msg;
-	memset(m, 0, sizeof(*m));
-	m->hdr.version = RP_MSG_VERSION;
-	m->hdr.type = type;
-	m->hdr.len = (uint16_t)len;
-	assert_int_equal((int)len, rp_msg_payload_len(type));
-	memcpy(m->u.raw, payload, len);
-	/* what dpif_send() would refuse is a bug */
-	if (rp_msg_validate(m, true, why, sizeof(why))) {
-		fprintf(stderr, "invalid: %s\n", why);
-		fail();
-	}
-	d->q[d->n].cb = cb;
-	d->q[d->n].arg = arg;
-	d->q[d->n].done = cb == NULL;
-	d->n++;
-	return 0;
-}
-
-static unsigned fdp_cancel(void *ctx, void *arg)
-{
-	struct fake_dp *d = ctx;
-	unsigned c = 0;
-
-	for (unsigned i = 0; i < d->n; i++)
-		if (!d->q[i].done && d->q[i].arg == arg) {
-			d->q[i].done = true;
-			c++;
-		}
-	d->cancelled += c;
-	return c;
-}
-
-/* Answer everything outstanding with @p status (callbacks may send more). */
-static unsigned fdp_complete(struct fake_dp *d, int status)
-{
-	unsigned c = 0;
-
-	for (unsigned i = 0; i < d->n; i++) {
-		struct dpif_reply rep = { .seq = i + 1, .type = d->q[i].msg.hdr.type };
-
-		if (d->q[i].done)
-			continue;
-		d->q[i].done = true;
-		c++;
-		d->q[i].cb(status, &rep, d->q[i].arg);
-	}
-	return c;
-}
-
-static unsigned fdp_count(const struct fake_dp *d, uint16_t type, unsigned from)
-{
-	unsigned c = 0;
-
-	for (unsigned i = from; i < d->n; i++)
-		c += d->q[i].msg.hdr.type == type;
-	return c;
-}
-
-static const struct rp_msg *fdp_find(const struct fake_dp *d, uint16_t type, unsigned nth)
-{
-	for (unsigned i = 0; i < d->n; i++)
-		if (d->q[i].msg.hdr.type == type && nth-- == 0)
-			return &d->q[i].msg;
-	return NULL;
 }
 
 /* ---- an asynchronous authenticator over the keyring -------------------------------------- */
@@ -372,9 +281,9 @@ static void check_success(uint16_t encr, uint16_t bits, uint16_t integ, bool esn
 	assert_int_equal(in.esp.encr, encr);
 	assert_int_equal(in.esp.esn, esn);
 	/* the dataplane records (already checked by rp_msg_validate in fdp_send) */
-	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0);
-	sout = fdp_find(&f->dp, RP_MSG_SA_ADD, 1);
-	rt = fdp_find(&f->dp, RP_MSG_ROUTE_ADD, 0);
+	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 0);
+	sout = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 1);
+	rt = fdp_find(&f->dp, RP_MSG_ROUTE_ADD, 0, 0);
 	assert_int_equal(sin->u.sa.dir, RP_DIR_IN);
 	assert_int_equal(sout->u.sa.dir, RP_DIR_OUT);
 	assert_int_equal(ntohl(sin->u.sa.spi), in.peer_esp_spi);
@@ -819,7 +728,7 @@ static void test_natt(void **state)
 	fdp_complete(&f->dp, 0);
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(f->w.to.port, 4500);
-	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0);
+	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 0);
 	assert_true(sin->u.sa.flags & RP_SAF_NATT);
 	assert_int_equal(sin->u.sa.natt_sport, 4500);
 	assert_int_equal(sin->u.sa.natt_dport, 4500);
@@ -920,10 +829,10 @@ static void test_dual_stack(void **state)
 	assert_memory_equal(in.tsi.ts[1].start, in.addr6, 16);
 	assert_memory_equal(in.tsi.ts[1].end, in.addr6, 16);
 	assert_int_equal(in.tsr.n, 2); /* 10.1/16 and 2001:db8:1::/48 */
-	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0);
+	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 0);
 	assert_int_equal(sin->u.sa.n_ts, 2);
 	assert_int_equal(sin->u.sa.ts[1].plen, 128);
-	r6 = fdp_find(&f->dp, RP_MSG_ROUTE_ADD, 1);
+	r6 = fdp_find(&f->dp, RP_MSG_ROUTE_ADD, 0, 1);
 	assert_int_equal(r6->u.route.prefix.af, 6);
 	assert_memory_equal(r6->u.route.prefix.addr, in.addr6, 16);
 	/* delete: both leases back */
