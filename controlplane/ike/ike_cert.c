@@ -17,6 +17,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/ike/crypto.h"
 #include "controlplane/policy/policy.h"
@@ -298,18 +299,24 @@ int ike_sig_verify(EVP_PKEY *pub, uint8_t method, const uint8_t *auth, size_t au
 	case IKE_AUTH_DIGITAL_SIG: {
 		/* RFC 7427 §3: length of the AlgorithmIdentifier, the AlgorithmIdentifier, the
 		 * signature */
-		const unsigned char *p;
+		const unsigned char *p, *aid, *sig;
+		struct rp_cursor cur;
 		X509_ALGOR *alg = NULL;
-		size_t alen;
+		uint8_t alen = 0;
+		size_t sig_len;
 		int nid;
 
-		if (auth_len < 2 || (alen = auth[0]) == 0 || 1 + alen >= auth_len) {
+		/* length of the AlgorithmIdentifier | AlgorithmIdentifier | signature */
+		rp_cur_init(&cur, auth, auth_len);
+		if (!rp_cur_u8(&cur, &alen) || !alen || !(aid = rp_cur_take(&cur, alen)) ||
+		    !(sig_len = rp_cur_left(&cur))) {
 			say(why, whylen, "malformed RFC 7427 AUTH data");
 			return -EACCES;
 		}
-		p = auth + 1;
+		sig = rp_cur_take(&cur, sig_len);
+		p = aid;
 		alg = d2i_X509_ALGOR(NULL, &p, (long)alen);
-		if (!alg || p != auth + 1 + alen) {
+		if (!alg || p != aid + alen) {
 			X509_ALGOR_free(alg);
 			ERR_clear_error();
 			say(why, whylen, "RFC 7427 AlgorithmIdentifier does not parse");
@@ -358,7 +365,7 @@ int ike_sig_verify(EVP_PKEY *pub, uint8_t method, const uint8_t *auth, size_t au
 		X509_ALGOR_free(alg);
 		if (rc)
 			return rc;
-		rc = do_verify(pub, &sp, auth + 1 + alen, auth_len - 1 - alen, data, len);
+		rc = do_verify(pub, &sp, sig, sig_len, data, len);
 		break;
 	}
 	default:
