@@ -76,7 +76,9 @@ static const struct rp_cfg_schema dataplane_schema[] = {
 	{ .name = "mbuf_data_room", .kind = RP_CFG_INT, .min = 2048, .max = 65000,
 	  .help = "bytes of frame one packet buffer holds (default: enough for the largest "
 		  "port MTU, at least 2048); raise it for devices that deliver frames larger "
-		  "than the MTU (LRO, net_af_packet with a larger framesz)" },
+		  "than the MTU (LRO, net_af_packet with a larger framesz) and for ESP that "
+		  "arrives fragmented and is larger once reassembled (reassembled_too_big); "
+		  "fragmented IKE needs no more" },
 	{ .name = "eal_args", .kind = RP_CFG_STRINGS, .max = 255,
 	  .help = "extra DPDK EAL arguments, appended as given" },
 	{ .name = "ports", .kind = RP_CFG_LIST, .required = true, .max = RP_CONF_DP_MAX_PORTS,

@@ -204,6 +204,8 @@ static int tel_workers(const char *cmd, const char *params, struct rte_tel_data 
 		rte_tel_data_add_dict_u64(c, "learn_lost", dp_counter_read(&w->learn_lost));
 		if (w->frag) {
 			rte_tel_data_add_dict_u64(c, "reassembled", dp_counter_read(&w->frag->reassembled));
+			rte_tel_data_add_dict_u64(c, "kernel_chains",
+						  dp_counter_read(&w->frag->kernel_chains));
 			rte_tel_data_add_dict_u64(c, "fragmented", dp_counter_read(&w->frag->fragmented));
 			rte_tel_data_add_dict_u64(c, "fragments", dp_counter_read(&w->frag->fragments));
 			rte_tel_data_add_dict_u64(c, "icmp_too_big", dp_counter_read(&w->frag->icmp_sent));

@@ -57,7 +57,7 @@
 	X(FRAG_TIMEOUT, "frag_timeout",                                                        \
 	  "inbound: outer fragment of a datagram not completed in time (dropped with it)")     \
 	X(REASSEMBLED_TOO_BIG, "reassembled_too_big",                                          \
-	  "inbound: reassembled datagram larger than one mbuf")                                 \
+	  "inbound: reassembled ESP datagram larger than one mbuf (dataplane.mbuf_data_room)") \
 	X(TOO_BIG, "too_big",                                                                   \
 	  "outbound: inner packet too big for the tunnel MTU with DF set (or IPv6): ICMP "     \
 	  "fragmentation needed / packet too big sent to the sender (rate-limited)")           \
@@ -65,7 +65,7 @@
 	  "outbound: inner packet could not be fragmented (out of mbufs, too many fragments)")    \
 	X(KERNEL_FRAG_FAILED, "kernel_frag_failed",                                            \
 	  "to the kernel: reassembled datagram over the exception port's MTU that could not be " \
-	  "fragmented again (DF set, out of mbufs)")
+	  "fragmented again (DF set, out of mbufs, too many fragments, malformed)")
 
 #define DP_DROP_REASONS(X)                                                                    \
 	DP_DROP_OWN_REASONS(X)                                                                 \

@@ -5,7 +5,10 @@
  */
 #define ALLOW_EXPERIMENTAL_API 1 /* rte_ip_frag_table_del_expired_entries() */
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -14,7 +17,9 @@
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
+#include "common/log.h"
 #include "dataplane/esp/sa.h"
 #include "dataplane/frag.h"
 #include "dataplane/sad.h"
@@ -105,13 +110,44 @@ static struct rte_mbuf *linearize(struct rte_mbuf *m)
 	return n;
 }
 
+/* "192.0.2.1" / "2001:db8::1": the source of the IP packet at @ip, for logs. */
+static const char *src_str(const uint8_t *ip, char *buf, size_t len)
+{
+	if (!inet_ntop(ip[0] >> 4 == 4 ? AF_INET : AF_INET6, ip[0] >> 4 == 4 ? ip + 12 : ip + 8,
+		       buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* Is the reassembled datagram @m (IP header @ip, in the first segment) for the ESP engine? As
+ * classify_outside() (worker.c) decides: ESP, or UDP to 4500 that is neither IKE (non-ESP
+ * marker) nor shorter than an ESP header (NAT-T keepalive). Everything else is for the
+ * kernel. */
+static bool esp_bound(const struct rte_mbuf *m, const uint8_t *ip)
+{
+	uint32_t l4 = ETH_HLEN + (ip[0] >> 4 == 4 ? (ip[0] & 0xfu) * 4 : 40u);
+	uint8_t proto = ip[0] >> 4 == 4 ? ip[9] : ip[6], buf[12];
+	const uint8_t *u;
+
+	if (proto == IPPROTO_ESP)
+		return true;
+	if (proto != IPPROTO_UDP)
+		return false;
+	u = rte_pktmbuf_read(m, l4, sizeof(buf), buf);   /* may span segments */
+	if (!u || be16toh_p(u + 2) != 4500 || be16toh_p(u + 4) < 16)
+		return false;
+	return (u[8] | u[9] | u[10] | u[11]) != 0;
+}
+
 struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint64_t now,
-				     uint64_t *drops)
+				     uint64_t *drops, bool *for_kernel)
 {
 	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_HLEN);
 	uint32_t avail = rte_pktmbuf_data_len(m) - ETH_HLEN, len, before;
 	struct rte_mbuf *whole, *lin;
+	char src[INET6_ADDRSTRLEN];
 
+	*for_kernel = false;
 	/* classify_outside() checked the IP header is there; the fragment header too. */
 	if (m->nb_segs != 1 || (ip[0] >> 4 == 6 && avail < 48))
 		goto bad;
@@ -123,7 +159,10 @@ struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint
 
 		len = rte_be_to_cpu_16(h->total_length);
 		m->l3_len = (uint64_t)(ip[0] & 0xf) * 4;
-		if (len > avail || len <= m->l3_len)
+		/* A fragment ending beyond 65535 bytes: DPDK 22.11 would truncate the datagram's
+		 * length field. */
+		if (len > avail || len <= m->l3_len ||
+		    (uint32_t)(be16toh_p(ip + 6) & 0x1fff) * 8 + len > UINT16_MAX)
 			goto bad;
 		rte_pktmbuf_trim(m, (uint16_t)(avail - len));   /* Ethernet padding */
 		whole = rte_ipv4_frag_reassemble_packet(f->tbl, &f->dr, m, now, h);
@@ -132,7 +171,8 @@ struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint
 
 		len = rte_be_to_cpu_16(h->payload_len) + 40u;
 		m->l3_len = 48;
-		if (len > avail || len <= 48)
+		if (len > avail || len <= 48 ||
+		    (uint32_t)(be16toh_p(ip + 42) & 0xfff8) + len - 48 > UINT16_MAX)
 			goto bad;
 		rte_pktmbuf_trim(m, (uint16_t)(avail - len));
 		whole = rte_ipv6_frag_reassemble_packet(f->tbl, &f->dr, m, now, h,
@@ -143,21 +183,48 @@ struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint
 	count(&drops[DP_DROP_REASSEMBLY_FAILED], f->dr.cnt - before);
 	if (!whole)
 		return NULL;
-	lin = linearize(whole);
-	if (!lin) {
-		dp_counter_add(&drops[DP_DROP_REASSEMBLED_TOO_BIG], 1);
+	/* The first fragment's mbuf leads, with the Ethernet and IP headers; the others follow
+	 * with their headers cut off. */
+	whole->ol_flags = 0;
+	ip = rte_pktmbuf_mtod_offset(whole, uint8_t *, ETH_HLEN);
+	len = ip[0] >> 4 == 4 ? be16toh_p(ip + 2) : be16toh_p(ip + 4) + 40u;
+	if (len + ETH_HLEN != whole->pkt_len) {
+		RP_LOG_RL(RP_LOG_NOTICE, "frag", "reassembled datagram from %s: %u bytes, its IP "
+			  "header says %u: dropped (reassembly_failed)", src_str(ip, src, sizeof(src)),
+			  whole->pkt_len - ETH_HLEN, len);
+		dp_counter_add(&drops[DP_DROP_REASSEMBLY_FAILED], 1);
 		rte_pktmbuf_free(whole);
 		return NULL;
 	}
-	ip = rte_pktmbuf_mtod_offset(lin, uint8_t *, ETH_HLEN);
 	if (ip[0] >> 4 == 4) {
 		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
 
 		h->hdr_checksum = 0;
 		h->hdr_checksum = rte_ipv4_cksum(h);
 	}
-	lin->ol_flags = 0;
 	dp_counter_add(&f->reassembled, 1);
+	if (!esp_bound(whole, ip)) {
+		/* IKE and the like: the exception path takes chains, and cuts them again where
+		 * the kernel interface's MTU wants it. */
+		if (whole->nb_segs > 1) {
+			dp_counter_add(&f->kernel_chains, 1);
+			RP_DEBUG("frag", "reassembled %u-byte datagram from %s for the kernel: %u "
+				 "segments", len, src_str(ip, src, sizeof(src)), whole->nb_segs);
+		}
+		*for_kernel = true;
+		return whole;
+	}
+	lin = linearize(whole);
+	if (!lin) {
+		RP_LOG_RL(RP_LOG_NOTICE, "frag", "reassembled ESP datagram from %s (%u-byte frame) does "
+			  "not fit one mbuf (%u bytes of data room): dropped (reassembled_too_big); "
+			  "raise dataplane.mbuf_data_room", src_str(ip, src, sizeof(src)),
+			  whole->pkt_len,
+			  rte_pktmbuf_data_room_size(whole->pool) - RTE_PKTMBUF_HEADROOM);
+		dp_counter_add(&drops[DP_DROP_REASSEMBLED_TOO_BIG], 1);
+		rte_pktmbuf_free(whole);
+		return NULL;
+	}
 	return lin;
 bad:
 	dp_counter_add(&drops[DP_DROP_REASSEMBLY_FAILED], 1);
@@ -357,30 +424,89 @@ enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
 	return DP_FRAG_DROP;
 }
 
+/* IPv6 fragment identifications of this lcore (RFC 8200 section 4.5: unique per source and
+ * destination while the fragments may live; the kernel keys reassembly on them). */
+static __thread uint32_t frag6_id;
+
 uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **out,
 			    uint16_t max)
 {
 	struct rte_ether_hdr eth;
-	uint8_t v;
+	const uint8_t *ip;
+	const char *why;
+	uint32_t hl, len, frame = m->pkt_len, per, need;
+	uint16_t port = m->port, segs = m->nb_segs;
+	char src[INET6_ADDRSTRLEN] = "?";
 	int32_t n;
+	uint8_t v;
 
-	if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < ETH_HLEN + 40 || mtu < 576) {
-		rte_pktmbuf_free(m);
-		return 0;
+	/* The IP header must be in the first segment: the library reads it there. */
+	if (rte_pktmbuf_data_len(m) < ETH_HLEN + 20) {
+		why = "runt";
+		goto drop;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH_HLEN);
+	v = ip[0] >> 4;
+	if (v == 4) {
+		hl = (ip[0] & 0xfu) * 4;
+		len = be16toh_p(ip + 2);
+	} else if (v == 6) {
+		hl = 40;
+		len = rte_pktmbuf_data_len(m) >= ETH_HLEN + 40 ? be16toh_p(ip + 4) + 40u : 0;
+	} else {
+		why = "not IP";
+		goto drop;
+	}
+	if (hl < 20 || rte_pktmbuf_data_len(m) < ETH_HLEN + hl) {
+		why = "IP header not in the first segment";
+		goto drop;
+	}
+	src_str(ip, src, sizeof(src));
+	if (len <= hl || len > m->pkt_len - ETH_HLEN) {
+		why = "IP length field disagrees with the frame";
+		goto drop;
+	}
+	if (len < m->pkt_len - ETH_HLEN &&
+	    rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ETH_HLEN - len)) != 0) {
+		why = "padding beyond the last segment";
+		goto drop;
+	}
+	if (v == 4 && (be16toh_p(ip + 6) & 0x4000)) {
+		why = "DF set";
+		goto drop;
+	}
+	if (mtu < (v == 4 ? 576 : IPV6_MIN_MTU)) {
+		why = "exception port MTU below the minimum";
+		goto drop;
+	}
+	per = v == 4 ? (mtu - hl) & ~7u : (mtu - 48u) & ~7u;
+	need = (len - hl + per - 1) / per;
+	if (need > max) {
+		why = "too many fragments";
+		goto drop;
 	}
 	memcpy(&eth, rte_pktmbuf_mtod(m, void *), sizeof(eth));
 	rte_pktmbuf_adj(m, ETH_HLEN);
-	v = rte_pktmbuf_mtod(m, uint8_t *)[0] >> 4;
 	m->l2_len = 0;
-	/* Fragment headers are direct mbufs of the same pool; the payload is attached to them
-	 * (indirect), not copied. */
+	/* Fragment headers are direct mbufs of the same pool; the payload, from as many
+	 * segments as @m has, is attached to them (indirect), not copied. */
 	if (v == 4)
 		n = rte_ipv4_fragment_packet(m, out, max, mtu, m->pool, m->pool);
 	else
 		n = rte_ipv6_fragment_packet(m, out, max, mtu, m->pool, m->pool);
 	rte_pktmbuf_free(m); /* the fragments hold their own references to its data */
-	if (n <= 0)
+	if (n <= 0) {
+		RP_LOG_RL(RP_LOG_NOTICE, "frag", "%u-byte frame from %s for the kernel, over the "
+			  "exception port's MTU %u: not fragmented again (%s): dropped "
+			  "(kernel_frag_failed)", frame, src, mtu,
+			  n == -ENOMEM ? "out of mbufs" : strerror(-n));
 		return 0;
+	}
+	if (v == 6) {
+		if (!frag6_id)
+			frag6_id = (uint32_t)rte_rand();
+		frag6_id++;
+	}
 	for (int32_t i = 0; i < n; i++) {
 		struct rte_ether_hdr *e = (struct rte_ether_hdr *)rte_pktmbuf_prepend(out[i],
 										    ETH_HLEN);
@@ -388,9 +514,13 @@ uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **
 		if (!e) {
 			for (int32_t j = 0; j < n; j++)
 				rte_pktmbuf_free(out[j]);
+			RP_LOG_RL(RP_LOG_ERR, "frag", "bug: no headroom in a fragment header mbuf: "
+				  "%u-byte frame from %s for the kernel dropped (kernel_frag_failed)",
+				  frame, src);
 			return 0;
 		}
 		memcpy(e, &eth, sizeof(eth));
+		out[i]->port = port;   /* the port it entered by, for the counters */
 		out[i]->l2_len = ETH_HLEN;
 		out[i]->ol_flags = 0;
 		if (v == 4) {
@@ -398,7 +528,20 @@ uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **
 
 			h->hdr_checksum = 0;
 			h->hdr_checksum = rte_ipv4_cksum(h);
+		} else {
+			struct rte_ipv6_fragment_ext *fh =
+				(struct rte_ipv6_fragment_ext *)((struct rte_ipv6_hdr *)(e + 1) + 1);
+
+			fh->id = rte_cpu_to_be_32(frag6_id);
 		}
 	}
+	RP_DEBUG("frag", "%u-byte frame from %s (%u segments) for the kernel: %d fragments of "
+		 "at most %u bytes", frame, src, segs, n, mtu);
 	return (uint16_t)n;
+drop:
+	RP_LOG_RL(RP_LOG_NOTICE, "frag", "%u-byte frame from %s for the kernel, over the exception "
+		  "port's MTU %u: not fragmented again (%s): dropped (kernel_frag_failed)", frame,
+		  src, mtu, why);
+	rte_pktmbuf_free(m);
+	return 0;
 }

@@ -9,10 +9,17 @@
  * directly follows the IPv6 header with ESP or UDP next, as a whole Ethernet frame. DPDK's
  * librte_ip_frag keeps the fragments in a bounded per-worker table (DP_FRAG_TBL_ENTRIES
  * datagrams, DP_FRAG_TIMEOUT_MS each at most; when full, new datagrams' fragments are
- * dropped, so a stranger cannot make a worker hold more than that). It returns the
- * reassembled frame (Ethernet header first, one segment) when the last fragment arrived, which
- * the worker classifies again, or NULL: the fragment was kept or dropped (counted in @p drops
- * under reassembly_failed / reassembled_too_big).
+ * dropped, so a stranger cannot make a worker hold more than that). When the last fragment
+ * arrived it returns the reassembled frame (Ethernet header first), or NULL: the fragment was
+ * kept or dropped (counted in @p drops under reassembly_failed / reassembled_too_big). What
+ * the datagram carries decides its shape:
+ *  - ESP, or ESP-in-UDP (UDP to 4500 without the non-ESP marker): one segment, because the
+ *    ESP engine does not chase chains; the worker classifies it again. One that does not fit
+ *    one mbuf (dataplane.mbuf_data_room) is dropped as reassembled_too_big;
+ *  - anything else (IKE on UDP 500 / 4500, other UDP): *for_kernel is set and the datagram
+ *    stays the chain of its fragments' mbufs, whatever its size (up to 65535 bytes), for the
+ *    exception port as it is; dp_frag_for_kernel() cuts it again where it exceeds that port's
+ *    MTU. Counted in kernel_chains.
  *
  * Outbound: dp_frag_outbound() is given each inner packet with its SA before encryption.
  * When the encrypted packet would exceed the path MTU (the SA's tunnel MTU, else the outside
@@ -25,6 +32,7 @@
 #ifndef RAMPART_DATAPLANE_FRAG_H
 #define RAMPART_DATAPLANE_FRAG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ip_frag.h>
@@ -53,6 +61,7 @@ struct dp_frag {
 	uint64_t icmp_last;          /**< TSC of the last refill */
 	/* Written by the owning worker only. */
 	uint64_t reassembled;        /**< datagrams reassembled */
+	uint64_t kernel_chains;      /**< of which for the kernel, left as mbuf chains */
 	uint64_t fragmented;         /**< inner packets fragmented before encryption */
 	uint64_t fragments;          /**< fragments made */
 	uint64_t icmp_sent;          /**< ICMP / ICMPv6 "too big" built */
@@ -65,9 +74,11 @@ int dp_frag_init(struct dp_frag *f, int socket);
 /** Free the table and whatever it holds. */
 void dp_frag_fini(struct dp_frag *f);
 
-/** See above. @p drops: the counters (drops[DP_DROP_MAX]) of the port @p m entered by. */
+/** See above. @p drops: the counters (drops[DP_DROP_MAX]) of the port @p m entered by.
+ *  @p for_kernel: out, true when the datagram returned is for the kernel (exception port)
+ *  rather than to be classified again; it may then be a chain. */
 struct rte_mbuf *dp_frag_reass_outer(struct dp_frag *f, struct rte_mbuf *m, uint64_t now_tsc,
-				     uint64_t *drops);
+				     uint64_t *drops, bool *for_kernel);
 
 /** Drop datagrams that timed out (frag_timeout, counted in @p drops) and free the death
  *  row; cheap, call every poll round. */
@@ -91,12 +102,16 @@ enum dp_frag_verdict dp_frag_outbound(struct dp_frag *f, struct rte_mbuf *m,
 				      struct rte_mbuf **icmp, enum dp_drop_reason *drop);
 
 /**
- * Fragment @p m (an Ethernet frame, one segment: a datagram dp_frag_reass_outer() rebuilt,
- * on its way to the kernel) again so that no fragment's IP packet exceeds @p mtu: the
- * exception port's kernel interface takes no frame beyond its MTU. Each fragment gets
- * @p m's Ethernet header; the kernel reassembles them. @p m is consumed in every case.
+ * Fragment @p m (an Ethernet frame on its way to the kernel, one segment or a chain with the
+ * IP header in the first: a datagram dp_frag_reass_outer() rebuilt, or a big frame from a
+ * device with LRO) again so that no fragment's IP packet exceeds @p mtu: the exception port's
+ * kernel interface takes no frame beyond its MTU. The payload is attached to the fragments
+ * (indirect mbufs), not copied. Each fragment gets @p m's Ethernet header (IPv6: a fragment
+ * header with an identification of this lcore's sequence); the kernel reassembles them.
+ * @p m is consumed in every case.
  * @return the number of fragments in @p out (at most @p max), or 0: dropped (DF set, out
- *         of mbufs, more than @p max fragments), counted by the caller as kernel_frag_failed.
+ *         of mbufs, more than @p max fragments, malformed), logged (rate-limited) and counted
+ *         by the caller as kernel_frag_failed.
  */
 uint16_t dp_frag_for_kernel(struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **out,
 			    uint16_t max);

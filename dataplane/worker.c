@@ -645,11 +645,17 @@ static void rx_outside(struct dp_worker *w, unsigned int p, struct rte_mbuf **pk
 			break;
 		case CLS_FRAG: {
 			struct rte_mbuf *whole;
+			bool for_kernel;
 
-			whole = dp_frag_reass_outer(w->frag, m, rte_rdtsc(), w->ctr[p].drops);
+			whole = dp_frag_reass_outer(w->frag, m, rte_rdtsc(), w->ctr[p].drops,
+						    &for_kernel);
 			if (!whole)
 				break;   /* kept, or dropped and counted */
-			/* The whole datagram, Ethernet header first: classified again. */
+			if (for_kernel) {   /* IKE and the like, maybe a chain (frag.h) */
+				to_kernel(w, p, whole);
+				break;
+			}
+			/* The whole ESP datagram, Ethernet header first: classified again. */
 			switch (classify_outside(w, p, whole, &keys[ne], &why)) {
 			case CLS_ESP:
 				esp[ne++] = whole;

@@ -4,6 +4,8 @@
 #         and without NAT-T, with and without ESN (dp_esp_scapy.py says what is checked);
 #   frag  fragmentation and MTU: outer IPv4/IPv6 fragments reassembled before decryption, inner
 #         packets over the tunnel MTU fragmented or answered with ICMP "too big" (dp_frag_scapy.py).
+#   excfrag  reassembled IKE datagrams larger than one mbuf reach the exception port as chains,
+#         cut again to its MTU; ESP ones too big for one mbuf dropped (dp_exc_frag_scapy.py).
 # The CASE's script writes the input pcaps and the dataplane section (manual SAs, static next
 # hops); rampart-dp reads ESP frames from the outside port's rx_pcap and plain frames from the
 # inside port's, and writes tx_pcaps that the script then checks.
@@ -22,7 +24,10 @@ esp)	E2E=$S/tests/dp/dp_esp_scapy.py
 frag)	E2E=$S/tests/dp/dp_frag_scapy.py
 	settle=2.6                         # incomplete datagrams time out after 2 s, scanned every 100 ms
 	queries='/rampart/workers' ;;
-*)	echo "usage: $0 esp|frag" >&2; exit 2 ;;
+excfrag) E2E=$S/tests/dp/dp_exc_frag_scapy.py
+	settle=0.3
+	queries='/rampart/workers' ;;
+*)	echo "usage: $0 esp|frag|excfrag" >&2; exit 2 ;;
 esac
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -70,7 +75,7 @@ done
 grep -q "rampart-dp running" "$tmp/dp.log" || { cat "$tmp/dp.log"; echo "FAIL: rampart-dp did not come up"; exit 1; }
 
 # Until every input frame was received (and a little longer for the last burst to leave).
-$PY - "/var/run/dpdk/rampart-$inst/dpdk_telemetry.v2" "$n_out" "$n_in" "$settle" $queries <<'PYEOF'
+{ $PY - "/var/run/dpdk/rampart-$inst/dpdk_telemetry.v2" "$n_out" "$n_in" "$settle" $queries <<'PYEOF'
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
@@ -89,6 +94,7 @@ print(json.dumps(q("/rampart/drops"), sort_keys=True))
 for cmd in sys.argv[5:]:
     print(json.dumps(q(cmd), sort_keys=True)[:600])
 PYEOF
+} | tee "$tmp/telemetry.txt"
 
 kill -INT "$dp_pid"
 wait "$dp_pid"
