@@ -23,7 +23,9 @@
 #include "common/log.h"
 #include "dataplane/manual.h"
 
-static_assert(offsetof(struct dp_sa, esp) == 0, "dp_sa: the ESP SA comes first");
+static_assert(offsetof(struct dp_sa, esp) % RTE_CACHE_LINE_SIZE == 0, "dp_sa: esp line-aligned");
+static_assert(offsetof(struct dp_sa, esp) - offsetof(struct dp_sa, gen) <= RTE_CACHE_LINE_SIZE,
+	      "dp_sa: what workers read sits on the line before the ESP SA");
 static_assert(sizeof(struct dp_sad_in_key) == 24, "inbound key layout");
 static_assert(sizeof(struct rp_prefix) == 20, "route key layout");
 

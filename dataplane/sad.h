@@ -38,19 +38,14 @@
 #include <rte_fib.h>
 #include <rte_hash.h>
 #include <rte_lpm6.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
 #include "common/msg.h"
 #include "dataplane/esp/sa.h"
 
-/** One installed SA: the ESP engine's runtime SA and what the database keeps about it. */
+/** One installed SA: what the database keeps about it, then the ESP engine's runtime SA. */
 struct dp_sa {
-	struct esp_sa esp;       /**< first member: workers hand &sa->esp to the engine */
-	/* ---- read by workers ---- */
-	uint32_t gen;            /**< generation: a hand-off checks it is still this SA */
-	uint16_t worker;         /**< index of the worker that owns (processes) this SA */
-	uint8_t dir;             /**< enum rp_dir */
-	uint8_t pad0;
 	/* ---- main lcore (and telemetry under RCU) ---- */
 	uint32_t sa_id;
 	uint32_t slot;
@@ -67,6 +62,15 @@ struct dp_sa {
 	uint64_t hard_bytes, hard_packets;   /**< 0 = none (the engine holds UINT64_MAX) */
 	uint32_t route_head;     /**< first route of this (outbound) SA, 0 = none */
 	uint32_t n_routes;
+	/* ---- read by workers, on the line just before esp's line 0 (one page, one TLB
+	 * entry for the lines a packet touches first; see dp_sa_prefetch_owner()) ---- */
+	uint32_t gen;            /**< generation: a hand-off checks it is still this SA */
+	uint16_t worker;         /**< index of the worker that owns (processes) this SA */
+	uint8_t dir;             /**< enum rp_dir */
+	uint8_t pad0;
+	/** The ESP engine's runtime SA (workers hand &sa->esp to the engine), cache-line
+	 * aligned, right after the lines above. */
+	struct esp_sa esp;
 } __rte_cache_aligned;
 
 /** Inbound lookup key: what identifies an inbound SA (RFC 4301 section 4.1). */
@@ -215,6 +219,12 @@ struct dp_sad_view {
 };
 
 void dp_sad_view(const struct dp_sad *sad, struct dp_sad_view *v);
+
+/** Start loading the line of @p sa a worker reads to dispatch a packet (gen, worker, dir). */
+static inline void dp_sa_prefetch_owner(const struct dp_sa *sa)
+{
+	rte_prefetch0(&sa->gen);
+}
 
 /** The SA in @p slot (NULL if none), for a worker inside its read-side section. */
 static inline struct dp_sa *dp_sad_slot(const struct dp_sad_view *v, uint64_t slot)

@@ -123,28 +123,81 @@ static inline void tx_enqueue(struct dp_worker *w, unsigned int p, struct rte_mb
 	q->pkts[q->n++] = m;
 }
 
-/* Add the Ethernet header towards next hop @nh (family @af) and queue on port index @p. */
-static void l2_send(struct dp_worker *w, unsigned int p, struct rte_mbuf *m, uint8_t af,
-		    const uint8_t *nh)
+/* Add the Ethernet header towards MAC @dst (IP family @af) and queue on port index @p. */
+static void l2_send_mac(struct dp_worker *w, unsigned int p, struct rte_mbuf *m, uint8_t af,
+			const struct rte_ether_addr *dst)
 {
-	struct rte_ether_addr dst;
-	uint8_t *e;
+	uint8_t *e = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 
-	if (!dp_neigh_resolve(w->neigh, p, af, nh, &dst)) {
-		drop1(w, m, DP_DROP_NO_NEIGHBOR);
-		return;
-	}
-	e = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 	if (!e) {
 		drop1(w, m, DP_DROP_FROM_ESP(ESP_DROP_NO_HEADROOM));
 		return;
 	}
-	memcpy(e, dst.addr_bytes, 6);
+	memcpy(e, dst->addr_bytes, 6);
 	memcpy(e + 6, w->ports[p].mac.addr_bytes, 6);
 	e[12] = af == 4 ? 0x08 : 0x86;
 	e[13] = af == 4 ? 0x00 : 0xdd;
 	m->l2_len = ETH_HLEN;
 	tx_enqueue(w, p, m);
+}
+
+/* Add the Ethernet header towards next hop @nh (family @af) and queue on port index @p. */
+static void l2_send(struct dp_worker *w, unsigned int p, struct rte_mbuf *m, uint8_t af,
+		    const uint8_t *nh)
+{
+	struct rte_ether_addr dst;
+
+	if (!dp_neigh_resolve(w->neigh, p, af, nh, &dst)) {
+		drop1(w, m, DP_DROP_NO_NEIGHBOR);
+		return;
+	}
+	l2_send_mac(w, p, m, af, &dst);
+}
+
+/*
+ * l2_send() for @n packets (n <= LOOKUP_MAX) out of port index @p, each towards its own next
+ * hop (encrypted packets: the outer destination, a different client for each packet of a
+ * burst). One bulk lookup of all the next hops first, so that their hash bucket misses
+ * overlap. For an address not in the table (an off-link client: the usual case)
+ * dp_neigh_resolve() falls back to the port's gateway, whatever the address: that answer
+ * is taken once per burst and address family and reused for the other misses.
+ */
+static void l2_send_bulk(struct dp_worker *w, unsigned int p, struct rte_mbuf **pkts,
+			 const uint8_t *af, const uint8_t *const *nh, uint16_t n)
+{
+	struct dp_neigh_key keys[LOOKUP_MAX];
+	const void *kp[LOOKUP_MAX];
+	void *data[LOOKUP_MAX];
+	struct rte_ether_addr fb_mac[2];
+	int8_t fb[2] = { -1, -1 }; /* per family (v4, v6): fallback not taken yet / none / MAC */
+	uint64_t hits = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		dp_neigh_key_set(&keys[i], p, af[i], nh[i]);
+		kp[i] = &keys[i];
+	}
+	if (n)
+		rte_hash_lookup_bulk_data(w->neigh->hash, kp, n, &hits, data);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_ether_addr dst;
+		bool ok = false;
+
+		if ((hits >> i) & 1)
+			ok = neigh_word_mac(__atomic_load_n(&w->neigh->ent[(uintptr_t)data[i]],
+							    __ATOMIC_RELAXED), &dst);
+		if (!ok) {
+			unsigned int f = af[i] == 6;
+
+			if (fb[f] < 0)
+				fb[f] = dp_neigh_resolve(w->neigh, p, af[i], nh[i], &fb_mac[f]);
+			if (!fb[f]) {
+				drop1(w, pkts[i], DP_DROP_NO_NEIGHBOR);
+				continue;
+			}
+			dst = fb_mac[f];
+		}
+		l2_send_mac(w, p, pkts[i], af[i], &dst);
+	}
 }
 
 /* To the kernel, unchanged, through the exception port of port index @p. */
@@ -464,6 +517,35 @@ static void route_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n
 		nh[i6[k]] = nh6[k] < 0 ? 0 : (uint64_t)nh6[k];
 }
 
+/*
+ * SAs of a burst from their slot numbers (@p slot[i] = 0: none; sas[i] = NULL), loaded in
+ * stages so that the misses of all packets overlap instead of following one another: with
+ * SA tables far beyond the caches (every packet on another of 100 000 SAs) each step below
+ * is a cache and TLB miss per packet. First the slot array entries of the whole burst, then
+ * each SA's owner line and the lines the ESP engine reads first (esp_sa_prefetch_*()); the
+ * caller's first look at them comes after the last prefetch of the burst. The key lines are
+ * prefetched later, by the engine (its stage 1, ahead of the crypto of stage 2).
+ */
+static inline void sa_fetch(const struct dp_worker *w, const uint64_t *slot, uint16_t n,
+			    struct dp_sa **sas, bool inbound)
+{
+	for (uint16_t i = 0; i < n; i++)
+		if (slot[i] && slot[i] < w->sad.n_slots)
+			rte_prefetch0(&w->sad.slots[slot[i]]);
+	for (uint16_t i = 0; i < n; i++) {
+		struct dp_sa *sa = slot[i] ? dp_sad_slot(&w->sad, slot[i]) : NULL;
+
+		sas[i] = sa;
+		if (!sa)
+			continue;
+		dp_sa_prefetch_owner(sa);
+		if (inbound)
+			esp_sa_prefetch_in(&sa->esp);
+		else
+			esp_sa_prefetch_out(&sa->esp);
+	}
+}
+
 static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, bool decrypted);
 
 /* Encrypt @k packets and send them out of the outside port. */
@@ -479,17 +561,26 @@ static void encrypt_send(struct dp_worker *w, struct rte_mbuf **pkts, struct esp
 	ng = esp_outbound_burst(w->mgr, pkts, es, k, dropped, reasons, &nd);
 	for (uint16_t i = 0; i < nd; i++)
 		drop1(w, dropped[i], DP_DROP_FROM_ESP(reasons[i]));
-	for (uint16_t i = 0; i < ng; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *o = rte_pktmbuf_mtod(m, const uint8_t *);
-		bool v6 = es[i]->flags & ESP_SAF_OUTER_V6;
+	for (uint16_t i = 0; i < ng; i++)
+		dp_counter_add(&w->ctr[in_idx(w, pkts[i])].encrypted, 1);
+	if (w->out_port < 0) {
+		for (uint16_t i = 0; i < ng; i++)
+			drop1(w, pkts[i], DP_DROP_NO_OUTPUT_PORT);
+		return;
+	}
+	for (uint16_t off = 0; off < ng; off += LOOKUP_MAX) {
+		uint16_t c = RTE_MIN((uint16_t)(ng - off), (uint16_t)LOOKUP_MAX);
+		const uint8_t *nh[LOOKUP_MAX];
+		uint8_t af[LOOKUP_MAX];
 
-		dp_counter_add(&w->ctr[in_idx(w, m)].encrypted, 1);
-		if (w->out_port < 0) {
-			drop1(w, m, DP_DROP_NO_OUTPUT_PORT);
-			continue;
+		for (uint16_t i = 0; i < c; i++) {
+			const uint8_t *o = rte_pktmbuf_mtod(pkts[off + i], const uint8_t *);
+			bool v6 = es[off + i]->flags & ESP_SAF_OUTER_V6;
+
+			af[i] = v6 ? 6 : 4;
+			nh[i] = o + (v6 ? 24 : 16);
 		}
-		l2_send(w, (unsigned int)w->out_port, m, v6 ? 6 : 4, o + (v6 ? 24 : 16));
+		l2_send_bulk(w, (unsigned int)w->out_port, pkts + off, af, nh, c);
 	}
 }
 
@@ -545,19 +636,20 @@ static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa *
 static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, bool decrypted)
 {
 	struct rte_mbuf *mine[DP_BURST_MAX];
-	struct dp_sa *mine_sa[DP_BURST_MAX];
+	struct dp_sa *mine_sa[DP_BURST_MAX], *sas[DP_BURST_MAX];
 	uint64_t nh[DP_BURST_MAX];
 	uint16_t nm = 0;
 
 	if (!n)
 		return;
 	route_lookup(w, pkts, n, nh);
+	sa_fetch(w, nh, n, sas, false);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint8_t af = ip[0] >> 4 == 4 ? 4 : 6;
 		const uint8_t *dst = ip + (af == 4 ? 16 : 24);
-		struct dp_sa *sa;
+		struct dp_sa *sa = sas[i];
 
 		if (!nh[i]) {
 			if (decrypted) {
@@ -578,7 +670,6 @@ static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			}
 			continue;
 		}
-		sa = dp_sad_slot(&w->sad, nh[i]);
 		if (!sa) {
 			drop1(w, m, DP_DROP_SA_GONE);
 			continue;
@@ -677,24 +768,27 @@ static void rx_outside(struct dp_worker *w, unsigned int p, struct rte_mbuf **pk
 			break;
 		}
 	}
-	/* Stage 2: inbound SAs by SPI + destination, 64 keys per lookup. */
+	/* Stage 2: inbound SAs by SPI + destination, 64 keys per lookup (the bulk lookup
+	 * overlaps the bucket and key misses itself), then the SAs, prefetched (sa_fetch). */
 	for (uint16_t off = 0; off < ne; off += LOOKUP_MAX) {
 		uint16_t k = RTE_MIN((uint16_t)(ne - off), (uint16_t)LOOKUP_MAX);
-		uint64_t hits = 0;
+		uint64_t hits = 0, slot[LOOKUP_MAX];
+		struct dp_sa *sas[LOOKUP_MAX];
 
 		for (uint16_t i = 0; i < k; i++)
 			kp[i] = &keys[off + i];
 		rte_hash_lookup_bulk_data(w->sad.in_hash, kp, k, &hits, data);
+		for (uint16_t i = 0; i < k; i++)
+			slot[i] = (hits >> i) & 1 ? (uintptr_t)data[i] : 0;
+		sa_fetch(w, slot, k, sas, true);
 		for (uint16_t i = 0; i < k; i++) {
 			struct rte_mbuf *m = esp[off + i];
-			struct dp_sa *sa = (hits >> i) & 1 ?
-					   dp_sad_slot(&w->sad, (uintptr_t)data[i]) : NULL;
+			struct dp_sa *sa = sas[i];
 
 			if (!sa) {
 				drop1(w, m, DP_DROP_NO_SA);
 				continue;
 			}
-			rte_prefetch0(sa);
 			rte_pktmbuf_adj(m, ETH_HLEN);
 			if (sa->worker != w->idx) {
 				handoff(w, m, sa, DP_HANDOFF_INBOUND);

@@ -13,13 +13,22 @@ struct in_pkt {
 	uint64_t seq;     /* full sequence number (inferred high half with ESN) */
 };
 
-/* Constant time over the ICV length: no early exit on the first differing byte. */
+/* Constant time over the ICV length: no early exit on the first differing byte. ICVs are
+ * 12, 16, 24 or 32 bytes: compared 4 bytes at a time, any tail byte by byte. */
 static inline bool icv_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
 {
-	uint8_t d = 0;
+	uint32_t d = 0;
+	unsigned int i = 0;
 
-	for (unsigned int i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
+	for (; i + 4 <= n; i += 4) {
+		uint32_t x, y;
+
+		memcpy(&x, a + i, 4);
+		memcpy(&y, b + i, 4);
+		d |= x ^ y;
+	}
+	for (; i < n; i++)
+		d |= (uint32_t)(a[i] ^ b[i]);
 	__asm__ volatile("" : "+r"(d));
 	return d == 0;
 }
@@ -199,6 +208,28 @@ static unsigned int in_finish(struct esp_sa *sa, struct rte_mbuf *m, const struc
 	return 0;
 }
 
+/* Packets between the replay-word prefetch and the replay check. */
+#define REPLAY_AHEAD 4
+
+/*
+ * Start loading the replay bitmap word of the packet's sequence number. The packet's header
+ * and the SA's line 0 and replay state were prefetched a stage earlier; this is only a
+ * hint: a packet too short or not shaped as the SA expects is checked by in_prepare().
+ */
+static inline void replay_prefetch(const struct esp_sa *sa, const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t off;
+
+	if (m->data_len < 20)
+		return;
+	off = (p[0] >> 4) == 6 ? 40u : (p[0] & 0xfu) * 4u;
+	if (sa->flags & ESP_SAF_NATT)
+		off += 8;
+	if (off + ESP_HDR_LEN <= m->data_len)
+		esp_replay_prefetch(&sa->replay, get_be32(p + off + 4));
+}
+
 static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa **ss,
 			      unsigned int n, struct rte_mbuf **good, struct esp_sa **good_sas,
 			      struct rte_mbuf **dropped, uint8_t *reasons, uint16_t *nd)
@@ -210,19 +241,27 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 	unsigned int nj = 0, got;
 	uint16_t ng = 0;
 
-	/* Stage 0: start loading packet headers and SAs. */
+	/* Stage 0: start loading packet headers and SAs (the worker has usually done so
+	 * already, a stage earlier). */
 	for (unsigned int i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(ms[i], void *));
-		rte_prefetch0(ss[i]);
+		esp_sa_prefetch_in(ss[i]);
 	}
-	/* Stage 1: parse, lengths, replay pre-check. */
+	/* Stage 1: parse, lengths, replay pre-check. A few packets ahead, the replay bitmap
+	 * word of that packet's sequence number; behind, each good packet's keys for stage 2. */
+	for (unsigned int i = 0; i < RTE_MIN(n, (unsigned int)REPLAY_AHEAD); i++)
+		replay_prefetch(ss[i], ms[i]);
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int r = in_prepare(ss[i], ms[i], &ip[nj], &sc[nj]);
+		unsigned int r;
 
+		if (i + REPLAY_AHEAD < n)
+			replay_prefetch(ss[i + REPLAY_AHEAD], ms[i + REPLAY_AHEAD]);
+		r = in_prepare(ss[i], ms[i], &ip[nj], &sc[nj]);
 		if (r) {
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
+		esp_sa_prefetch_keys(ss[i], false);
 		idx[nj++] = (uint8_t)i;
 	}
 	/* Stage 2: decrypt and compute ICVs, one burst. */

@@ -143,8 +143,9 @@ static unsigned int out_prepare(IMB_MGR *mgr, struct esp_sa *sa, struct rte_mbuf
 		p[len + pad + 1] = nh;
 	}
 	o = (uint8_t *)rte_pktmbuf_prepend(m, sa->hdr_len);
-	memcpy(o, sa->tmpl, sa->outer_len + 4u);
+	memcpy(o, sa->tmpl, sa->outer_len);
 	esp = o + sa->outer_len;
+	memcpy(esp, &sa->spi, 4);
 	put_be32(esp + 4, (uint32_t)seq);
 	total = sa->hdr_len + ct_len + sa->icv_len;
 
@@ -209,12 +210,14 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 	unsigned int nj = 0, got;
 	uint16_t ng = 0;
 
-	/* Stage 0: start loading packet headers and SAs. */
+	/* Stage 0: start loading packet headers and SAs (lines 0 and 1: the worker has
+	 * usually done so already, a stage earlier). */
 	for (unsigned int i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(ms[i], void *));
-		rte_prefetch0(ss[i]);
+		esp_sa_prefetch_out(ss[i]);
 	}
-	/* Stage 1: check, build headers and trailer, take sequence numbers. */
+	/* Stage 1: check, build headers and trailer, take sequence numbers; start loading
+	 * each good packet's keys for stage 2. */
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int r = out_prepare(mgr, ss[i], ms[i], &op[nj], &sc[nj]);
 
@@ -222,6 +225,7 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
+		esp_sa_prefetch_keys(ss[i], true);
 		idx[nj++] = (uint8_t)i;
 	}
 	/* Stage 2: one burst of crypto jobs. */

@@ -16,12 +16,12 @@ static_assert(offsetof(struct esp_sa, hard_bytes) + sizeof(uint64_t) <= RTE_CACH
 	      "esp_sa: per-packet fields fit cache line 0");
 static_assert(offsetof(struct esp_sa, tmpl) == RTE_CACHE_LINE_SIZE,
 	      "esp_sa: outer header template is cache line 1");
+static_assert(offsetof(struct esp_sa, ctr.bytes) + sizeof(uint64_t) <= 2 * RTE_CACHE_LINE_SIZE,
+	      "esp_sa: the per-packet counters share line 1 with the template");
 static_assert(offsetof(struct esp_sa, key) % RTE_CACHE_LINE_SIZE == 0, "esp_sa: keys aligned");
 static_assert(offsetof(struct esp_sa, ts) % RTE_CACHE_LINE_SIZE == 0, "esp_sa: ts aligned");
-static_assert(offsetof(struct esp_sa, ctr) % RTE_CACHE_LINE_SIZE == 0,
-	      "esp_sa: counters on their own line");
 static_assert(sizeof(struct esp_sa) % RTE_CACHE_LINE_SIZE == 0, "esp_sa: whole lines");
-static_assert(ESP_TMPL_MAX >= 40 + 8 + 4, "template holds IPv6 + UDP + SPI");
+static_assert(ESP_TMPL_MAX >= 40 + 8, "template holds IPv6 + UDP");
 static_assert(sizeof(((struct esp_sa *)0)->key.aes.enc) >= 16 * 15, "AES-256 schedule fits");
 static_assert(sizeof(struct esp_ts) == 40, "esp_ts layout");
 
@@ -114,7 +114,7 @@ static void ts_build(struct esp_ts *t, const struct rp_prefix *p)
 	memcpy(t->mask, mask, sizeof(mask));
 }
 
-/* Outer IPv4/IPv6 (+ UDP) header and SPI; IPv4 checksum base over the constant words. */
+/* Outer IPv4/IPv6 (+ UDP) header; IPv4 checksum base over the constant words. */
 static void tmpl_build(struct esp_sa *sa, const struct rp_msg_sa *m)
 {
 	uint8_t *t = sa->tmpl;
@@ -149,7 +149,6 @@ static void tmpl_build(struct esp_sa *sa, const struct rp_msg_sa *m)
 		ip_len += 8;
 	}
 	sa->outer_len = (uint8_t)ip_len;
-	memcpy(t + ip_len, &m->spi, 4);
 }
 
 int esp_sa_init(struct esp_sa *sa, const struct rp_msg_sa *m, IMB_MGR *mgr, char *err,

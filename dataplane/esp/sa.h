@@ -9,10 +9,19 @@
  * path only reads them. Keys are expanded into the SA (AES key schedules, GCM hash keys,
  * HMAC inner/outer digests); the raw keys are not kept.
  *
- * Layout: cache-line aligned; line 0 holds everything the per-packet code reads first,
- * line 1 the outer header template, then key material, then (inbound) traffic selectors and
- * the replay window, and the counters on their own line. Pinned by static asserts in sa.c.
- * The struct holds no pointers into itself, so it may be built in one place and copied.
+ * Layout (for SA tables far larger than the caches: every line a packet touches is a miss
+ * unless prefetched, see esp_sa_prefetch_out() / esp_sa_prefetch_in()): cache-line aligned;
+ * line 0 holds everything the per-packet code reads first (and the outbound sequence number),
+ * line 1 the outer header template followed by the two counters every packet bumps (packets,
+ * bytes; the drop counters follow on the next lines, touched only on drops), then (inbound)
+ * the traffic selectors, the key material (AEAD's first), the replay window, and the HMAC and
+ * CBC IV-key blocks: what an AES-GCM packet reads lies within the first 0.9 KiB (outbound) or
+ * 1.6 KiB (inbound) of the SA, so fewer SAs straddle two pages (a second TLB miss with 4 KiB
+ * pages, e.g. hugepages = false). So a good packet touches
+ * lines 0 and 1, its key lines, and inbound the first selector line and one or two lines of
+ * the replay window. Pinned by static asserts in sa.c. Everything on those lines belongs to
+ * this SA alone, written only by the lcore that owns it. The struct holds no pointers into
+ * itself, so it may be built in one place and copied.
  *
  * Ownership: the caller allocates struct esp_sa (64-byte aligned, e.g. rte_zmalloc) and
  * must call esp_sa_wipe() before freeing it. One lcore at a time uses an SA (see esp.h).
@@ -35,6 +44,7 @@
 
 #include <intel-ipsec-mb.h>
 #include <rte_common.h>
+#include <rte_prefetch.h>
 
 #include "common/msg.h"
 #include "dataplane/esp/esp.h"
@@ -77,7 +87,8 @@ struct esp_sa_counters {
 	uint64_t drops[ESP_DROP_MAX];  /**< dropped packets by reason */
 };
 
-#define ESP_TMPL_MAX 64
+/** Outer IPv6 + UDP: the template leaves the SPI out (copied from esp_sa.spi). */
+#define ESP_TMPL_MAX 48
 
 struct esp_sa {
 	/* ---- line 0: read for every packet ---- */
@@ -104,12 +115,17 @@ struct esp_sa {
 	uint64_t hard_packets; /**< UINT64_MAX = none */
 	uint64_t hard_bytes;   /**< UINT64_MAX = none */
 
-	/* ---- line 1: outer IP (+ UDP) header and SPI, prebuilt ---- */
+	/* ---- line 1: outer IP (+ UDP) header, prebuilt; the per-packet counters ---- */
 	uint8_t tmpl[ESP_TMPL_MAX] __rte_cache_aligned;
+	/* packets and bytes end line 1; drops[] follows on the next lines */
+	struct esp_sa_counters ctr;
 
 	uint32_t sa_id;        /**< control-plane handle (reporting only) */
 
-	/* ---- key material ---- */
+	/* ---- inbound: traffic selectors (ts[0] is what a packet usually reads) ---- */
+	struct esp_ts ts[RP_SA_TS_MAX] __rte_cache_aligned;
+
+	/* ---- key material: the lines AEAD reads first (esp_sa_prefetch_keys()) ---- */
 	union {
 		struct {
 			uint8_t enc[16 * 15] __rte_aligned(16); /**< AES encryption schedule */
@@ -118,16 +134,14 @@ struct esp_sa {
 		struct gcm_key_data gcm;
 		uint8_t chacha[32];
 	} key __rte_cache_aligned;
+
+	/* ---- inbound: replay window ---- */
+	struct esp_replay replay;
+
+	/* ---- key material of AES-CBC + HMAC only ---- */
 	uint8_t ipad[64] __rte_aligned(16); /**< HMAC: digest state after (key ^ ipad) */
 	uint8_t opad[64] __rte_aligned(16); /**< HMAC: digest state after (key ^ opad) */
 	uint8_t iv_key[16 * 11] __rte_aligned(16); /**< CBC: AES-128 schedule of the IV key */
-
-	/* ---- inbound ---- */
-	struct esp_ts ts[RP_SA_TS_MAX] __rte_cache_aligned;
-	struct esp_replay replay;
-
-	/* ---- counters ---- */
-	struct esp_sa_counters ctr __rte_cache_aligned;
 } __rte_cache_aligned;
 
 /**
@@ -161,6 +175,71 @@ bool esp_sa_ts_ok(const struct esp_sa *sa, const struct rte_mbuf *inner);
 static inline uint64_t esp_sa_counter_read(const uint64_t *ctr)
 {
 	return __atomic_load_n(ctr, __ATOMIC_RELAXED);
+}
+
+/*
+ * Prefetching. With many SAs (hundreds of thousands, every packet on another one) each line
+ * of SA state a packet touches is a cache (and TLB) miss; a burst's lookups come first, then
+ * these start the loads of every packet's SA, and the work follows once they are on their
+ * way. The first two read nothing of the SA, so they can be issued right after a lookup.
+ */
+
+/** Lines 0 and 1 of an outbound SA: headers, template, sequence number, counters. */
+static inline void esp_sa_prefetch_out(const struct esp_sa *sa)
+{
+	rte_prefetch0(sa);
+	rte_prefetch0(sa->tmpl);
+}
+
+/** Lines 0 and 1 of an inbound SA, its first traffic selector and its replay state. */
+static inline void esp_sa_prefetch_in(const struct esp_sa *sa)
+{
+	rte_prefetch0(sa);
+	rte_prefetch0(sa->tmpl);
+	rte_prefetch0(&sa->ts[0]);
+	rte_prefetch0(&sa->replay);
+}
+
+static inline void esp_prefetch_range(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(RTE_CACHE_LINE_SIZE - 1);
+	uintptr_t end = (uintptr_t)p + len;
+
+	for (; a < end; a += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0((const void *)a);
+}
+
+/**
+ * The key lines the crypto of one packet of @p sa reads (reads line 0: issue it once that
+ * is in cache or on its way). AES-GCM: the round keys and the first eight GHASH key powers,
+ * which intel-ipsec-mb's SSE/AVX/AVX2 code keeps right after the 15 round-key slots of
+ * struct gcm_key_data (bytes 0-367 for both key sizes). ChaCha20: the key. AES-CBC: the
+ * schedule of the direction, and outbound the IV key's. HMAC: the inner and outer states.
+ */
+static inline void esp_sa_prefetch_keys(const struct esp_sa *sa, bool encrypt)
+{
+	size_t sched = 16u * (sa->key_len / 4u + 7u); /* AES round keys: 176 or 240 bytes */
+
+	switch (sa->alg) {
+	case ESP_ALG_GCM:
+		esp_prefetch_range(&sa->key.gcm, 16 * 15 + 16 * 8);
+		return;
+	case ESP_ALG_CHACHA:
+		rte_prefetch0(sa->key.chacha);
+		return;
+	case ESP_ALG_CBC_HMAC:
+	case ESP_ALG_CBC_ONLY:
+		esp_prefetch_range(encrypt ? sa->key.aes.enc : sa->key.aes.dec, sched);
+		if (encrypt)
+			esp_prefetch_range(sa->iv_key, 16 * 11);
+		break;
+	default:
+		break;
+	}
+	if (sa->flags & ESP_SAF_HMAC) {
+		rte_prefetch0(sa->ipad);
+		rte_prefetch0(sa->opad);
+	}
 }
 
 #endif
