@@ -87,6 +87,40 @@ static const struct rp_cfg_schema acct_schema[] = {
 	  .help = "start-stop (default) or stop-only" },
 	{ .name = "methods", .kind = RP_CFG_STRINGS, .required = true, .min = 1, .max = 40,
 	  .help = "in order: \"group NAME\"" },
+	{ .name = "interim_interval", .kind = RP_CFG_INT, .min = 0, .max = 604800,
+	  .help = "seconds between Interim-Updates (aaa accounting update periodic; 0 = none, "
+		  "the default)" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema acct_queue_schema[] = {
+	{ .name = "size", .kind = RP_CFG_INT, .min = 1, .max = 65536,
+	  .help = "accounting records kept until the server answers (default 1024)" },
+	{ .name = "retry_max", .kind = RP_CFG_INT, .min = 1, .max = 3600,
+	  .help = "longest wait in s between rounds of a record no group answered (default 60; "
+		  "the first wait is 1 s, doubled each round)" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema dae_client_schema[] = {
+	{ .name = "address", .kind = RP_CFG_STRING, .required = true, .min = 2, .max = 45,
+	  .help = "address requests come from (client ADDRESS)" },
+	{ .name = "key", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 128,
+	  .help = "shared secret (server-key)" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema dae_schema[] = {
+	{ .name = "address", .kind = RP_CFG_STRING, .min = 2, .max = 45,
+	  .help = "address to listen on (default 0.0.0.0)" },
+	{ .name = "port", .kind = RP_CFG_INT, .min = 1, .max = 65535,
+	  .help = "UDP port (default 3799)" },
+	{ .name = "clients", .kind = RP_CFG_LIST, .required = true, .max = 16,
+	  .children = dae_client_schema, .help = "RADIUS servers allowed to send requests" },
+	{ .name = "event_timestamp_window", .kind = RP_CFG_INT, .min = 0, .max = 86400,
+	  .help = "s an Event-Timestamp may be away from our clock (default 300; 0 = unchecked)" },
+	{ .name = "require_event_timestamp", .kind = RP_CFG_BOOL,
+	  .help = "drop requests without Event-Timestamp (default false)" },
 	{ 0 }
 };
 
@@ -99,5 +133,9 @@ const struct rp_cfg_schema rp_conf_aaa_schema[] = {
 	  .help = "authorization method lists" },
 	{ .name = "accounting", .kind = RP_CFG_LIST, .max = 64, .children = acct_schema,
 	  .help = "accounting method lists" },
+	{ .name = "accounting_queue", .kind = RP_CFG_GROUP, .children = acct_queue_schema,
+	  .help = "the accounting records' queue and retries" },
+	{ .name = "dynamic_author", .kind = RP_CFG_GROUP, .children = dae_schema,
+	  .help = "Disconnect / CoA server, RFC 5176 (aaa server radius dynamic-author)" },
 	{ 0 }
 };

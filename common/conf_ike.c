@@ -31,7 +31,8 @@ static const struct rp_cfg_schema dpd_schema[] = {
 
 static const struct rp_cfg_schema pool4_schema[] = {
 	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
-	  .help = "pool name for logs (default \"pool4\")" },
+	  .help = "pool name (default \"default\"): the IPv4 pool of sessions whose "
+		  "authorization policy names none" },
 	{ .name = "first", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
 	  .help = "first address handed out" },
 	{ .name = "last", .kind = RP_CFG_STRING, .required = true, .min = 7, .max = 15,
@@ -44,9 +45,42 @@ static const struct rp_cfg_schema pool4_schema[] = {
 
 static const struct rp_cfg_schema pool6_schema[] = {
 	{ .name = "name", .kind = RP_CFG_STRING, .min = 1, .max = POOL_NAME_MAX - 1,
-	  .help = "pool name for logs (default \"pool6\")" },
+	  .help = "pool name (default \"default\"): the IPv6 pool of sessions whose "
+		  "authorization policy names none" },
 	{ .name = "prefix", .kind = RP_CFG_STRING, .required = true, .min = 4, .max = 49,
 	  .help = "\"2001:db8:9::/112\": addresses prefix+1, +2... (length 64..127)" },
+	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 45, .help = "one or two DNS servers" },
+	{ 0 }
+};
+
+/* ike.proposals: named IKE proposals that ikev2 profiles restrict their IKE SAs to */
+static const struct rp_cfg_schema proposal_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 63,
+	  .help = "proposal name (crypto ikev2 proposal NAME), named by ikev2 profiles" },
+	{ .name = "encryption", .kind = RP_CFG_STRINGS, .choices = encr_choices,
+	  .help = "ciphers allowed (default any)" },
+	{ .name = "prf", .kind = RP_CFG_STRINGS, .choices = prf_choices,
+	  .help = "PRFs allowed (default any)" },
+	{ .name = "integrity", .kind = RP_CFG_STRINGS, .choices = integ_choices,
+	  .help = "integrity algorithms allowed with AES-CBC (default any)" },
+	{ .name = "dh_groups", .kind = RP_CFG_STRINGS, .choices = dh_choices,
+	  .help = "DH groups allowed (default any)" },
+	{ 0 }
+};
+
+/* ike.pools: IPv4 with first and last, IPv6 with prefix (controlplane/pool/pool_set.c) */
+static const struct rp_cfg_schema pools_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1,
+	  .max = POOL_NAME_MAX - 1,
+	  .help = "pool name (ip local pool NAME), named by authorization policies" },
+	{ .name = "first", .kind = RP_CFG_STRING, .min = 7, .max = 15,
+	  .help = "IPv4: first address handed out" },
+	{ .name = "last", .kind = RP_CFG_STRING, .min = 7, .max = 15,
+	  .help = "IPv4: last address handed out" },
+	{ .name = "prefix", .kind = RP_CFG_STRING, .min = 4, .max = 49,
+	  .help = "IPv6: \"2001:db8:9::/112\": addresses prefix+1, +2... (length 64..127)" },
+	{ .name = "netmask", .kind = RP_CFG_INT, .min = 1, .max = 32,
+	  .help = "IPv4: prefix length announced as INTERNAL_IP4_NETMASK (default 32)" },
 	{ .name = "dns", .kind = RP_CFG_STRINGS, .max = 45, .help = "one or two DNS servers" },
 	{ 0 }
 };
@@ -115,6 +149,12 @@ const struct rp_cfg_schema rp_conf_ike_schema[] = {
 	  .help = "IPv4 addresses for clients (config mode)" },
 	{ .name = "ipv6_pool", .kind = RP_CFG_GROUP, .children = pool6_schema,
 	  .help = "IPv6 addresses for clients" },
+	{ .name = "proposals", .kind = RP_CFG_LIST, .max = 16, .children = proposal_schema,
+	  .help = "named IKE proposals: the algorithms the IKE SAs of an ikev2 profile naming "
+		  "one may use (checked at IKE_AUTH)" },
+	{ .name = "pools", .kind = RP_CFG_LIST, .max = 254, .children = pools_schema,
+	  .help = "named address pools (IPv4 first/last or IPv6 prefix), taken by the "
+		  "authorization policies' pool and ipv6_pool" },
 	{ .name = "peers", .kind = RP_CFG_LIST, .max = 100000, .children = peer_schema,
 	  .help = "PSK peers" },
 	{ 0 }

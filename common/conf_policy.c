@@ -244,10 +244,20 @@ static const struct rp_cfg_schema aaa_author_schema[] = {
 static const struct rp_cfg_schema aaa_schema[] = {
 	{ .name = "authentication_eap", .kind = RP_CFG_STRING, .min = 1, .max = NAME_MAX_LEN,
 	  .help = "AAA method list for EAP" },
+	{ .name = "accounting", .kind = RP_CFG_STRING, .min = 1, .max = NAME_MAX_LEN,
+	  .help = "accounting method list of the aaa section (aaa accounting ... LIST)" },
 	{ .name = "authorization_group", .kind = RP_CFG_GROUP, .children = aaa_author_schema,
 	  .help = "group authorization" },
 	{ .name = "authorization_user", .kind = RP_CFG_GROUP, .children = aaa_author_schema,
 	  .help = "user authorization" },
+	{ 0 }
+};
+
+static const struct rp_cfg_schema config_exchange_schema[] = {
+	{ .name = "set_send", .kind = RP_CFG_BOOL,
+	  .help = "push a CFG_SET to a peer that sent no CFG_REQUEST (default true)" },
+	{ .name = "set_accept", .kind = RP_CFG_BOOL,
+	  .help = "acknowledge a peer's CFG_SET with CFG_ACK (default true)" },
 	{ 0 }
 };
 
@@ -262,6 +272,10 @@ static const struct rp_cfg_schema profile_schema[] = {
 	  .help = "pki trustpoints, in validation order" },
 	{ .name = "keyring", .kind = RP_CFG_STRING, .min = 1, .max = NAME_MAX_LEN,
 	  .help = "keyring for pre-shared keys" },
+	{ .name = "identity_local", .kind = RP_CFG_STRING, .min = 1, .max = 300,
+	  .help = "our identity (IDr) towards these peers: \"address\", \"dn\" (subject of "
+		  "our certificate), \"fqdn NAME\", \"email NAME\", \"key-id ID\" (default: "
+		  "ike.local_id)" },
 	{ .name = "lifetime", .kind = RP_CFG_INT, .min = 120, .max = 86400,
 	  .help = "IKE SA lifetime in seconds (default 86400)" },
 	{ .name = "dpd", .kind = RP_CFG_GROUP, .children = dpd_schema,
@@ -278,6 +292,8 @@ static const struct rp_cfg_schema profile_schema[] = {
 	{ .name = "aaa", .kind = RP_CFG_GROUP, .children = aaa_schema, .help = "AAA lists" },
 	{ .name = "virtual_template", .kind = RP_CFG_INT, .min = 1, .max = 65535,
 	  .help = "virtual template number (kept for IOS parity; informational)" },
+	{ .name = "config_exchange", .kind = RP_CFG_GROUP, .children = config_exchange_schema,
+	  .help = "config-exchange set send / set accept" },
 	{ 0 }
 };
 

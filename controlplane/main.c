@@ -20,7 +20,11 @@
 #include "common/log.h"
 #include "controlplane/cp.h"
 #include "controlplane/dpif/dpif.h"
+#include "controlplane/aaa/aaa_conf.h"
 #include "controlplane/ike/ike_cert.h"
+#include "controlplane/ike/ike_aaa.h"
+#include "controlplane/ike/ike_authz_aaa.h"
+#include "controlplane/ike/ike_eap_radius.h"
 #include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/mgmt.h"
 #include "controlplane/policy/policy.h"
@@ -126,6 +130,19 @@ static void check_local_id(const struct ike_resp_cfg *rc)
 
 			if (!x)
 				continue;
+			/* identity_local replaces ike.local_id: "dn" is the certificate's own, an
+			 * address or key-id is not checked against it */
+			if (p->id_local == POL_IDL_FQDN || p->id_local == POL_IDL_EMAIL) {
+				if (ike_id_bound(x, p->id_local == POL_IDL_FQDN ? IKE_ID_FQDN :
+						 IKE_ID_RFC822_ADDR, (const uint8_t *)p->id_local_value,
+						 p->id_local_len, why, sizeof(why)))
+					RP_WARN(COMP, "profile %s, trustpoint %s: identity_local does not "
+						"match our certificate (%s); clients will refuse it",
+						p->name, pki_tp_name(p->tps[t]), why);
+				continue;
+			}
+			if (p->id_local != POL_IDL_DEFAULT)
+				continue;
 			if (!rc->local_id_type)
 				RP_WARN(COMP, "profile %s signs with the certificate of trustpoint %s, but "
 					"ike.local_id is not set: our IDr is then our IP address, which "
@@ -185,6 +202,62 @@ static int attach_policy(struct cp *cp, struct ike_keyring *kr, unsigned n_peers
 		  n_peers ? " (the ike section's PSK peers serve peers no profile matches)" : "",
 		  creq_len / PKI_SHA1_LEN, creq_len == PKI_SHA1_LEN ? "" : "s",
 		  pauth_wp ? wp_threads(pauth_wp) : 0);
+	return 0;
+}
+
+static struct ike_eap_radius *eap_radius; /* EAP relayed to RADIUS (ike_eap_radius.h) */
+static struct ike_aaa *ike_aaa; /* accounting, Disconnect / CoA (ike_aaa.h) */
+
+/* EAP pass-through: the aaa section's EAP lists, when profiles allow remote EAP. */
+/* IKEv2 authorization (ike_authz_aaa.h): cached EAP attributes, local and RADIUS lists. */
+static struct ike_authz_aaa *authz_aaa;
+
+static int attach_authz(struct cp *cp)
+{
+	struct ike_authz_backend be;
+	int rc = ike_authz_aaa_create(cp->base, &cp->cfg, &policy.set, &authz_aaa);
+
+	if (rc)
+		return rc;
+	ike_authz_aaa_backend(authz_aaa, &be);
+	ike_resp_set_authz(ike_io_resp(cp->ike), &be);
+	return 0;
+}
+
+static int attach_eap(struct cp *cp)
+{
+	struct ike_eap_backend be;
+	unsigned n_eap = 0;
+	int rc;
+
+	for (unsigned i = 0; policy.set && i < policy.set->n_profiles; i++)
+		if (policy.set->profiles[i].auth_remote & POL_AUTH_EAP)
+			n_eap++;
+	rc = ike_eap_radius_create(cp->base, &cp->cfg, &eap_radius);
+	if (rc) {
+		RP_ERR(COMP, "EAP: %s", strerror(-rc));
+		return -1;
+	}
+	if (!eap_radius) {
+		if (n_eap)
+			RP_WARN(COMP, "%u profile%s allow remote EAP, but the aaa section has no EAP "
+				"authentication list: EAP clients are refused", n_eap,
+				n_eap == 1 ? "" : "s");
+		return 0;
+	}
+	for (unsigned i = 0; i < policy.set->n_profiles; i++) {
+		const struct pol_profile *p = &policy.set->profiles[i];
+
+		if ((p->auth_remote & POL_AUTH_EAP) &&
+		    !ike_eap_radius_has_list(eap_radius, p->aaa_eap_list)) {
+			RP_ERR(COMP, "profile %s: aaa.authentication_eap \"%s\" is not an EAP "
+			       "authentication list of the aaa section", p->name, p->aaa_eap_list);
+			return -1;
+		}
+	}
+	ike_eap_radius_backend(eap_radius, &be);
+	ike_resp_set_eap(ike_io_resp(cp->ike), &be);
+	RP_NOTICE(COMP, "EAP pass-through to RADIUS for %u profile%s", n_eap, n_eap == 1 ? "" : "s");
 	return 0;
 }
 
@@ -271,8 +344,10 @@ int main(int argc, char **argv)
 	}
 
 	cp.config_source = config ? config : RP_CONF_DEFAULT_NAME;
-	if (rp_conf_load(&cp.cfg, config) || pol_cmd_load(&policy, &cp.cfg) ||
-	    load_ike(&cp.cfg, &ike_conf, &have_ike)) {
+	if (rp_conf_load(&cp.cfg, config) || aaa_conf_check(&cp.cfg) ||
+	    pol_cmd_load(&policy, &cp.cfg) ||
+	    load_ike(&cp.cfg, &ike_conf, &have_ike) ||
+	    (have_ike && pol_check_pools(&cp.cfg, ike_conf.pools))) {
 		fprintf(stderr, "rampartd: configuration %s is not valid (%d error%s)\n",
 			cp.config_source, cp.cfg.n_errors, cp.cfg.n_errors == 1 ? "" : "s");
 		goto out;
@@ -327,7 +402,10 @@ int main(int argc, char **argv)
 		unsigned n_peers = ike_conf.n_peers;
 		struct ike_resp_cfg resp = ike_conf.resp;
 
-		if (start_ike(&cp, &ike_conf, &have_ike) || attach_policy(&cp, kr, n_peers, &resp)) {
+		if (start_ike(&cp, &ike_conf, &have_ike) || attach_policy(&cp, kr, n_peers, &resp) ||
+		    attach_eap(&cp) || attach_authz(&cp) ||
+		    ike_aaa_create(cp.base, &cp.cfg, policy.set, ike_io_resp(cp.ike), cp.dpif,
+				   &ike_aaa) || ike_aaa_register(ike_aaa, cp.mgmt)) {
 			startup_error("IKE", "cannot start the IKEv2 responder (see above)");
 			goto out;
 		}
@@ -355,7 +433,10 @@ int main(int argc, char **argv)
 out:
 	/* IKE first: what it still has in flight towards the dataplane is cancelled.
 	 * Then dpif: its callbacks finish management requests still waiting for answers. */
+	ike_aaa_destroy(ike_aaa); /* before the responder it hooks into */
 	ike_io_destroy(cp.ike);
+	ike_authz_aaa_destroy(authz_aaa); /* after the responder: its tasks cancelled theirs */
+	ike_eap_radius_destroy(eap_radius);
 	ike_pauth_destroy(pauth);
 	if (pauth_ev)
 		event_free(pauth_ev);

@@ -83,6 +83,85 @@ static const config_setting_t *string_at(const config_setting_t *s, int i)
 							    : config_setting_get_elem(s, (unsigned)i);
 }
 
+/* aaa.dynamic_author: addresses that parse, of the listen address's family, not twice. */
+static void check_dae(struct rp_cfg *c, const config_setting_t *d)
+{
+	const config_setting_t *cl = rp_cfg_get(d, "clients");
+	struct sockaddr_storage la, ca, cb;
+	const char *l;
+
+	if (!d)
+		return;
+	l = rp_cfg_str(d, "address", "0.0.0.0");
+	if (!parse_addr(l, &la))
+		rp_cfg_error(c, rp_cfg_get(d, "address"), "not an IPv4 or IPv6 address");
+	if (!rp_cfg_count(cl))
+		rp_cfg_error(c, cl ? cl : d, "at least one client is needed");
+	for (int i = 0; i < rp_cfg_count(cl); i++) {
+		const config_setting_t *e = rp_cfg_elem(cl, i);
+		const char *a = rp_cfg_str(e, "address", "");
+
+		if (!parse_addr(a, &ca)) {
+			rp_cfg_error(c, rp_cfg_get(e, "address"), "not an IPv4 or IPv6 address");
+			continue;
+		}
+		if (parse_addr(l, &la) && la.ss_family != ca.ss_family)
+			rp_cfg_error(c, rp_cfg_get(e, "address"), "client %s cannot reach a listener "
+				     "on %s (another address family)", a, l);
+		for (int k = 0; k < i; k++)
+			if (parse_addr(rp_cfg_str(rp_cfg_elem(cl, k), "address", ""), &cb) &&
+			    cb.ss_family == ca.ss_family &&
+			    !memcmp(&cb, &ca, sizeof(cb)))
+				rp_cfg_error(c, rp_cfg_get(e, "address"), "client %s is listed twice", a);
+	}
+}
+
+int aaa_conf_dae(const struct rp_cfg *c, struct dae_cfg *out)
+{
+	const config_setting_t *d = rp_cfg_get(aaa_root(c), "dynamic_author");
+	const config_setting_t *cl = rp_cfg_get(d, "clients");
+
+	memset(out, 0, sizeof(*out));
+	if (!d)
+		return -ENOENT;
+	if (!parse_addr(rp_cfg_str(d, "address", "0.0.0.0"), &out->listen))
+		return -EINVAL;
+	if (out->listen.ss_family == AF_INET)
+		((struct sockaddr_in *)&out->listen)->sin_port =
+			htons((uint16_t)rp_cfg_int(d, "port", DAE_PORT));
+	else
+		((struct sockaddr_in6 *)&out->listen)->sin6_port =
+			htons((uint16_t)rp_cfg_int(d, "port", DAE_PORT));
+	out->ts_window_s = (unsigned)rp_cfg_int(d, "event_timestamp_window", DAE_TS_WINDOW_DEFAULT);
+	out->require_ts = rp_cfg_bool(d, "require_event_timestamp", false);
+	for (int i = 0; i < rp_cfg_count(cl) && out->n_clients < DAE_CLIENTS_MAX; i++) {
+		const config_setting_t *e = rp_cfg_elem(cl, i);
+		struct dae_client *k = &out->client[out->n_clients];
+		const char *key = rp_cfg_str(e, "key", "");
+
+		if (!parse_addr(rp_cfg_str(e, "address", ""), &k->addr))
+			return -EINVAL;
+		k->secret_len = strlen(key);
+		if (!k->secret_len || k->secret_len > sizeof(k->secret))
+			return -EINVAL;
+		memcpy(k->secret, key, k->secret_len);
+		out->n_clients++;
+	}
+	return out->n_clients ? 0 : -EINVAL;
+}
+
+int aaa_conf_acct_list(const struct rp_cfg *c, const char *name, bool *stop_only,
+		       unsigned *interim_s)
+{
+	const config_setting_t *l = by_name(rp_cfg_get(aaa_root(c), "accounting"), name);
+
+	if (!l)
+		return -ENOENT;
+	*stop_only = !strcmp(rp_cfg_str(l, "mode", "start-stop"), "stop-only");
+	*interim_s = (unsigned)rp_cfg_int(l, "interim_interval", 0);
+	return 0;
+}
+
 int aaa_conf_check(struct rp_cfg *c)
 {
 	static const char *const kinds[] = { "authentication", "authorization", "accounting" };
@@ -151,6 +230,7 @@ int aaa_conf_check(struct rp_cfg *c)
 			}
 		}
 	}
+	check_dae(c, rp_cfg_get(aaa, "dynamic_author"));
 	return c->n_errors > before ? -EINVAL : 0;
 }
 

@@ -10,6 +10,7 @@
 #define RAMPART_AAA_CONF_H
 
 #include "common/cfg.h"
+#include "controlplane/aaa/dae.h"
 #include "controlplane/aaa/radius_client.h"
 
 #define AAA_MAX_METHODS 8u
@@ -44,5 +45,18 @@ int aaa_conf_radius_group(const struct rp_cfg *c, const char *name,
  */
 int aaa_conf_methods(const struct rp_cfg *c, const char *kind, const char *name,
 		     struct aaa_method *m, unsigned max);
+
+/**
+ * The mode and interval of accounting list @p name.
+ * @return 0, -ENOENT.
+ */
+int aaa_conf_acct_list(const struct rp_cfg *c, const char *name, bool *stop_only,
+		       unsigned *interim_s);
+
+/**
+ * aaa.dynamic_author as a dae_cfg (secrets copied: wipe @p out with OPENSSL_cleanse).
+ * @return 0, -ENOENT (no such section), -EINVAL.
+ */
+int aaa_conf_dae(const struct rp_cfg *c, struct dae_cfg *out);
 
 #endif

@@ -14,9 +14,15 @@
  *            INITIAL_CONTACT deletes older SAs of the same identity; an authentication
  *            failure deletes the IKE SA.
  *
+ * EAP (§2.16, ike_eap.h): a first request without AUTH is authenticated as method 0 (the
+ * profile must allow EAP; our AUTH is a signature), then ike_eap.c runs the EAP rounds, each
+ * its own IKE_AUTH exchange answering IDr/CERT/AUTH/EAP, EAP, and at last AUTH with the
+ * CHILD_SA of the first request; the state waits on the SA (sa->eap) in between.
+ *
  * Nothing touches the SA before commit; destroy() gives back what was not committed (the
  * leases, and the dataplane entries if they were sent).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
+#include "controlplane/policy/policy.h"
 
 enum auth_step { AS_AUTH, AS_INSTALL, AS_READY };
 
@@ -32,16 +39,22 @@ struct auth_task {
 	struct ike_task t;
 	enum auth_step step;
 	bool auth_pending, dp_sent, committed;
+	bool authz_pending;             /**< AAA authorization asked (ike_authz.h) */
+	void *authz_handle;
 	uint16_t auth_err;              /**< AUTHENTICATION_FAILED, or 0 */
 	bool initial_contact;
 	uint8_t method;                 /**< the peer's AUTH method */
 	uint8_t idi_type;
 	uint8_t idi[IKE_ID_MAX];
 	size_t idi_len;
+	uint8_t idi_body[4 + IKE_ID_MAX]; /**< the IDi payload body (EAP signs it later) */
+	size_t idi_body_len;
+	struct ike_eap_round eap;       /**< EAP (ike_eap.h): no AUTH in the first request */
 	struct ike_auth_result res;     /**< our AUTH */
 	struct ike_child_req req;
 	bool child_ok;
 	struct ike_child_new child;
+	struct ike_cfg_out cfg;         /**< CFG_ACK or a pushed CFG_SET (no CFG_REQUEST) */
 	unsigned dp_pending;
 	int dp_status;
 };
@@ -96,15 +109,104 @@ static int dp_send(struct auth_task *a, uint16_t type, const void *p, size_t len
 	return rc;
 }
 
-/* Authenticated: create the CHILD_SA and install it. */
+/* config-exchange set accept / set send (the profile's; off without one): a CFG_SET of
+ * the peer is acknowledged; a peer that sent no CP payload at all gets our CFG_SET. */
+static void cfg_exchange(struct auth_task *a)
+{
+	const struct ike_sa *sa = a->t.sa;
+	const struct ike_cfg_req *q = &a->req.cp;
+	bool send = sa->profile && sa->profile->cfg_set_send;
+	bool accept = sa->profile && sa->profile->cfg_set_accept;
+	char nm[64], pfx[INET6_ADDRSTRLEN];
+
+	a->cfg.cfg_type = 0;
+	if (q->type == IKE_CFG_SET) {
+		if (!accept) {
+			RP_INFO("ike", "%s: CFG_SET of the peer ignored (%s)", sa_name(sa, nm, sizeof(nm)),
+				sa->profile ? "config_exchange.set_accept is off" : "no ikev2 profile");
+			return;
+		}
+		ike_cfg_build_ack(q, &a->cfg);
+		RP_INFO("ike", "%s: CFG_SET of the peer acknowledged (CFG_ACK): %s",
+			sa_name(sa, nm, sizeof(nm)), a->cfg.log);
+		for (unsigned i = 0; i < q->n_routes; i++)
+			RP_INFO("ike", "%s: the peer announces route %s/%u (logged, not installed: "
+				"rampart-dp routes only the session's addresses)",
+				sa_name(sa, nm, sizeof(nm)),
+				inet_ntop(q->routes[i].af == 6 ? AF_INET6 : AF_INET, q->routes[i].addr,
+					  pfx, sizeof(pfx)) ? pfx : "?", q->routes[i].plen);
+		return;
+	}
+	if (q->type == 0 && send) {
+		const struct ike_cfg_ctx c = { .authz = sa->authz, .local_ts = a->t.r->cfg.local_ts,
+					       .n_local_ts = a->t.r->cfg.n_local_ts,
+					       .vendor = sa->peer_vendor };
+
+		if (ike_cfg_build(&c, NULL, IKE_CFG_SET, &a->cfg))
+			RP_INFO("ike", "%s: no CFG_REQUEST: pushing CFG_SET (%s): %s",
+				sa_name(sa, nm, sizeof(nm)),
+				sa->authz ? sa->authz->name : "ike section defaults", a->cfg.log);
+	}
+}
+
+static enum ike_task_rc after_authz(struct auth_task *a);
+
+/* AAA authorization answered (ike_authz.h): on to the CHILD_SA, or refused. */
+static void authz_done(void *cb_arg, int rc, const struct ike_authz_out *out)
+{
+	struct auth_task *a = cb_arg;
+	enum ike_task_rc trc = IKE_TASK_DONE;
+
+	a->authz_pending = false;
+	a->authz_handle = NULL;
+	if (rc) {
+		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+		a->t.r->st.auth_failed++;
+	} else {
+		ike_sa_authz_apply(a->t.r, a->t.sa, out);
+		trc = after_authz(a);
+	}
+	if (trc != IKE_TASK_NEED_MORE)
+		ike_task_resume(&a->t, trc);
+}
+
+/* Authenticated: the profile's policy, AAA authorization, then the CHILD_SA. */
 static enum ike_task_rc after_auth(struct auth_task *a)
+{
+	struct ike_resp *r = a->t.r;
+	int rc;
+
+	a->step = AS_READY;
+	/* the policy decision goes to the SA now (not at commit): the CHILD_SA's pool and the
+	 * config-mode reply are taken from it; they are pointers into configuration. The
+	 * profile's proposals may still refuse the IKE SA's algorithms (ike_policy.c). */
+	rc = ike_sa_apply_policy(r, a->t.sa, &a->res);
+	if (!rc)
+		rc = ike_sa_authorize(r, a->t.sa, &a->t.peer, &a->t.local, a->method, a->idi_type,
+				      a->idi, a->idi_len, authz_done, a, &a->authz_handle);
+	if (rc == 1) {
+		a->authz_pending = true;
+		a->step = AS_AUTH;
+		return IKE_TASK_NEED_MORE;   /* authz_done() resumes */
+	}
+	if (rc) {
+		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+		r->st.auth_failed++;
+		return IKE_TASK_DONE;
+	}
+	return after_authz(a);
+}
+
+/* Authorized: create the CHILD_SA and install it. */
+static enum ike_task_rc after_authz(struct auth_task *a)
 {
 	struct ike_resp *r = a->t.r;
 	int rc = 0;
 	char nm[64];
 
-	r->st.auth_ok++;
 	a->step = AS_READY;
+	r->st.auth_ok++;
+	cfg_exchange(a);
 	if (!a->req.present)
 		return IKE_TASK_DONE; /* childless (RFC 6023) */
 	if (!r->has_dp) {
@@ -144,6 +246,34 @@ static enum ike_task_rc after_auth(struct auth_task *a)
 	return IKE_TASK_NEED_MORE; /* dp_done() resumes */
 }
 
+/* An EAP step (ike_eap.c) answered: on to the CHILD_SA after the final AUTH. */
+static enum ike_task_rc eap_step(struct auth_task *a, int rc)
+{
+	if (rc == IKE_TASK_NEED_MORE)
+		return IKE_TASK_NEED_MORE;
+	if (a->eap.failed) {
+		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
+		a->step = AS_READY;
+		return IKE_TASK_DONE;
+	}
+	if (a->eap.final)
+		return after_auth(a);
+	a->step = AS_READY;
+	return IKE_TASK_DONE;
+}
+
+/* The authenticator accepted (our AUTH is ready); a peer without AUTH goes on with EAP. */
+static enum ike_task_rc authenticated(struct auth_task *a)
+{
+	if (a->method)
+		return after_auth(a);
+	a->eap.t = &a->t;
+	a->eap.r = a->t.r;
+	a->eap.sa = a->t.sa;
+	return eap_step(a, ike_eap_start(&a->eap, &a->res, a->idi_body, a->idi_body_len,
+					 &a->req, a->initial_contact));
+}
+
 void ike_auth_result_clear(struct ike_auth_result *res)
 {
 	for (unsigned i = 0; i < res->n_certs && i < IKE_AUTH_CERTS_MAX; i++)
@@ -168,6 +298,17 @@ static void log_auth_failed(const struct auth_task *a, int status)
 		  "refused (the reason is logged above)");
 }
 
+/* ike_auth_query.octets_r_for: ResponderSignedOctets for the IDr an authenticator chose. */
+static int octets_r_for(void *arg, const uint8_t *idr, size_t idr_len, uint8_t *out, size_t cap,
+			size_t *out_len)
+{
+	const struct ike_sa *sa = ((struct auth_task *)arg)->t.sa;
+
+	return ike_auth_octets(sa->alg.s.prf, sa->init_resp, sa->init_resp_len, sa->ni, sa->ni_len,
+			       sa->keys.sk_pr, sa->keys.p_len, idr, idr_len, out, cap, out_len) ?
+		       -1 : 0;
+}
+
 static void auth_done(void *done_arg, const struct ike_auth_result *res)
 {
 	struct auth_task *a = done_arg;
@@ -182,7 +323,7 @@ static void auth_done(void *done_arg, const struct ike_auth_result *res)
 		a->step = AS_READY;
 		rc = IKE_TASK_DONE;
 	} else {
-		rc = after_auth(a);
+		rc = authenticated(a);
 	}
 	if (rc != IKE_TASK_NEED_MORE)
 		ike_task_resume(&a->t, rc);
@@ -204,6 +345,15 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	char nm[64];
 	int v;
 
+	if (sa->eap) {
+		/* a later round of EAP (§2.16): an EAP Response, or the final AUTH */
+		a->eap.t = t;
+		a->eap.r = r;
+		a->eap.sa = sa;
+		a->step = AS_AUTH;
+		return eap_step(a, ike_eap_continue(&a->eap, m, &a->res, &a->req, &a->idi_type,
+						    a->idi, &a->idi_len, &a->initial_contact));
+	}
 	if (!idi || idi->body.len < 4 || idi->f.data.len > IKE_ID_MAX) {
 		RP_LOG_RL(RP_LOG_INFO, "ike", "%s: IKE_AUTH without a usable IDi, dropped",
 			  sa_name(sa, nm, sizeof(nm)));
@@ -213,12 +363,15 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	a->idi_len = idi->f.data.len;
 	if (a->idi_len)
 		memcpy(a->idi, idi->f.data.p, a->idi_len);
+	a->idi_body_len = idi->body.len;
+	memcpy(a->idi_body, idi->body.p, idi->body.len);
 	a->initial_contact = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
 	ike_child_req_parse(m, &a->req);
-	if (!auth || !r->has_auth) {
-		/* no AUTH: EAP, which we do not offer yet */
+	sa->peer_vendor |= (uint8_t)(ike_cfg_vendor_flags(m) | /* IKE_AUTH may carry some too */
+				     ike_cfg_id_flags(a->idi_type, a->idi, a->idi_len));
+	if (!r->has_auth) {
 		RP_NOTICE("ike", "%s: %s, AUTHENTICATION_FAILED", sa_name(sa, nm, sizeof(nm)),
-			  auth ? "no authenticator configured" : "EAP is not supported");
+			  "no authenticator configured");
 		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
 		r->st.auth_failed++;
 		a->step = AS_READY;
@@ -244,10 +397,12 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 		goto out;
 	q = (struct ike_auth_query){ .peer = t->peer, .local = t->local,
 				     .id_type = a->idi_type, .id = a->idi, .id_len = a->idi_len,
-				     .method = auth->f.u8a, .auth = auth->f.data.p,
-				     .auth_len = auth->f.data.len, .prf = sa->alg.s.prf,
+				     /* no AUTH: method 0, EAP follows (ike_eap.h) */
+				     .method = auth ? auth->f.u8a : 0, .auth = auth ? auth->f.data.p : NULL,
+				     .auth_len = auth ? auth->f.data.len : 0, .prf = sa->alg.s.prf,
 				     .octets_i = oi, .octets_i_len = oi_len, .octets_r = or_,
-				     .octets_r_len = or_len, .sig_hashes = sa->sig_hashes };
+				     .octets_r_len = or_len, .sig_hashes = sa->sig_hashes,
+				     .octets_r_for = octets_r_for, .octets_r_arg = a };
 	a->method = q.method;
 	/* §3.6: X.509 Signature certificates, the end entity first; other encodings (hash and
 	 * URL, raw keys) are not supported and ignored */
@@ -297,7 +452,7 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 			a->step = AS_READY;
 			rc = IKE_TASK_DONE;
 		} else {
-			rc = after_auth(a);
+			rc = authenticated(a);
 		}
 	}
 out:
@@ -318,15 +473,31 @@ static enum ike_task_rc auth_build(struct ike_task *t, struct ike_bld *b)
 	uint8_t lt, lbuf[16];
 	size_t ll;
 
-	if (a->auth_err) {
-		ike_bld_notify(b, 0, NULL, 0, a->auth_err, NULL, 0);
+	if (a->auth_err || a->eap.failed) {
+		ike_bld_notify(b, 0, NULL, 0, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
 		return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
 	}
-	ike_local_id(t->r, &t->local, &lt, &lid, &ll, lbuf);
-	ike_bld_id(b, IKE_PL_IDR, lt, lid, ll);
-	for (unsigned i = 0; i < a->res.n_certs && i < IKE_AUTH_CERTS_MAX; i++)
-		ike_bld_cert(b, IKE_PL_CERT, IKE_CERT_X509_SIG, a->res.cert[i], a->res.cert_len[i]);
-	ike_bld_id(b, IKE_PL_AUTH, a->res.method, a->res.auth, a->res.auth_len);
+	/* §2.16: IDr, CERT, AUTH go in the first response only; EAP rounds carry EAP only;
+	 * the last one carries our MSK AUTH and the CHILD_SA */
+	if (!a->eap.active || a->eap.first) {
+		ike_local_id(t->r, &t->local, &lt, &lid, &ll, lbuf);
+		if (a->res.idr_len) { /* the profile's identity_local (ike_cert.c) */
+			lt = a->res.idr_type;
+			lid = a->res.idr;
+			ll = a->res.idr_len;
+		}
+		ike_bld_id(b, IKE_PL_IDR, lt, lid, ll);
+		for (unsigned i = 0; i < a->res.n_certs && i < IKE_AUTH_CERTS_MAX; i++)
+			ike_bld_cert(b, IKE_PL_CERT, IKE_CERT_X509_SIG, a->res.cert[i],
+				     a->res.cert_len[i]);
+	}
+	if (!a->eap.active || a->eap.first || a->eap.final)
+		ike_bld_id(b, IKE_PL_AUTH, a->res.method, a->res.auth, a->res.auth_len);
+	if (a->eap.active && !a->eap.final) {
+		ike_bld_data(b, IKE_PL_EAP, a->eap.out, a->eap.out_len);
+		return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
+	}
+	ike_cfg_write(&a->cfg, b); /* CFG_ACK / CFG_SET; a CFG_REPLY goes with the child */
 	if (a->child_ok)
 		ike_child_build(&a->child, b);
 	else if (a->child.err)
@@ -340,8 +511,12 @@ static void auth_commit(struct ike_task *t)
 	struct ike_resp *r = t->r;
 	struct ike_sa *sa = t->sa;
 
-	if (a->auth_err) {
+	if (a->auth_err || a->eap.failed) {
 		ike_sa_delete(r, sa, false);
+		return;
+	}
+	if (a->eap.active && !a->eap.final) {
+		ike_eap_round_commit(&a->eap); /* the SA waits for the next IKE_AUTH */
 		return;
 	}
 	sa->peer = t->peer;
@@ -351,7 +526,7 @@ static void auth_commit(struct ike_task *t)
 	memcpy(sa->peer_id, a->idi, a->idi_len);
 	if (a->child_ok) {
 		a->child.c.created_ms = r->now_ms;
-		ike_sa_child_add(sa, &a->child.c); /* the first: cannot be full */
+		ike_sa_child_add(r, sa, &a->child.c); /* the first: cannot be full */
 		sa->lease4 = a->child.lease4;
 		sa->lease6 = a->child.lease6;
 		a->child.lease4.held = a->child.lease6.held = false;
@@ -371,6 +546,9 @@ static void auth_destroy(struct ike_task *t)
 
 	if (a->auth_pending && r->auth.cancel)
 		r->auth.cancel(r->auth.arg, a);
+	if (a->authz_pending)
+		ike_sa_authz_cancel(r, a->authz_handle);
+	ike_eap_round_cancel(&a->eap);
 	if (a->dp_pending && r->has_dp && r->dp.cancel)
 		r->dp.cancel(r->dp.ctx, a);
 	if (a->dp_sent)

@@ -51,6 +51,7 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
 const char *ike_auth_method_name(uint8_t method)
 {
 	switch (method) {
+	case 0: return "none (EAP)";
 	case IKE_AUTH_RSA_SIG: return "RSA signature";
 	case IKE_AUTH_PSK: return "pre-shared key";
 	case IKE_AUTH_DSS: return "DSS signature";
@@ -619,6 +620,7 @@ static unsigned method_class(uint8_t method, X509 *leaf)
 	int curve;
 
 	switch (method) {
+	case 0: return POL_AUTH_EAP; /* no AUTH payload: EAP follows (ike_eap.h) */
 	case IKE_AUTH_PSK: return POL_AUTH_PSK;
 	case IKE_AUTH_RSA_SIG: return POL_AUTH_RSA_SIG;
 	case IKE_AUTH_ECDSA_256:
@@ -694,6 +696,8 @@ struct pa_job {
 	const struct pol_profile *p;
 	struct pol_result pr;
 	struct pki_tp *ltp;             /* the trustpoint we signed with */
+	uint8_t *octets_r;              /* for the profile's identity_local (choose_idr()) */
+	size_t octets_r_cap;
 	struct ike_auth_result res;
 };
 
@@ -723,6 +727,9 @@ static void job_free(struct pa_job *j)
 	if (j->buf)
 		OPENSSL_cleanse(j->buf, j->buf_len);
 	free(j->buf);
+	if (j->octets_r)
+		OPENSSL_cleanse(j->octets_r, j->octets_r_cap);
+	free(j->octets_r);
 	free(j);
 }
 
@@ -783,8 +790,13 @@ static void job_run(void *arg)
 		goto out;
 	}
 
-	/* the peer's AUTH */
-	if (cls == POL_AUTH_PSK) {
+	/* the peer's AUTH (none yet with EAP: ike_eap.c relays it after our AUTH) */
+	if (cls == POL_AUTH_EAP) {
+		if (p->auth_local == POL_AUTH_PSK) {
+			refuse(j, "remote EAP needs a certificate of ours (authentication.local)");
+			goto out;
+		}
+	} else if (cls == POL_AUTH_PSK) {
 		if (!p->keyring) {
 			refuse(j, "the profile has no keyring");
 			goto out;
@@ -858,8 +870,12 @@ static void job_run(void *arg)
 		j->ltp = ltp; /* its certificates are added on the loop thread (job_finish) */
 	}
 	res->status = 0;
-	RP_NOTICE(COMP, "peer %s (%s) authenticated by %s%s%s, profile %s%s%s; we answer with %s%s%s",
-		  j->peer, j->id, ike_auth_method_name(q->method),
+	res->profile = p;
+	res->authz = j->pr.authz;
+	res->group = j->pr.group;
+	RP_NOTICE(COMP, "peer %s (%s) %s%s%s%s, profile %s%s%s; we answer with %s%s%s",
+		  j->peer, j->id, q->method ? "authenticated by " : "may authenticate by EAP",
+		  q->method ? ike_auth_method_name(q->method) : "",
 		  j->pr.tp ? ", certificate confirmed by trustpoint " : "",
 		  j->pr.tp ? pki_tp_name(j->pr.tp) : "", p->name, j->pr.group ? ", group " : "",
 		  j->pr.group ? j->pr.group : "", ike_auth_method_name(res->method),
@@ -912,6 +928,100 @@ static void job_done(void *arg, bool ok)
 		memset(&j->res, 0, sizeof(j->res)); /* the callee owns the certificates now */
 	}
 	job_free(j);
+}
+
+/* The profile's identity_local (IOS "identity local"): our IDr, and the
+ * ResponderSignedOctets over it that our AUTH covers (RFC 7296 §2.15), here on the loop
+ * (our certificate is encoded here, as in job_finish()). 0, or -1 refused (logged). */
+static int choose_idr(struct pa_job *j)
+{
+	const struct pol_profile *p = j->p;
+	struct ike_auth_result *res = &j->res;
+	uint8_t body[4 + IKE_AUTH_IDR_MAX];
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char txt[300];
+	int n;
+
+	switch (p->id_local) {
+	case POL_IDL_DEFAULT:
+		return 0;
+	case POL_IDL_ADDRESS:
+		res->idr_type = j->q.local.af == 6 ? IKE_ID_IPV6_ADDR : IKE_ID_IPV4_ADDR;
+		len = j->q.local.af == 6 ? 16 : 4;
+		memcpy(res->idr, j->q.local.addr, len);
+		break;
+	case POL_IDL_FQDN:
+	case POL_IDL_EMAIL:
+	case POL_IDL_KEY_ID:
+		res->idr_type = p->id_local == POL_IDL_FQDN ? IKE_ID_FQDN :
+				p->id_local == POL_IDL_EMAIL ? IKE_ID_RFC822_ADDR : IKE_ID_KEY_ID;
+		len = p->id_local_len;
+		if (len > IKE_AUTH_IDR_MAX) {
+			refuse(j, "identity_local is longer than %u bytes", IKE_AUTH_IDR_MAX);
+			return -1;
+		}
+		memcpy(res->idr, p->id_local_value, len);
+		break;
+	case POL_IDL_DN: {
+		/* the trustpoint job_run() signs with: the same choice from the same inputs */
+		struct pki_tp *tp = pol_local_trustpoint(p, j->q.certreq, j->q.certreq_len);
+		X509 *c = tp ? pki_tp_cert(tp) : NULL;
+
+		if (!c) {
+			refuse(j, "identity_local dn: no trustpoint of the profile holds a "
+			       "certificate of ours");
+			return -1;
+		}
+		n = i2d_X509_NAME(X509_get_subject_name(c), &der);
+		if (n <= 0 || (size_t)n > IKE_AUTH_IDR_MAX) {
+			OPENSSL_free(der);
+			ERR_clear_error();
+			refuse(j, "identity_local dn: the subject of our certificate (trustpoint %s) %s",
+			       pki_tp_name(tp), n <= 0 ? "cannot be encoded" : "is over 256 bytes");
+			return -1;
+		}
+		res->idr_type = IKE_ID_DER_ASN1_DN;
+		len = (size_t)n;
+		memcpy(res->idr, der, len);
+		OPENSSL_free(der);
+		break;
+	}
+	}
+	if (!j->q.octets_r_for) {
+		RP_INFO(COMP, "peer %s (%s), profile %s: identity_local not applied (the caller "
+			"cannot sign another IDr); ike.local_id is used", j->peer, j->id, p->name);
+		res->idr_len = 0;
+		return 0;
+	}
+	body[0] = res->idr_type;
+	memset(body + 1, 0, 3);
+	memcpy(body + 4, res->idr, len);
+	/* the same length as the default's: message | nonce | prf output */
+	j->octets_r_cap = j->q.octets_r_len + IKE_PRF_MAX;
+	j->octets_r = malloc(j->octets_r_cap);
+	if (!j->octets_r || j->q.octets_r_for(j->q.octets_r_arg, body, 4 + len, j->octets_r,
+					      j->octets_r_cap, &j->q.octets_r_len)) {
+		res->status = j->octets_r ? -EIO : -ENOMEM;
+		return -1;
+	}
+	j->q.octets_r = j->octets_r;
+	res->idr_len = len;
+	if (res->idr_type == IKE_ID_DER_ASN1_DN) {
+		const unsigned char *dp = res->idr;
+		X509_NAME *nm = d2i_X509_NAME(NULL, &dp, (long)len);
+		char *t = nm ? X509_NAME_oneline(nm, NULL, 0) : NULL;
+
+		snprintf(txt, sizeof(txt), "dn %s", t ? t : "?");
+		OPENSSL_free(t);
+		X509_NAME_free(nm);
+		ERR_clear_error();
+	} else {
+		pol_id_format(pol_id(res->idr_type), res->idr, len, txt, sizeof(txt));
+	}
+	RP_INFO(COMP, "peer %s (%s), profile %s: we identify as %s (identity_local)", j->peer,
+		j->id, p->name, txt);
+	return 0;
 }
 
 static int pa_verify(void *arg, const struct ike_auth_query *q, struct ike_auth_result *res,
@@ -1001,6 +1111,10 @@ static int pa_verify(void *arg, const struct ike_auth_query *q, struct ike_auth_
 		goto out;
 	}
 	j->p = j->pr.profile;
+	if (choose_idr(j)) {
+		res->status = j->res.status ? j->res.status : -EACCES;
+		goto out;
+	}
 
 	/* 2-4: on a worker when there is a pool, else now */
 	if (pa->wp) {

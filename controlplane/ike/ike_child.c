@@ -11,6 +11,8 @@
 
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
+#include "controlplane/policy/policy.h"
+#include "controlplane/pool/pool_set.h"
 
 /* Used when the configuration names no ESP algorithm. */
 static const uint16_t def_encr[] = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16,
@@ -32,21 +34,7 @@ void ike_child_req_parse(const struct ike_msg *m, struct ike_child_req *out)
 		out->tsi = m->tsi;
 		out->tsr = m->tsr;
 	}
-	if (ike_msg_find(m, IKE_PL_CP, NULL) && m->cp.cfg_type == IKE_CFG_REQUEST) {
-		out->cp.present = true;
-		for (unsigned i = 0; i < m->cp.n; i++) {
-			switch (m->cp.attr[i].type) {
-			case IKE_CFG_INTERNAL_IP4_ADDRESS: out->cp.ip4 = true; break;
-			case IKE_CFG_INTERNAL_IP4_NETMASK: out->cp.nm4 = true; break;
-			case IKE_CFG_INTERNAL_IP4_DNS: out->cp.dns4 = true; break;
-			case IKE_CFG_INTERNAL_IP4_SUBNET: out->cp.sub4 = true; break;
-			case IKE_CFG_INTERNAL_IP6_ADDRESS: out->cp.ip6 = true; break;
-			case IKE_CFG_INTERNAL_IP6_DNS: out->cp.dns6 = true; break;
-			case IKE_CFG_INTERNAL_IP6_SUBNET: out->cp.sub6 = true; break;
-			default: break; /* not ours to answer */
-			}
-		}
-	}
+	ike_cfg_req_parse(m, &out->cp);
 }
 
 /* ---- ESP proposal ----------------------------------------------------------------------- */
@@ -253,13 +241,19 @@ static void prefix_range(const struct rp_prefix *p, uint8_t lo[16], uint8_t hi[1
 	}
 }
 
-/* TSr: the peer's selectors intersected with our side. */
-static void narrow_tsr(const struct ike_resp_cfg *cfg, const struct ike_ts_pl *in,
-		       struct ike_ts_pl *out)
+/* TSr: the peer's selectors intersected with our side: the session's route set (what
+ * config mode announces as INTERNAL_IP4/6_SUBNET, ike_cfg_routes()), else local_subnets. */
+static void narrow_tsr(const struct ike_resp_cfg *cfg, const struct pol_authz *authz,
+		       const struct ike_ts_pl *in, struct ike_ts_pl *out)
 {
 	static const struct rp_prefix any[2] = { { .af = 4 }, { .af = 6 } };
-	const struct rp_prefix *loc = cfg->n_local_ts ? cfg->local_ts : any;
-	unsigned n_loc = cfg->n_local_ts ? cfg->n_local_ts : 2;
+	struct rp_prefix routes[IKE_CFG_ROUTES_MAX];
+	unsigned n_loc = ike_cfg_routes(authz, cfg->local_ts, cfg->n_local_ts, routes,
+					IKE_CFG_ROUTES_MAX);
+	const struct rp_prefix *loc = n_loc ? routes : any;
+
+	if (!n_loc)
+		n_loc = 2;
 
 	out->n = 0;
 	for (unsigned i = 0; i < in->n; i++) {
@@ -281,76 +275,6 @@ static void narrow_tsr(const struct ike_resp_cfg *cfg, const struct ike_ts_pl *i
 				memcpy(o->end, hi, al);
 			if (memcmp(o->start, o->end, al) <= 0)
 				out->n++;
-		}
-	}
-}
-
-/* ---- config mode (§3.15) ---------------------------------------------------------------- */
-
-static void cp_add(struct ike_child_new *n, size_t *used, uint16_t type, const void *v,
-		   size_t len)
-{
-	if (n->cp.n == IKE_MAX_CFG_ATTRS || *used + len > sizeof(n->cpbuf))
-		return;
-	memcpy(n->cpbuf + *used, v, len);
-	n->cp.attr[n->cp.n].type = type;
-	n->cp.attr[n->cp.n].value = (struct ike_bytes){ n->cpbuf + *used, len };
-	n->cp.n++;
-	*used += len;
-}
-
-static void cp_reply(const struct ike_resp *r, const struct ike_cp_req *q,
-		     struct ike_child_new *n)
-{
-	size_t used = 0;
-
-	n->cp.cfg_type = IKE_CFG_REPLY;
-	n->cp.n = 0;
-	if (n->lease4.held) {
-		const struct pool_cfg *pc = pool_cfg(r->pool4);
-
-		cp_add(n, &used, IKE_CFG_INTERNAL_IP4_ADDRESS, n->lease4.addr, 4);
-		if (q->nm4) {
-			unsigned plen = pc->netmask_plen ? pc->netmask_plen : 32;
-			uint32_t m = plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
-			uint8_t mb[4] = { (uint8_t)(m >> 24), (uint8_t)(m >> 16), (uint8_t)(m >> 8),
-					  (uint8_t)m };
-
-			cp_add(n, &used, IKE_CFG_INTERNAL_IP4_NETMASK, mb, 4);
-		}
-		if (q->dns4)
-			for (unsigned i = 0; i < pc->n_dns && i < 2; i++)
-				cp_add(n, &used, IKE_CFG_INTERNAL_IP4_DNS, pc->dns[i], 4);
-	}
-	if (n->lease6.held) {
-		const struct pool_cfg *pc = pool_cfg(r->pool6);
-		uint8_t v[17];
-
-		memcpy(v, n->lease6.addr, 16);
-		v[16] = 128;
-		cp_add(n, &used, IKE_CFG_INTERNAL_IP6_ADDRESS, v, 17);
-		if (q->dns6)
-			for (unsigned i = 0; i < pc->n_dns && i < 2; i++)
-				cp_add(n, &used, IKE_CFG_INTERNAL_IP6_DNS, pc->dns[i], 16);
-	}
-	for (unsigned i = 0; i < r->cfg.n_local_ts && i < 4; i++) {
-		const struct rp_prefix *p = &r->cfg.local_ts[i];
-		uint8_t lo[16], hi[16], v[17];
-
-		if (p->plen == 0)
-			continue;
-		prefix_range(p, lo, hi);
-		if (p->af == 4 && q->sub4 && n->lease4.held) {
-			uint32_t m = p->plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> p->plen);
-
-			memcpy(v, lo, 4);
-			v[4] = (uint8_t)(m >> 24), v[5] = (uint8_t)(m >> 16);
-			v[6] = (uint8_t)(m >> 8), v[7] = (uint8_t)m;
-			cp_add(n, &used, IKE_CFG_INTERNAL_IP4_SUBNET, v, 8);
-		} else if (p->af == 6 && q->sub6 && n->lease6.held) {
-			memcpy(v, lo, 16);
-			v[16] = p->plen;
-			cp_add(n, &used, IKE_CFG_INTERNAL_IP6_SUBNET, v, 17);
 		}
 	}
 }
@@ -415,6 +339,64 @@ int ike_child_new_spi(struct ike_resp *r, uint32_t *spi)
 	return -EAGAIN;
 }
 
+/* The pool of family @p af for @p sa: the one its authorization policy names (pool,
+ * ipv6_pool), else the default (NULL if there is none). -ENOENT: the policy names a pool
+ * that does not exist (the configuration check prevents it; logged). */
+static int child_pool(const struct ike_resp *r, const struct ike_sa *sa, uint8_t af,
+		      struct pool **out)
+{
+	const char *name = !sa->authz ? "" : af == 4 ? sa->authz->pool : sa->authz->ipv6_pool;
+
+	*out = af == 4 ? r->pool4 : r->pool6;
+	if (!name[0])
+		return 0;
+	*out = pool_set_find(r->pools, af, name);
+	if (*out)
+		return 0;
+	RP_WARN("ike", "authorization policy %s names IPv%u pool '%s', which does not exist: no "
+		"address", sa->authz->name, af, name);
+	return -ENOENT;
+}
+
+/* The Framed-IP-Address of @p sa is another session's address (logged). */
+static bool framed_in_use(const struct ike_resp *r, const struct ike_sa *sa)
+{
+	char a[INET_ADDRSTRLEN];
+
+	for (const struct ike_sa *o = r->sas; o; o = o->next)
+		if (o != sa && o->lease4.held && !memcmp(o->lease4.addr, sa->framed4, 4)) {
+			RP_NOTICE("ike", "IKE_SA %016llx_i %016llx_r: Framed-IP-Address %s is held "
+				  "by IKE_SA %016llx_i %016llx_r: INTERNAL_ADDRESS_FAILURE",
+				  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+				  inet_ntop(AF_INET, sa->framed4, a, sizeof(a)) ? a : "?",
+				  (unsigned long long)o->spi_i, (unsigned long long)o->spi_r);
+			return true;
+		}
+	return false;
+}
+
+/* §3.15 config mode: the CFG_REPLY for the addresses just leased (ike_cfg.h). */
+static void child_cfg_reply(const struct ike_resp *r, const struct ike_sa *sa,
+			    const struct ike_child_req *req, struct ike_child_new *n)
+{
+	const struct ike_cfg_ctx c = { .authz = sa->authz, .local_ts = r->cfg.local_ts,
+				       .n_local_ts = r->cfg.n_local_ts, .lease4 = &n->lease4,
+				       .lease6 = &n->lease6, .vendor = sa->peer_vendor };
+	char vend[96];
+
+	ike_cfg_build(&c, &req->cp, IKE_CFG_REPLY, &n->cp);
+	if (req->cp.peer_version[0])
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: peer application version '%s'",
+			(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			req->cp.peer_version);
+	RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CFG_REPLY (%s, vendor IDs: %s; %u of %u "
+		"IPv4 addresses asked for): %s", (unsigned long long)sa->spi_i,
+		(unsigned long long)sa->spi_r,
+		sa->authz ? sa->authz->name : "ike section defaults",
+		ike_cfg_vendor_str(sa->peer_vendor, vend, sizeof(vend)),
+		n->lease4.held ? 1u : 0u, req->cp.n_ip4, n->cp.log);
+}
+
 uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 			   const struct ike_child_req *req, const struct ike_addr *peer,
 			   const struct ike_addr *local, struct ike_child_new *n)
@@ -422,10 +404,14 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	const struct pool_lease *leases[2];
 	struct ike_child_keys ck;
 	struct ike_alg esp;
+	struct pool *p4 = NULL, *p6 = NULL;
 	unsigned nl = 0;
 	int rc;
 
 	memset(n, 0, sizeof(*n));
+	/* ipsec_flow_limit 0 allows not even the first CHILD_SA */
+	if ((n->err = ike_sa_flow_check(sa)))
+		goto fail;
 	if (!select_esp(&r->cfg, &req->sa, false, 0, &n->c.esp, &n->prop_num, &n->c.spi_out)) {
 		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto fail;
@@ -435,20 +421,35 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 		n->err = IKE_N_FAILED_CP_REQUIRED;
 		goto fail;
 	}
-	/* one IPv4 address, however many were asked for */
-	if (req->cp.ip4 && r->pool4) {
-		rc = pool_alloc(r->pool4, &n->lease4);
+	/* one IPv4 address, however many were asked for; from the pools the session's
+	 * authorization policy names, else from the default ones */
+	if ((req->cp.ip4 && child_pool(r, sa, 4, &p4)) || (req->cp.ip6 && child_pool(r, sa, 6, &p6))) {
+		n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+		goto fail;
+	}
+	if (req->cp.ip4 && sa->has_framed4) {
+		/* AAA's Framed-IP-Address comes before the pool (reference 001: address
+		 * sources); it is no pool's lease, and no other session may hold it */
+		if (framed_in_use(r, sa)) {
+			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+			goto fail;
+		}
+		n->lease4 = (struct pool_lease){ .af = 4, .held = true };
+		memcpy(n->lease4.addr, sa->framed4, 4);
+		leases[nl++] = &n->lease4;
+	} else if (req->cp.ip4 && p4) {
+		rc = pool_alloc(p4, &n->lease4);
 		if (rc) {
-			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(r->pool4)->name);
+			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(p4)->name);
 			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
 			goto fail;
 		}
 		leases[nl++] = &n->lease4;
 	}
-	if (req->cp.ip6 && r->pool6) {
-		rc = pool_alloc(r->pool6, &n->lease6);
+	if (req->cp.ip6 && p6) {
+		rc = pool_alloc(p6, &n->lease6);
 		if (rc) {
-			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(r->pool6)->name);
+			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(p6)->name);
 			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
 			goto fail;
 		}
@@ -459,16 +460,18 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 		goto fail;
 	}
 	narrow_tsi(&req->tsi, leases, nl, &n->tsi, &n->c);
-	narrow_tsr(&r->cfg, &req->tsr, &n->tsr);
+	narrow_tsr(&r->cfg, sa->authz, &req->tsr, &n->tsr);
 	if (!n->tsi.n || !n->tsr.n) {
 		n->err = IKE_N_TS_UNACCEPTABLE;
 		goto fail;
 	}
 	/* an address the client cannot use goes back to the pool */
-	if (n->lease4.held && !(n->c.routes[0].af == 4))
-		pool_release(r->pool4, &n->lease4);
+	if (n->lease4.held && !(n->c.routes[0].af == 4)) {
+		pool_lease_release(&n->lease4);
+		n->lease4.held = false; /* a Framed-IP-Address has no pool to go back to */
+	}
 	if (n->lease6.held && !((n->c.n_routes && n->c.routes[n->c.n_routes - 1].af == 6)))
-		pool_release(r->pool6, &n->lease6);
+		pool_lease_release(&n->lease6);
 	if (ike_child_new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
 	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp, NULL, 0, sa->ni,
 			     sa->ni_len, sa->nr, sizeof(sa->nr), &ck)) {
@@ -485,7 +488,7 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	ike_child_fill(r, &n->c, false, false, &ck, peer, local, &n->out);
 	n->c.out_rec = n->out; /* for SA_UPDATE when the peer moves (ike_dpd.c) */
 	OPENSSL_cleanse(&ck, sizeof(ck));
-	cp_reply(r, &req->cp, n);
+	child_cfg_reply(r, sa, req, n);
 	return 0;
 fail:
 	ike_child_release(r, n);
@@ -494,15 +497,9 @@ fail:
 
 uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
 				  const struct ike_child_req *req, const struct ike_pl *ke,
-				  const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-				  size_t nr_len, const struct ike_addr *peer,
-				  const struct ike_addr *local, struct ike_child_new *n)
+				  struct ike_child_new *n)
 {
 	const struct pool_lease *leases[2];
-	uint8_t gir[IKE_DH_SECRET_MAX];
-	size_t gir_len = 0;
-	struct ike_child_keys ck;
-	struct ike_alg esp;
 	unsigned nl = 0;
 
 	memset(n, 0, sizeof(*n));
@@ -527,21 +524,37 @@ uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
 	if (sa->lease6.held)
 		leases[nl++] = &sa->lease6;
 	narrow_tsi(&req->tsi, leases, nl, &n->tsi, &n->c);
-	narrow_tsr(&r->cfg, &req->tsr, &n->tsr);
+	narrow_tsr(&r->cfg, sa->authz, &req->tsr, &n->tsr);
 	if (!n->tsi.n || !n->tsr.n) {
 		n->err = IKE_N_TS_UNACCEPTABLE;
 		goto fail;
 	}
-	if (ike_child_new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
-	    (n->c.esp.dh && (ike_dh_new(n->c.esp.dh, &r->rng, &n->dh) ||
-			     ike_dh_derive(n->dh, ke->f.data.p, ke->f.data.len, gir, &gir_len))) ||
-	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp,
-			     gir_len ? gir : NULL, gir_len, ni, ni_len, nr, nr_len, &ck)) {
-		OPENSSL_cleanse(gir, sizeof(gir));
+	if (ike_child_new_spi(r, &n->c.spi_in)) {
 		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto fail;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
+	return 0;
+fail:
+	ike_child_release(r, n);
+	return n->err;
+}
+
+uint16_t ike_child_keys_create(struct ike_resp *r, const struct ike_sa *sa,
+			       const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+			       size_t ni_len, const uint8_t *nr, size_t nr_len,
+			       const struct ike_addr *peer, const struct ike_addr *local,
+			       struct ike_child_new *n)
+{
+	struct ike_child_keys ck;
+	struct ike_alg esp;
+
+	if (ike_alg_init(&n->c.esp, false, &esp) ||
+	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp,
+			     gir_len ? gir : NULL, gir_len, ni, ni_len, nr, nr_len, &ck)) {
+		n->err = IKE_N_NO_PROPOSAL_CHOSEN;
+		ike_child_release(r, n);
+		return n->err;
+	}
 	n->c.natt = sa->peer_nat || sa->local_nat || (!sa->natd_seen && peer->port == 4500);
 	n->c.sa_id_in = ike_new_sa_id(r);
 	n->c.sa_id_out = ike_new_sa_id(r);
@@ -550,19 +563,15 @@ uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
 	n->c.out_rec = n->out; /* for SA_UPDATE when the peer moves (ike_dpd.c) */
 	OPENSSL_cleanse(&ck, sizeof(ck));
 	return 0;
-fail:
-	ike_child_release(r, n);
-	return n->err;
 }
 
 void ike_child_release(struct ike_resp *r, struct ike_child_new *n)
 {
 	ike_dh_free(n->dh);
 	n->dh = NULL;
-	if (r->pool4)
-		pool_release(r->pool4, &n->lease4);
-	if (r->pool6)
-		pool_release(r->pool6, &n->lease6);
+	(void)r;
+	pool_lease_release(&n->lease4); /* to the pool each came from */
+	pool_lease_release(&n->lease6);
 	OPENSSL_cleanse(&n->in, sizeof(n->in));
 	OPENSSL_cleanse(&n->out, sizeof(n->out));
 	OPENSSL_cleanse(&n->c.out_rec, sizeof(n->c.out_rec));
@@ -599,7 +608,7 @@ static bool build_sa(const struct ike_child_new *n, struct ike_bld *b)
 
 bool ike_child_build(const struct ike_child_new *n, struct ike_bld *b)
 {
-	return ike_bld_cp(b, &n->cp) && build_sa(n, b) && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) &&
+	return ike_cfg_write(&n->cp, b) && build_sa(n, b) && ike_bld_ts(b, IKE_PL_TSI, &n->tsi) &&
 	       ike_bld_ts(b, IKE_PL_TSR, &n->tsr);
 }
 
@@ -653,11 +662,12 @@ const struct ike_child *ike_sa_child_current(const struct ike_sa *sa)
 	return sa->n_child ? &sa->child[sa->n_child - 1] : NULL;
 }
 
-int ike_sa_child_add(struct ike_sa *sa, const struct ike_child *c)
+int ike_sa_child_add(struct ike_resp *r, struct ike_sa *sa, const struct ike_child *c)
 {
 	if (sa->n_child >= IKE_CHILD_MAX)
 		return -ENOSPC;
 	sa->child[sa->n_child++] = *c;
+	ike_spi_index_add(r, c->spi_in);
 	return 0;
 }
 
@@ -721,6 +731,7 @@ void ike_sa_child_remove(struct ike_resp *r, struct ike_sa *sa, struct ike_child
 		}
 		ike_child_uninstall(r, c);
 	}
+	ike_spi_index_del(r, c->spi_in);
 	memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof(*c));
 	sa->n_child--;
 	memset(&sa->child[sa->n_child], 0, sizeof(*c));

@@ -173,74 +173,65 @@ static int parse_id(const char *s, uint8_t *type, uint8_t *out, size_t cap, size
 	return 0;
 }
 
-static int parse_dns(struct rp_cfg *c, const config_setting_t *g, uint8_t af,
-		     struct pool_cfg *pc)
+/* ike.proposals, and the ikev2 profiles' references to them (the IKE configuration resolves
+ * the names, policy.h keeps them as text) */
+static int parse_proposals(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
 {
-	const config_setting_t *s = rp_cfg_get(g, "dns");
-	int n = rp_cfg_count(s);
+	const config_setting_t *l = rp_cfg_get(g, "proposals");
+	const config_setting_t *profs = rp_cfg_get(rp_cfg_get(rp_cfg_root(c), "ikev2"), "profiles");
+	int n = rp_cfg_count(l), bad = 0;
 
-	if (n > 2) {
-		rp_cfg_error(c, s, "at most 2 DNS servers");
+	if (n > IKE_PROPOSALS_MAX) {
+		rp_cfg_error(c, l, "at most %d proposals", IKE_PROPOSALS_MAX);
 		return -EINVAL;
 	}
 	for (int i = 0; i < n; i++) {
-		struct ike_addr a;
+		const config_setting_t *e = rp_cfg_elem(l, i);
+		struct ike_named_proposal *p = &out->proposals[i];
 
-		if (parse_addr(config_setting_get_string(rp_cfg_elem(s, i)), &a) || a.af != af) {
-			rp_cfg_error(c, rp_cfg_elem(s, i), "not an IPv%u address", af);
+		snprintf(p->name, sizeof(p->name), "%s", rp_cfg_str(e, "name", ""));
+		for (int k = 0; k < i; k++)
+			if (!strcmp(out->proposals[k].name, p->name)) {
+				rp_cfg_error(c, rp_cfg_get(e, "name"), "proposal '%s' is already defined",
+					     p->name);
+				return -EINVAL;
+			}
+		if (alg_list(c, e, "encryption", p->encr, p->encr_bits, 8) ||
+		    alg_list(c, e, "prf", p->prf, NULL, 4) ||
+		    alg_list(c, e, "integrity", p->integ, NULL, 4) ||
+		    alg_list(c, e, "dh_groups", p->dh, NULL, 8))
 			return -EINVAL;
-		}
-		memcpy(pc->dns[i], a.addr, 16);
 	}
-	pc->n_dns = (unsigned)n;
-	return 0;
+	out->n_proposals = (unsigned)n;
+	for (int i = 0; i < rp_cfg_count(profs); i++) {
+		const config_setting_t *pl = rp_cfg_get(rp_cfg_elem(profs, i), "proposals");
+
+		for (int k = 0; k < rp_cfg_count(pl); k++) {
+			const char *v = config_setting_get_string(rp_cfg_elem(pl, k));
+			bool found = false;
+
+			for (int j = 0; v && j < n && !found; j++)
+				found = !strcmp(out->proposals[j].name, v);
+			if (!found) {
+				rp_cfg_error(c, rp_cfg_elem(pl, k), "unknown IKE proposal '%s' (proposals "
+					     "are defined in ike.proposals)", v ? v : "");
+				bad++;
+			}
+		}
+	}
+	return bad ? -EINVAL : 0;
 }
 
+/* ike.pool and ike.ipv6_pool (the defaults, named "default" unless named), ike.pools */
 static int parse_pools(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
 {
-	const config_setting_t *p4 = rp_cfg_get(g, "pool"), *p6 = rp_cfg_get(g, "ipv6_pool");
-	struct ike_addr a, b;
-	int rc;
+	int rc = pool_set_parse(c, rp_cfg_get(g, "pool"), rp_cfg_get(g, "ipv6_pool"),
+				rp_cfg_get(g, "pools"), &out->pools);
 
-	if (p4) {
-		struct pool_cfg pc = { .af = 4 };
-
-		snprintf(pc.name, sizeof(pc.name), "%s", rp_cfg_str(p4, "name", "pool4"));
-		if (parse_addr(rp_cfg_str(p4, "first", ""), &a) || a.af != 4) {
-			rp_cfg_error(c, rp_cfg_get(p4, "first"), "not an IPv4 address");
-			return -EINVAL;
-		}
-		if (parse_addr(rp_cfg_str(p4, "last", ""), &b) || b.af != 4) {
-			rp_cfg_error(c, rp_cfg_get(p4, "last"), "not an IPv4 address");
-			return -EINVAL;
-		}
-		memcpy(pc.first, a.addr, 4);
-		memcpy(pc.last, b.addr, 4);
-		pc.netmask_plen = (uint8_t)rp_cfg_int(p4, "netmask", 32);
-		rc = parse_dns(c, p4, 4, &pc);
-		if (!rc && (rc = pool_create(&pc, &out->pool4)) == -EINVAL)
-			rp_cfg_error(c, p4, "invalid address range (see the log above)");
-		if (rc)
-			return rc;
-	}
-	if (p6) {
-		struct pool_cfg pc = { .af = 6 };
-		struct rp_prefix pf;
-
-		snprintf(pc.name, sizeof(pc.name), "%s", rp_cfg_str(p6, "name", "pool6"));
-		if (parse_prefix(rp_cfg_str(p6, "prefix", ""), &pf) || pf.af != 6) {
-			rp_cfg_error(c, rp_cfg_get(p6, "prefix"),
-				     "not an IPv6 prefix \"ADDR/LEN\" without host bits");
-			return -EINVAL;
-		}
-		memcpy(pc.first, pf.addr, 16);
-		pc.plen = pf.plen;
-		rc = parse_dns(c, p6, 6, &pc);
-		if (!rc && (rc = pool_create(&pc, &out->pool6)) == -EINVAL)
-			rp_cfg_error(c, p6, "prefix length must be 64..127");
-		if (rc)
-			return rc;
-	}
+	if (rc)
+		return rc;
+	out->pool4 = out->pools->def4;
+	out->pool6 = out->pools->def6;
 	return 0;
 }
 
@@ -366,7 +357,9 @@ int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf 
 	}
 	out->port = (uint16_t)rp_cfg_int(g, "port", 500);
 	out->nat_port = (uint16_t)rp_cfg_int(g, "nat_port", 4500);
-	rc = parse_pools(c, g, out);
+	rc = parse_proposals(c, g, out);
+	if (!rc)
+		rc = parse_pools(c, g, out);
 	if (!rc)
 		rc = parse_peers(c, g, out);
 	if (!rc)
@@ -378,9 +371,9 @@ fail:
 
 void ike_conf_free(struct ike_conf *conf)
 {
-	pool_destroy(conf->pool4);
-	pool_destroy(conf->pool6);
+	pool_set_free(conf->pools); /* pool4 and pool6 with them */
 	ike_keyring_destroy(conf->keyring);
+	conf->pools = NULL;
 	conf->pool4 = conf->pool6 = NULL;
 	conf->keyring = NULL;
 }

@@ -14,6 +14,7 @@
  *       esp_encryption = [ "aes256gcm16", "aes128gcm16", "chacha20poly1305", "aes256" ];
  *       local_subnets = [ "10.1.0.0/16" ];
  *       pool = { first = "10.9.0.10"; last = "10.9.0.250"; dns = [ "10.1.0.53" ]; };
+ *       pools = ( { name = "green"; first = "10.9.1.10"; last = "10.9.1.99"; } );  # pool_set.h
  *       peers = ( { identity = "email alice@example.test"; pre_shared_key = "..."; } );
  *       max_half_open_per_peer = 10;
  *       dpd = { interval = 30; retry = 2; retries = 5; mode = "on-demand"; };
@@ -32,6 +33,7 @@
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
+#include "controlplane/pool/pool_set.h"
 
 #define IKE_CONF_MAX_LISTEN 4
 
@@ -42,7 +44,10 @@ struct ike_conf {
 	uint16_t port, nat_port;
 	unsigned nat_keepalive;        /**< s between NAT keepalives when we are behind a NAT */
 	unsigned crypto_threads;       /**< public-key worker threads; 0: on the event loop */
-	struct pool *pool4, *pool6;
+	struct ike_named_proposal proposals[IKE_PROPOSALS_MAX]; /**< ike.proposals */
+	unsigned n_proposals;
+	struct pool_set *pools;        /**< every pool: ike.pool, ike.ipv6_pool, ike.pools */
+	struct pool *pool4, *pool6;    /**< the default pools (in pools), or NULL */
 	struct ike_keyring *keyring;
 	unsigned n_peers;
 };

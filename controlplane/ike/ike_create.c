@@ -20,6 +20,12 @@
  *                           becomes REKEYED and only answers INFORMATIONAL until the peer
  *                           deletes it (nothing is uninstalled then: it holds nothing).
  *
+ * The Diffie-Hellman of an exchange with KE (our key pair, g^ir) runs on the worker pool
+ * (ike_dhjob_run(), the private value drawn here on the loop): the task waits (NEED_MORE;
+ * a retransmitted request meanwhile is absorbed, in_progress) and goes on when the worker is
+ * done; an SA deleted meanwhile destroys its task, which drops the job. A full queue drops
+ * the request (crypto_busy): the peer retransmits. Without a pool, inline.
+ *
  * Errors are answered with one notify and leave everything as it was: INVALID_SYNTAX (no
  * SA or nonce, a bad public value), NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD (with the group
  * we want), TS_UNACCEPTABLE, CHILD_SA_NOT_FOUND, NO_ADDITIONAL_SAS, TEMPORARY_FAILURE (room
@@ -56,6 +62,9 @@ struct create_task {
 	struct ike_dh *dh;
 	uint8_t prop_num;
 	bool committed;
+	/* the Diffie-Hellman on a worker (ike_dhjob_run()), then cont() goes on */
+	struct ike_dhjob *job;
+	enum ike_task_rc (*cont)(struct create_task *c);
 };
 
 static const char *sa_name(const struct ike_sa *sa, char *buf, size_t len)
@@ -138,6 +147,55 @@ static int dp_send(struct create_task *c, uint16_t type, const void *p, size_t l
 	return rc;
 }
 
+/* ---- the Diffie-Hellman on a worker ------------------------------------------------------ */
+
+/* On the loop: the worker is done; the task goes on where it stopped. */
+static void dh_done(struct ike_dhjob *j)
+{
+	struct create_task *c = j->owner;
+
+	ike_task_resume(&c->t, c->cont(c));
+}
+
+/* Our key pair for the group of the peer's @p ke and g^ir: the private value is drawn here
+ * (the RNG stays on the loop); with a worker pool the task waits (NEED_MORE, a retransmitted
+ * request meanwhile is absorbed as in_progress) and @p cont runs when the worker is done,
+ * else at once. */
+static enum ike_task_rc dh_start(struct create_task *c, const struct ike_pl *ke,
+				 enum ike_task_rc (*cont)(struct create_task *c))
+{
+	struct ike_resp *r = c->t.r;
+	struct ike_dhjob *j = ike_dhjob_new(ke->f.u16a);
+	char nm[64];
+	int rc;
+
+	if (!j || ke->f.data.len > sizeof(j->peer) ||
+	    ike_dh_draw_priv(j->group, &r->rng, j->priv, &j->priv_len)) {
+		ike_dhjob_free(j);
+		return IKE_TASK_FAILED;
+	}
+	memcpy(j->peer, ke->f.data.p, ke->f.data.len);
+	j->peer_len = ke->f.data.len;
+	j->owner = c;
+	j->done = dh_done;
+	c->job = j;
+	c->cont = cont;
+	rc = ike_dhjob_run(r, j);
+	if (rc == 1)
+		return cont(c);
+	if (rc == 0)
+		return IKE_TASK_NEED_MORE;
+	/* no answer: the peer retransmits, by then the workers may have caught up */
+	c->job = NULL;
+	ike_dhjob_free(j);
+	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: CREATE_CHILD_SA #%u dropped: %s",
+		  sa_name(c->t.sa, nm, sizeof(nm)), c->t.msg_id, rc == -EAGAIN ?
+		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
+	return IKE_TASK_FAILED;
+}
+
+static enum ike_task_rc child_install(struct create_task *c);
+
 static enum ike_task_rc child_process(struct create_task *c, const struct ike_msg *m,
 				      const struct ike_pl *ke)
 {
@@ -145,7 +203,6 @@ static enum ike_task_rc child_process(struct create_task *c, const struct ike_ms
 	struct ike_sa *sa = c->t.sa;
 	const struct ike_pl *n;
 	uint16_t err;
-	int rc = 0;
 
 	/* §1.3.3: REKEY_SA names the SA by the initiator's inbound SPI, our outbound one */
 	for (n = NULL; (n = ike_msg_find(m, IKE_PL_NOTIFY, n));) {
@@ -172,16 +229,52 @@ static enum ike_task_rc child_process(struct create_task *c, const struct ike_ms
 	if (sa->n_child >= IKE_CHILD_MAX)
 		return fail_with(c, c->kind == CC_REKEY_CHILD ? IKE_N_TEMPORARY_FAILURE :
 							       IKE_N_NO_ADDITIONAL_SAS);
+	/* the authorization policy's ipsec_flow_limit (ike_policy.c); a rekey adds no flow */
+	if (c->kind != CC_REKEY_CHILD && (err = ike_sa_flow_check(sa)))
+		return fail_with(c, err);
 	if (!r->has_dp)
 		return fail_with(c, IKE_N_NO_PROPOSAL_CHOSEN);
-	err = ike_child_prepare_create(r, sa, &c->req, ke, c->ni, c->ni_len, c->nr,
-				       sizeof(c->nr), &c->t.peer, &c->t.local, &c->child);
+	err = ike_child_prepare_create(r, sa, &c->req, ke, &c->child);
 	if (err) {
 		c->err_group = c->child.want_group;
 		if (err == IKE_N_INVALID_KE_PAYLOAD)
 			r->st.invalid_ke++;
 		return fail_with(c, err);
 	}
+	if (!c->child.c.esp.dh)
+		return child_install(c);
+	/* §1.3.1 PFS: our key pair and g^ir on a worker (the private value drawn here) */
+	return dh_start(c, ke, child_install);
+}
+
+/* After the DH (if any): keys, then the new pair into the dataplane. */
+static enum ike_task_rc child_install(struct create_task *c)
+{
+	struct ike_resp *r = c->t.r;
+	struct ike_dhjob *j = c->job;
+	uint16_t err;
+	int rc = 0;
+
+	c->job = NULL;
+	if (j && j->rc) {
+		char nm[64];
+
+		RP_WARN("ike", "%s: CREATE_CHILD_SA #%u: %s: %s", sa_name(c->t.sa, nm, sizeof(nm)),
+			c->t.msg_id, ike_dh_name(j->group), strerror(-j->rc));
+		ike_dhjob_free(j);
+		ike_child_release(r, &c->child);
+		return fail_with(c, IKE_N_NO_PROPOSAL_CHOSEN);
+	}
+	if (j) {
+		c->child.dh = j->dh; /* KEr */
+		j->dh = NULL;
+	}
+	err = ike_child_keys_create(r, c->t.sa, j ? j->gir : NULL, j ? j->gir_len : 0, c->ni,
+				    c->ni_len, c->nr, sizeof(c->nr), &c->t.peer, &c->t.local,
+				    &c->child);
+	ike_dhjob_free(j); /* wipes g^ir */
+	if (err)
+		return fail_with(c, err);
 	/* make before break: inbound first, then outbound, then the route switched to it */
 	c->dp_sent = true;
 	rc = dp_send(c, RP_MSG_SA_ADD, &c->child.in, sizeof(c->child.in));
@@ -205,14 +298,14 @@ static enum ike_task_rc child_process(struct create_task *c, const struct ike_ms
 
 /* ---- IKE SA rekey (§1.3.2, §2.18) ------------------------------------------------------- */
 
+static enum ike_task_rc ike_rekey_keys(struct create_task *c);
+
 static enum ike_task_rc ike_rekey_process(struct create_task *c, const struct ike_msg *m,
 					  const struct ike_pl *ke)
 {
 	struct ike_resp *r = c->t.r;
-	struct ike_sa *sa = c->t.sa, *nsa;
 	const struct ike_proposal *pr = NULL;
-	uint8_t gir[IKE_DH_SECRET_MAX];
-	size_t gir_len = 0;
+	struct ike_sa *nsa;
 	struct ike_suite s;
 	uint64_t spi_i = 0;
 
@@ -244,15 +337,31 @@ static enum ike_task_rc ike_rekey_process(struct create_task *c, const struct ik
 		if (ike_random(&r->rng, &nsa->spi_r, sizeof(nsa->spi_r)))
 			return IKE_TASK_FAILED;
 	} while (!nsa->spi_r || ike_resp_find(r, nsa->spi_i, nsa->spi_r));
-	if (ike_dh_new(s.dh, &r->rng, &c->dh) ||
-	    ike_dh_derive(c->dh, ke->f.data.p, ke->f.data.len, gir, &gir_len) ||
-	    ike_derive_rekey_keys(&nsa->alg, sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, c->ni,
-				  c->ni_len, c->nr, sizeof(c->nr), gir, gir_len, nsa->spi_i,
-				  nsa->spi_r, &nsa->keys)) {
-		OPENSSL_cleanse(gir, sizeof(gir));
+	return dh_start(c, ke, ike_rekey_keys);
+}
+
+/* After the DH: the new IKE SA's keys (§2.18). */
+static enum ike_task_rc ike_rekey_keys(struct create_task *c)
+{
+	struct ike_sa *sa = c->t.sa, *nsa = c->nsa;
+	struct ike_dhjob *j = c->job;
+	char nm[64];
+	int rc = j->rc;
+
+	c->job = NULL;
+	if (!rc)
+		rc = ike_derive_rekey_keys(&nsa->alg, sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len,
+					   c->ni, c->ni_len, c->nr, sizeof(c->nr), j->gir,
+					   j->gir_len, nsa->spi_i, nsa->spi_r, &nsa->keys);
+	if (rc) {
+		RP_WARN("ike", "%s: IKE SA rekey #%u: %s: %s", sa_name(sa, nm, sizeof(nm)),
+			c->t.msg_id, ike_dh_name(j->group), strerror(-rc));
+		ike_dhjob_free(j);
 		return IKE_TASK_FAILED;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
+	c->dh = j->dh; /* KEr */
+	j->dh = NULL;
+	ike_dhjob_free(j); /* wipes g^ir */
 	memcpy(nsa->ni, c->ni, c->ni_len);
 	nsa->ni_len = c->ni_len;
 	memcpy(nsa->nr, c->nr, sizeof(nsa->nr));
@@ -326,7 +435,7 @@ static void commit_child(struct create_task *c)
 			old->rekeyed = true;
 	}
 	c->child.c.created_ms = r->now_ms;
-	if (ike_sa_child_add(sa, &c->child.c)) {
+	if (ike_sa_child_add(r, sa, &c->child.c)) {
 		/* checked in process(); only a rekey of ours completing meanwhile fills it */
 		RP_WARN("ike", "%s: no room for CHILD_SA %08x_i after all, removed",
 			sa_name(sa, nm, sizeof(nm)), c->child.c.spi_in);
@@ -353,9 +462,27 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	to->local_nat = from->local_nat;
 	to->natd_seen = from->natd_seen;
 	to->peer_frag = from->peer_frag; /* RFC 7383 §2.3: a rekeyed IKE SA inherits it */
+	to->peer_vendor = from->peer_vendor; /* config mode's vendor-ID gating (ike_cfg.h) */
 	to->peer_id_type = from->peer_id_type;
 	to->peer_id_len = from->peer_id_len;
 	memcpy(to->peer_id, from->peer_id, from->peer_id_len);
+	to->profile = from->profile;
+	to->authz = from->authz;
+	to->authz_release = from->authz_release; /* the AAA authorization moves (ike_authz.h) */
+	to->authz_own = from->authz_own;
+	from->authz_release = NULL;
+	from->authz_own = NULL;
+	to->has_framed4 = from->has_framed4;
+	memcpy(to->framed4, from->framed4, 4);
+	to->group = from->group;
+	to->pol_lifetime_s = from->pol_lifetime_s;
+	to->pol_dpd = from->pol_dpd;
+	to->pol_dpd_mode = from->pol_dpd_mode;
+	to->pol_dpd_interval = from->pol_dpd_interval;
+	to->pol_dpd_retry = from->pol_dpd_retry;
+	to->pol_nat_keepalive_s = from->pol_nat_keepalive_s;
+	to->nat_ka_ms = from->nat_ka_ms;
+	to->session_end_ms = from->session_end_ms; /* the session, not the IKE SA, ends */
 	to->n_child = from->n_child;
 	memcpy(to->child, from->child, sizeof(from->child));
 	from->n_child = 0;
@@ -369,6 +496,8 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	to->gone_out_bytes = from->gone_out_bytes;
 	to->created_ms = from->created_ms;
 	to->live = from->live; /* the session keeps its id and liveness state */
+	to->eap = from->eap; /* the EAP identity (ike_eap_identity()) */
+	from->eap = NULL;
 }
 
 static void commit_ike(struct create_task *c)
@@ -424,6 +553,7 @@ static void create_destroy(struct ike_task *t)
 	struct create_task *c = (struct create_task *)t;
 	struct ike_resp *r = t->r;
 
+	ike_dhjob_drop(r, c->job); /* the SA goes while the worker computes: its result too */
 	if (c->dp_pending && r->has_dp && r->dp.cancel)
 		r->dp.cancel(r->dp.ctx, c);
 	if (c->dp_sent)

@@ -16,15 +16,24 @@
 /* ike_req_cancel() tags: which of our requests a done() belongs to */
 static char probe_tag, clear_tag;
 
-static unsigned interval_s(const struct ike_resp *r)
+/* DPD of @p sa: its profile's (ike_policy.c), else the ike section's */
+static uint8_t dpd_mode(const struct ike_resp *r, const struct ike_sa *sa)
 {
+	return sa->pol_dpd ? sa->pol_dpd_mode : r->cfg.dpd_mode;
+}
+
+static unsigned interval_s(const struct ike_resp *r, const struct ike_sa *sa)
+{
+	if (sa->pol_dpd)
+		return sa->pol_dpd_interval;
 	return r->cfg.dpd_interval ? r->cfg.dpd_interval : IKE_DPD_DEF_INTERVAL;
 }
 
 /* How long a liveness check or an operator's Delete may stay unanswered. */
-static uint64_t giveup_ms(const struct ike_resp *r)
+static uint64_t giveup_ms(const struct ike_resp *r, const struct ike_sa *sa)
 {
-	unsigned retry = r->cfg.dpd_retry ? r->cfg.dpd_retry : IKE_DPD_DEF_RETRY;
+	unsigned retry = sa->pol_dpd && sa->pol_dpd_retry ? sa->pol_dpd_retry :
+			 r->cfg.dpd_retry ? r->cfg.dpd_retry : IKE_DPD_DEF_RETRY;
 	unsigned retries = r->cfg.dpd_retries ? r->cfg.dpd_retries : IKE_DPD_DEF_RETRIES;
 
 	return (uint64_t)retry * retries * 1000u;
@@ -83,11 +92,14 @@ void ike_dpd_sa_new(struct ike_resp *r, struct ike_sa *sa)
 	memset(&sa->live, 0, sizeof(sa->live));
 	sa->live.id = ike_resp_new_session_id(r);
 	sa->live.heard_ms = r->now_ms;
+	/* its CHILD_SAs start from zero: the first query of their counters already tells */
+	sa->live.sampled = true;
+	sa->live.sample_ms = r->now_ms;
 }
 
 bool ike_resp_wants_counters(const struct ike_resp *r)
 {
-	return r->cfg.dpd_mode == IKE_DPD_ON_DEMAND;
+	return r->cfg.dpd_mode == IKE_DPD_ON_DEMAND || r->pol_dpd_on_demand;
 }
 
 /* ---- half-open SAs per source address ------------------------------------------------------ */
@@ -268,6 +280,8 @@ void ike_dpd_heard(struct ike_resp *r, struct ike_sa *sa, const struct ike_addr 
 	move_children(r, sa);
 }
 
+static void dpd_sample(struct ike_resp *r, uint64_t now_ms);
+
 /* ---- liveness checks -------------------------------------------------------------------------- */
 
 static bool build_empty(struct ike_bld *b, void *arg)
@@ -301,11 +315,11 @@ static bool probe_due(const struct ike_resp *r, const struct ike_sa *sa, uint64_
 {
 	const struct ike_sa_live *l = &sa->live;
 
-	if (r->cfg.dpd_mode == IKE_DPD_OFF || sa->state != IKE_SA_ESTABLISHED || l->probing ||
-	    l->clearing || now_ms - l->heard_ms < (uint64_t)interval_s(r) * 1000u)
+	if (dpd_mode(r, sa) == IKE_DPD_OFF || sa->state != IKE_SA_ESTABLISHED || l->probing ||
+	    l->clearing || now_ms - l->heard_ms < (uint64_t)interval_s(r, sa) * 1000u)
 		return false;
 	/* on demand: only if we sent it ESP since we last heard of it */
-	if (r->cfg.dpd_mode == IKE_DPD_ON_DEMAND && !(l->sampled && l->out_ms > l->heard_ms))
+	if (dpd_mode(r, sa) == IKE_DPD_ON_DEMAND && !(l->sampled && l->out_ms > l->heard_ms))
 		return false;
 	/* a request of ours is outstanding: its retransmissions test the peer already */
 	return !ike_req_busy(sa);
@@ -323,12 +337,13 @@ static void dead(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 		  "silent for %llu s); IKE SA deleted, %u CHILD_SA%s removed%s%s%s%s%s",
 		  sa_text(sa, nm, sizeof(nm)),
 		  (unsigned long long)((now_ms - sa->live.probe_ms) / 1000),
-		  mode_name(r->cfg.dpd_mode),
+		  mode_name(dpd_mode(r, sa)),
 		  (unsigned long long)((now_ms - sa->live.heard_ms) / 1000), sa->n_child,
 		  sa->n_child == 1 ? "" : "s", a4[0] || a6[0] ? ", address " : "", a4,
 		  a4[0] && a6[0] ? " " : "", a6[0] ? a6 : "", a4[0] || a6[0] ? " released" : "");
 	r->st.dpd_dead++;
 	sa->live.probing = false;
+	sa->end_cause = IKE_END_LOST_CARRIER;
 	ike_sa_delete(r, sa, true);
 }
 
@@ -337,13 +352,14 @@ void ike_dpd_tick(struct ike_resp *r, uint64_t now_ms)
 	struct ike_sa *sa, *n;
 	char nm[128];
 
+	dpd_sample(r, now_ms);
 	for (sa = r->sas; sa; sa = n) {
 		n = sa->next;
 		if (sa->live.clearing) {
-			if (now_ms - sa->live.clear_ms >= giveup_ms(r)) {
+			if (now_ms - sa->live.clear_ms >= giveup_ms(r, sa)) {
 				RP_INFO("ike", "%s: no answer to our Delete within %llu s, IKE SA "
 					"deleted", sa_text(sa, nm, sizeof(nm)),
-					(unsigned long long)(giveup_ms(r) / 1000));
+					(unsigned long long)(giveup_ms(r, sa) / 1000));
 				ike_sa_delete(r, sa, true);
 			}
 			continue;
@@ -353,7 +369,7 @@ void ike_dpd_tick(struct ike_resp *r, uint64_t now_ms)
 		if (sa->live.probing && !ike_req_busy(sa))
 			sa->live.probing = false;
 		if (sa->live.probing) {
-			if (now_ms - sa->live.probe_ms >= giveup_ms(r))
+			if (now_ms - sa->live.probe_ms >= giveup_ms(r, sa))
 				dead(r, sa, now_ms);
 			continue;
 		}
@@ -371,12 +387,37 @@ void ike_dpd_tick(struct ike_resp *r, uint64_t now_ms)
 		RP_INFO("ike", "%s: nothing heard for %llu s%s, liveness check sent (dpd %s)",
 			sa_text(sa, nm, sizeof(nm)),
 			(unsigned long long)((now_ms - sa->live.heard_ms) / 1000),
-			r->cfg.dpd_mode == IKE_DPD_ON_DEMAND ? " while sending it ESP" : "",
-			mode_name(r->cfg.dpd_mode));
+			dpd_mode(r, sa) == IKE_DPD_ON_DEMAND ? " while sending it ESP" : "",
+			mode_name(dpd_mode(r, sa)));
 	}
 }
 
-/* ---- dataplane counters (on-demand DPD) ---------------------------------------------------- */
+/* ---- dataplane counters (on-demand DPD) ----------------------------------------------------
+ * Only sessions that could be due a liveness check have their counters asked for: those not
+ * heard of (IKE or inbound ESP) for the interval and not sampled within it, each at most once
+ * per interval. One SA_DUMP serves them all when the dataplane holds at most
+ * IKE_DPD_DUMP_MAX_SAS SAs and either the last dump is an interval old or it is fewer
+ * messages than STATS_REQs (3 per SA asked for against 1 per SA of the dataplane). A dump
+ * samples everyone, so every session is next due an interval after it, all together: in the
+ * steady state one dump an interval. Otherwise (more SAs than that, a dump refused, a session
+ * due between dumps: another profile's interval, a failed query) one STATS_REQ per ESP SA
+ * of each session due, at most IKE_DPD_QUERY_BUDGET a tick; the rest wait for the next. */
+
+/* A sample: inbound growth is a sign of life, outbound growth is what on-demand DPD is about.
+ * Growth only: after a rekey the totals may dip until the old SA's count is in. */
+static void sample_apply(struct ike_sa *sa, uint64_t in, uint64_t out, uint64_t at_ms)
+{
+	struct ike_sa_live *l = &sa->live;
+
+	if (l->sampled && in > l->in_pkts)
+		l->heard_ms = at_ms;
+	if (l->sampled && out > l->out_pkts)
+		l->out_ms = at_ms;
+	l->in_pkts = in;
+	l->out_pkts = out;
+	l->sampled = true;
+	l->sample_ms = at_ms;
+}
 
 static int stats_cmp(const void *a, const void *b)
 {
@@ -409,7 +450,6 @@ void ike_resp_dp_counters(struct ike_resp *r, const struct rp_msg_sa_stats *sas,
 		qsort(sorted, n, sizeof(*sorted), stats_cmp);
 	}
 	for (struct ike_sa *sa = r->sas; sa; sa = sa->next) {
-		struct ike_sa_live *l = &sa->live;
 		uint64_t in = sa->gone_in_packets, out = sa->gone_out_packets;
 
 		if (sa->state != IKE_SA_ESTABLISHED)
@@ -418,16 +458,147 @@ void ike_resp_dp_counters(struct ike_resp *r, const struct rp_msg_sa_stats *sas,
 			in += packets_of(sorted, n, sa->child[i].sa_id_in);
 			out += packets_of(sorted, n, sa->child[i].sa_id_out);
 		}
-		/* growth only: after a rekey the totals may dip until the old SA's count is in */
-		if (l->sampled && in > l->in_pkts)
-			l->heard_ms = r->now_ms;
-		if (l->sampled && out > l->out_pkts)
-			l->out_ms = r->now_ms;
-		l->in_pkts = in;
-		l->out_pkts = out;
-		l->sampled = true;
+		sample_apply(sa, in, out, r->now_ms);
 	}
 	free(sorted);
+}
+
+/* The answer to one STATS_REQ of @p arg's (an IKE SA: ike_sa_delete() cancels them). */
+static void on_sa_stats(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct ike_sa *sa = arg;
+	struct ike_sa_live *l = &sa->live;
+
+	if (!l->sample_wait)
+		return; /* given up meanwhile (dpd_sample_due()) */
+	if (status)
+		l->sample_failed = true;
+	for (unsigned i = 0; !status && i < rep->n; i++) {
+		const struct rp_msg_sa_stats *st = &rep->msgs[i].u.sa_stats;
+
+		if (rep->msgs[i].hdr.type != RP_MSG_SA_INFO)
+			continue;
+		/* only SAs it still has: one that went meanwhile is in gone_*_packets */
+		for (unsigned k = 0; k < sa->n_child; k++) {
+			if (st->sa_id == sa->child[k].sa_id_in)
+				l->acc_in += st->packets;
+			else if (st->sa_id == sa->child[k].sa_id_out)
+				l->acc_out += st->packets;
+		}
+	}
+	if (--l->sample_wait)
+		return;
+	/* a rekeyed IKE SA handed its CHILD_SAs (and liveness) on: nothing to judge here */
+	if (!l->sample_failed && sa->state == IKE_SA_ESTABLISHED)
+		sample_apply(sa, l->acc_in + sa->gone_in_packets, l->acc_out + sa->gone_out_packets,
+			     l->ask_ms);
+}
+
+static void on_dump(int status, const struct dpif_reply *rep, void *arg)
+{
+	struct ike_resp *r = arg;
+	struct rp_msg_sa_stats *sas;
+	unsigned n = 0;
+
+	r->dpd_dumping = false;
+	/* after a failure, no other dump before an interval: STATS_REQs meanwhile */
+	r->dpd_dump_failed = status != 0;
+	if (status) {
+		RP_LOG_RL(RP_LOG_INFO, "ike", "no SA counters for on-demand DPD: %s",
+			  strerror(-status));
+		return;
+	}
+	sas = calloc(rep->n ? rep->n : 1, sizeof(*sas));
+	if (!sas)
+		return;
+	for (unsigned i = 0; i < rep->n; i++)
+		if (rep->msgs[i].hdr.type == RP_MSG_SA_INFO)
+			sas[n++] = rep->msgs[i].u.sa_stats;
+	ike_resp_dp_counters(r, sas, n);
+	free(sas);
+}
+
+/* @p sa wants its counters now (on-demand DPD): see the section comment. */
+static bool dpd_sample_due(const struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
+{
+	struct ike_sa_live *l = &sa->live;
+	uint64_t iv = (uint64_t)interval_s(r, sa) * 1000u;
+
+	if (dpd_mode(r, sa) != IKE_DPD_ON_DEMAND || /* its profile's DPD may differ */
+	    sa->state != IKE_SA_ESTABLISHED || !sa->n_child || l->probing || l->clearing ||
+	    now_ms - l->heard_ms < iv)
+		return false;
+	if (l->sample_wait) {
+		/* answers that never come (they went to the IKE SA this one replaced) */
+		if (now_ms - l->ask_ms < IKE_DPD_SAMPLE_TIMEOUT_MS)
+			return false;
+		l->sample_wait = 0;
+	}
+	return now_ms - l->sample_ms >= iv;
+}
+
+static void dpd_sample(struct ike_resp *r, uint64_t now_ms)
+{
+	unsigned total = 0, due = 0, budget = IKE_DPD_QUERY_BUDGET;
+	struct rp_msg_empty e = { { 0 } };
+	uint64_t iv = UINT64_MAX;      /* the shortest interval of those due */
+	bool full = false;
+
+	if (!ike_resp_wants_counters(r) || !r->has_dp || r->dpd_dumping)
+		return;
+	for (struct ike_sa *sa = r->sas; sa; sa = sa->next) {
+		if (sa->state != IKE_SA_ESTABLISHED)
+			continue;
+		total += 2 * sa->n_child;
+		if (!dpd_sample_due(r, sa, now_ms))
+			continue;
+		due += 2 * sa->n_child;
+		if ((uint64_t)interval_s(r, sa) * 1000u < iv)
+			iv = (uint64_t)interval_s(r, sa) * 1000u;
+	}
+	if (!due)
+		return;
+	/* STATS_REQ costs 3 messages (request, SA_INFO, DUMP_END), a dump 1 per SA and 2 */
+	if (total <= IKE_DPD_DUMP_MAX_SAS &&
+	    ((!r->dpd_dump_failed && 3ull * due > total + 2u) || now_ms - r->dpd_dump_ms >= iv)) {
+		if (!r->dp.send(r->dp.ctx, RP_MSG_SA_DUMP, &e, sizeof(e), on_dump, r)) {
+			r->dpd_dumping = true;
+			r->dpd_dump_ms = now_ms;
+			r->st.dpd_dumps++;
+			return;
+		}
+	}
+	/* the rest wait for the next tick when the budget or the dataplane's queue is used up;
+	 * a session whose query failed stays due (its sample time only moves on success) */
+	for (struct ike_sa *sa = r->sas; sa && budget && !full; sa = sa->next) {
+		struct ike_sa_live *l = &sa->live;
+
+		if (sa->state != IKE_SA_ESTABLISHED || 2 * sa->n_child > budget ||
+		    !dpd_sample_due(r, sa, now_ms))
+			continue;
+		l->acc_in = l->acc_out = 0;
+		l->sample_failed = false;
+		l->ask_ms = now_ms;
+		for (unsigned i = 0; i < sa->n_child && !full; i++) {
+			uint32_t ids[2] = { sa->child[i].sa_id_in, sa->child[i].sa_id_out };
+
+			for (unsigned k = 0; k < 2 && !full; k++) {
+				struct rp_msg_sa_ref ref = { .sa_id = ids[k] };
+
+				if (!ids[k])
+					continue;
+				if (r->dp.send(r->dp.ctx, RP_MSG_STATS_REQ, &ref, sizeof(ref),
+					       on_sa_stats, sa)) {
+					l->sample_failed = true;
+					full = true;
+					break;
+				}
+				l->sample_wait++;
+				r->st.dpd_queries++;
+				budget--;
+			}
+		}
+	}
 }
 
 /* ---- operator deletes ------------------------------------------------------------------------ */
@@ -468,13 +639,13 @@ int ike_resp_clear(struct ike_resp *r, struct ike_sa *sa, const char *who)
 		ike_sa_delete(r, sa, true);
 		return 0;
 	}
-	/* what the session holds goes now, whatever the peer does */
+	/* what the session holds goes now, whatever the peer does (accounting first: the
+	 * CHILD_SAs' counters are still there to be asked for) */
+	ike_sa_session_end(r, sa, IKE_END_ADMIN_RESET);
 	while (sa->n_child)
 		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], true);
-	if (r->pool4)
-		pool_release(r->pool4, &sa->lease4);
-	if (r->pool6)
-		pool_release(r->pool6, &sa->lease6);
+	pool_lease_release(&sa->lease4);
+	pool_lease_release(&sa->lease6);
 	rc = ike_req_send(r, sa, IKE_XCHG_INFORMATIONAL, build_delete, clear_done, &clear_tag);
 	RP_NOTICE("ike", "%s: cleared by %s: %u CHILD_SA%s removed, address %s released, %s",
 		  sa_text(sa, nm, sizeof(nm)), who, nc, nc == 1 ? "" : "s", a4,

@@ -10,8 +10,14 @@
  * - Dead peer detection (RFC 7296 §1.4, §2.4), in the manner of IOS "dpd INTERVAL RETRY
  *   on-demand|periodic": an empty INFORMATIONAL request (through ike_req.h) when the peer
  *   has been silent for the interval: periodic: silent in IKE and ESP; on-demand: only
- *   when the dataplane's counters show that we sent ESP to it but received none
- *   (ike_resp_dp_counters() feeds them in). Any authenticated message or inbound ESP
+ *   when the dataplane's counters show that we sent ESP to it but received none. On
+ *   demand, the counters of a session are asked for (from ike_dpd_tick(), through
+ *   struct ike_dp_ops) only when it has been silent in IKE and inbound ESP for the
+ *   interval and was not sampled within it: with at most IKE_DPD_DUMP_MAX_SAS dataplane
+ *   SAs one SA_DUMP for all, at most once an interval (more often only when that is fewer
+ *   messages than the alternative), else one STATS_REQ per ESP SA, at most
+ *   IKE_DPD_QUERY_BUDGET a tick (ike_dpd.c explains the choice); ike_resp_dp_counters()
+ *   takes other dumps' counters too ("show sessions"). Any authenticated message or inbound ESP
  *   counts as a sign of life. A check unanswered for RETRY x RETRIES seconds (or given up
  *   by ike_req.h's retransmissions) means the peer is dead: the IKE SA is deleted, its
  *   CHILD_SAs are removed from the dataplane, its addresses go back to the pools.
@@ -49,6 +55,14 @@ enum ike_dpd_mode {
 #define IKE_DPD_DEF_RETRY 2u     /**< s */
 #define IKE_DPD_DEF_RETRIES 5u
 
+/** On-demand DPD: STATS_REQs sent per tick at most (the rest wait for the next tick). */
+#define IKE_DPD_QUERY_BUDGET 8192u
+/** On-demand DPD: one SA_DUMP instead of STATS_REQs only up to this many dataplane SAs
+ *  (the answer is collected whole, 512 bytes an SA). */
+#define IKE_DPD_DUMP_MAX_SAS 16384u
+/** On-demand DPD: STATS_REQ answers not in after this are no longer waited for (ms). */
+#define IKE_DPD_SAMPLE_TIMEOUT_MS 10000u
+
 /** Liveness state of one IKE SA (in struct ike_sa). */
 struct ike_sa_live {
 	uint32_t id;             /**< session id (never 0) */
@@ -56,6 +70,12 @@ struct ike_sa_live {
 	uint64_t out_ms;         /**< last time the outbound ESP counters had grown */
 	uint64_t in_pkts, out_pkts; /**< the CHILD_SAs' counters at the last sample */
 	bool sampled;            /**< in_pkts / out_pkts hold a sample */
+	uint64_t sample_ms;      /**< when that sample was taken */
+	/* on-demand DPD's counter queries (ike_dpd.c) */
+	uint64_t ask_ms;         /**< when the outstanding STATS_REQs were sent */
+	uint64_t acc_in, acc_out; /**< their answers so far */
+	uint16_t sample_wait;    /**< STATS_REQ answers outstanding */
+	bool sample_failed;      /**< one of them failed: this sample does not count */
 	bool probing;            /**< a liveness check is outstanding since probe_ms */
 	bool clearing;           /**< an operator's Delete is outstanding since clear_ms */
 	uint64_t probe_ms, clear_ms;
@@ -77,12 +97,13 @@ struct ike_sa *ike_resp_find_id(struct ike_resp *r, uint32_t id);
  */
 int ike_resp_clear(struct ike_resp *r, struct ike_sa *sa, const char *who);
 
-/** True when DPD wants the dataplane's SA counters (on-demand mode). */
+/** True when DPD uses the dataplane's SA counters (on-demand mode). */
 bool ike_resp_wants_counters(const struct ike_resp *r);
 
 /**
  * The SA_INFO entries of one SA_DUMP (any order; @p n may be 0): samples the CHILD_SAs'
- * counters for on-demand DPD (inbound growth is a sign of life).
+ * counters for on-demand DPD (inbound growth is a sign of life). ike_dpd_tick() asks for
+ * what it needs itself; this takes a dump made for something else.
  */
 void ike_resp_dp_counters(struct ike_resp *r, const struct rp_msg_sa_stats *sas, unsigned n);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
-/* Fragmentation of the encrypted messages we send (RFC 7383 §2.5): responses (cached as a
- * whole for retransmissions, §2.1) and our own requests (ike_req.c). Reassembly of the
- * peer's fragments is in ike_sa.c. See ike_priv.h. */
+/* IKE fragmentation (RFC 7383). Of the encrypted messages we send (§2.5): responses (cached
+ * as a whole for retransmissions, §2.1) and our own requests (ike_req.c). Reassembly of the
+ * peer's fragments (§2.6.2), one code path with one set of limits for its requests
+ * (ike_sa.c) and its responses to ours (ike_req.c). See ike_priv.h. */
 #include "controlplane/ike/ike_priv.h"
 
 #include <errno.h>
@@ -127,4 +128,86 @@ void ike_frag_send(struct ike_resp *r, const uint8_t *buf, size_t len, const uin
 		r->send(r->send_arg, buf + off, flen[i], local, peer);
 		off += flen[i];
 	}
+}
+
+/* ---- reassembly (§2.6.2) ----------------------------------------------------------------- */
+
+void ike_frag_free(struct ike_frag *f)
+{
+	if (!f)
+		return;
+	for (unsigned i = 0; i < IKE_FRAG_MAX; i++) {
+		if (f->plain[i])
+			OPENSSL_cleanse(f->plain[i], f->len[i]);
+		free(f->plain[i]);
+	}
+	free(f);
+}
+
+int ike_frag_add(struct ike_frag **slot, const struct ike_msg *m, const uint8_t *plain,
+		 size_t plen, uint8_t **whole, size_t *wlen, uint8_t *first)
+{
+	const struct ike_pl *skf = &m->pl[m->n - 1];
+	uint16_t num = skf->f.u16a, total = skf->f.u16b;
+	struct ike_frag *f = *slot;
+	size_t len = 0;
+	uint8_t *buf;
+
+	if (!num || num > total || total > IKE_FRAG_MAX)
+		return -1;
+	if (f && (f->msg_id != m->hdr.msg_id || f->total != total)) {
+		/* a newer message (or a different fragmentation) replaces the old one; fewer
+		 * fragments of the same message than before are dropped */
+		if (f->msg_id == m->hdr.msg_id && total < f->total)
+			return -1;
+		ike_frag_free(f);
+		*slot = f = NULL;
+	}
+	if (!f) {
+		f = *slot = calloc(1, sizeof(*f));
+		if (!f)
+			return -1;
+		f->msg_id = m->hdr.msg_id;
+		f->total = total;
+	}
+	if (f->plain[num - 1])
+		return 0; /* duplicate */
+	/* what is held never exceeds the largest message, not only what is put together */
+	for (unsigned i = 0; i < f->total; i++)
+		len += f->len[i];
+	if (len + plen > IKE_MSG_MAX)
+		goto drop;
+	len = 0;
+	f->plain[num - 1] = malloc(plen ? plen : 1);
+	if (!f->plain[num - 1])
+		return -1;
+	memcpy(f->plain[num - 1], plain, plen);
+	f->len[num - 1] = plen;
+	f->have++;
+	if (num == 1)
+		f->first = m->sk_next;
+	if (f->have < f->total)
+		return 0;
+	for (unsigned i = 0; i < f->total; i++)
+		len += f->len[i];
+	if (len > IKE_MSG_MAX)
+		goto drop;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		goto drop;
+	len = 0;
+	for (unsigned i = 0; i < f->total; i++) {
+		memcpy(buf + len, f->plain[i], f->len[i]);
+		len += f->len[i];
+	}
+	*whole = buf;
+	*wlen = len;
+	*first = f->first;
+	ike_frag_free(f);
+	*slot = NULL;
+	return 1;
+drop:
+	ike_frag_free(f);
+	*slot = NULL;
+	return -1;
 }

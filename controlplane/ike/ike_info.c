@@ -4,7 +4,9 @@
  * an empty message, then the SA, its CHILD_SAs in the dataplane and its leases go; a
  * rekeyed IKE SA has none left), Delete of CHILD_SAs (answered with a Delete of our inbound
  * SPIs, §1.4.1; the old CHILD_SA of a rekey goes this way), anything else (an empty request
- * is a liveness check, §2.4) answered with an empty message. ike_refuse_task_new() answers
+ * is a liveness check, §2.4) answered with an empty message; a CFG_SET of the peer is
+ * answered with a CFG_ACK when its profile accepts it (config-exchange set accept,
+ * ike_cfg.h). ike_refuse_task_new() answers
  * NO_ADDITIONAL_SAS (CREATE_CHILD_SA itself is ike_create.c).
  */
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
+#include "controlplane/policy/policy.h"
 
 struct info_task {
 	struct ike_task t;
@@ -20,6 +23,7 @@ struct info_task {
 	uint32_t del_out[IKE_CHILD_MAX];   /**< spi_out of the CHILD_SAs the peer deletes */
 	uint32_t del_in[IKE_CHILD_MAX];    /**< and their spi_in, for our Delete */
 	bool crossed[IKE_CHILD_MAX];       /**< our Delete of it is in flight too */
+	struct ike_cfg_out *ack;           /**< CFG_ACK for the peer's CFG_SET, or NULL */
 };
 
 static uint32_t be32(const uint8_t *p)
@@ -59,6 +63,23 @@ static enum ike_task_rc info_process(struct ike_task *t, const struct ike_msg *m
 			}
 		}
 	}
+	/* §3.15: configuration pushed by the peer (config-exchange set accept) */
+	if (ike_msg_find(m, IKE_PL_CP, NULL) && m->cp.cfg_type == IKE_CFG_SET && !it->delete_ike) {
+		struct ike_cfg_req q;
+
+		ike_cfg_req_parse(m, &q);
+		if (!sa->profile || !sa->profile->cfg_set_accept) {
+			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CFG_SET of the peer ignored (%s)",
+				(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+				sa->profile ? "config_exchange.set_accept is off" : "no ikev2 profile");
+		} else if ((it->ack = malloc(sizeof(*it->ack)))) {
+			ike_cfg_build_ack(&q, it->ack);
+			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: CFG_SET of the peer acknowledged "
+				"(CFG_ACK): %s; %u route(s) announced, logged only",
+				(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+				it->ack->log, q.n_routes);
+		}
+	}
 	return IKE_TASK_DONE;
 }
 
@@ -83,6 +104,8 @@ static enum ike_task_rc info_build(struct ike_task *t, struct ike_bld *b)
 		if (n)
 			ike_bld_delete(b, IKE_PROTO_ESP, 4, spi, n);
 	}
+	if (it->ack)
+		ike_cfg_write(it->ack, b);
 	return b->w.err ? IKE_TASK_FAILED : IKE_TASK_DONE;
 }
 
@@ -111,6 +134,7 @@ static void info_commit(struct ike_task *t)
 
 static void info_destroy(struct ike_task *t)
 {
+	free(((struct info_task *)t)->ack);
 	free(t);
 }
 

@@ -45,13 +45,11 @@ struct ike_io {
 	uint64_t rx_esp, rx_short, tx_errors;
 	uint64_t rx_keepalives, tx_keepalives; /**< RFC 3948 NAT keepalives */
 	struct show_job *shows; /**< "show sessions" waiting for the SA dump */
-	uint64_t next_keepalive_ms, next_sample_ms;
-	bool sampling;          /**< an SA_DUMP for on-demand DPD is outstanding */
 	struct workpool *wp;    /**< ike.crypto_threads workers; NULL: DH on the loop */
 	struct event *wp_ev;    /**< their completions */
 };
 
-/* IKE_SA_INIT DH jobs queued or running at most (each one is a half-open SA as well). */
+/* DH jobs (IKE_SA_INIT, CREATE_CHILD_SA) queued or running at most. */
 #define CRYPTO_QUEUE 1024u
 
 /* A "show sessions" waiting for the dataplane's SA counters. */
@@ -63,7 +61,6 @@ struct show_job {
 };
 
 #define SHOW_DUMP_TIMEOUT_MS 2000
-#define SAMPLE_TIMEOUT_MS 5000
 
 /* ---- dataplane adapter -------------------------------------------------------------------- */
 
@@ -78,8 +75,7 @@ static unsigned dpif_ops_cancel(void *ctx, void *arg)
 	return dpif_cancel(ctx, arg);
 }
 
-static void send_keepalives(struct ike_io *io);
-static void sample_counters(struct ike_io *io, uint64_t now_ms);
+static void send_keepalive(void *arg, const struct ike_addr *local, const struct ike_addr *peer);
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -89,11 +85,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ike_resp_tick(io->resp, now_ms);
-	if (io->conf.nat_keepalive && now_ms >= io->next_keepalive_ms) {
-		io->next_keepalive_ms = now_ms + io->conf.nat_keepalive * 1000ull;
-		send_keepalives(io);
-	}
-	sample_counters(io, now_ms);
+	/* each SA at its profile's nat_keepalive, else the ike section's (ike_policy.c) */
+	ike_resp_nat_keepalives(io->resp, now_ms, io->conf.nat_keepalive, send_keepalive, io);
+	/* on-demand DPD asks for the SA counters it needs from ike_resp_tick() */
 }
 
 /* ---- sockets ------------------------------------------------------------------------------ */
@@ -224,63 +218,16 @@ static void on_send(void *arg, const uint8_t *buf, size_t len, const struct ike_
 
 /* RFC 3948 §2.3: when we are behind a NAT, keep its mapping alive with one 0xff byte from
  * the NAT-T port to each such peer. */
-static void keepalive_one(const struct ike_sa_info *i, void *arg)
+static void send_keepalive(void *arg, const struct ike_addr *local, const struct ike_addr *peer)
 {
 	static const uint8_t ka = 0xff;
 	struct ike_io *io = arg;
-	struct ike_sock *s;
+	struct ike_sock *s = sock_of(io, local);
 
-	if (i->state != IKE_SA_ESTABLISHED || !i->local_nat || i->clearing)
-		return;
-	s = sock_of(io, &i->local);
 	if (!s || !s->natt)
 		return; /* the peer did not move to the NAT-T port: nothing to keep open */
-	sock_send(io, &ka, 1, &i->local, &i->peer, true);
+	sock_send(io, &ka, 1, local, peer, true);
 	io->tx_keepalives++;
-}
-
-static void send_keepalives(struct ike_io *io)
-{
-	ike_resp_foreach(io->resp, keepalive_one, io);
-}
-
-/* On-demand DPD: the CHILD_SAs' counters from the dataplane, one SA_DUMP at a time. */
-static void on_sample_dump(int status, const struct dpif_reply *rep, void *arg)
-{
-	struct ike_io *io = arg;
-	struct rp_msg_sa_stats *sas;
-	unsigned n = 0;
-
-	io->sampling = false;
-	if (status) {
-		RP_LOG_RL(RP_LOG_INFO, COMP, "no SA counters for DPD: %s", strerror(-status));
-		return;
-	}
-	sas = calloc(rep->n ? rep->n : 1, sizeof(*sas));
-	if (!sas)
-		return;
-	for (unsigned i = 0; i < rep->n; i++)
-		if (rep->msgs[i].hdr.type == RP_MSG_SA_INFO)
-			sas[n++] = rep->msgs[i].u.sa_stats;
-	ike_resp_dp_counters(io->resp, sas, n);
-	free(sas);
-}
-
-static void sample_counters(struct ike_io *io, uint64_t now_ms)
-{
-	struct rp_msg_empty e = { { 0 } };
-	unsigned every;
-
-	if (!io->dpif || io->sampling || !ike_resp_wants_counters(io->resp) ||
-	    now_ms < io->next_sample_ms)
-		return;
-	/* a few samples per DPD interval, at most one every 10 s */
-	every = io->conf.resp.dpd_interval / 3;
-	every = every < 1 ? 1 : every > 10 ? 10 : every;
-	io->next_sample_ms = now_ms + every * 1000ull;
-	if (!dpif_send(io->dpif, RP_MSG_SA_DUMP, &e, sizeof(e), on_sample_dump, io,
-		       SAMPLE_TIMEOUT_MS))
-		io->sampling = true;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -435,6 +382,8 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 	else if (dpif)
 		ike_resp_set_dp(io->resp, &ops);
 	ike_resp_set_pools(io->resp, io->conf.pool4, io->conf.pool6);
+	ike_resp_set_pool_set(io->resp, io->conf.pools);
+	ike_resp_set_proposals(io->resp, io->conf.proposals, io->conf.n_proposals);
 	if (io->conf.crypto_threads) {
 		rc = wp_create(io->conf.crypto_threads, CRYPTO_QUEUE, &io->wp);
 		if (rc) {
@@ -465,13 +414,20 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 		if (rc)
 			goto fail;
 	}
-	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, pools %s%s%s; IKE_SA_INIT DH %s%u%s",
+	char wp_desc[48] = "on the event loop";
+
+	if (io->wp)
+		snprintf(wp_desc, sizeof(wp_desc), "on %u worker threads", wp_threads(io->wp));
+	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, %u address pool%s (default %s%s%s), "
+		  "%u IKE proposal%s; DH %s (IKE_SA_INIT, CREATE_CHILD_SA)",
 		  io->conf.n_peers, io->conf.n_peers == 1 ? "" : "s",
+		  io->conf.pools ? io->conf.pools->n : 0,
+		  io->conf.pools && io->conf.pools->n == 1 ? "" : "s",
 		  io->conf.pool4 ? pool_cfg(io->conf.pool4)->name : "-",
-		  io->conf.pool6 ? ", " : "",
+		  io->conf.pool6 ? ", IPv6 " : "",
 		  io->conf.pool6 ? pool_cfg(io->conf.pool6)->name : "",
-		  io->wp ? "on " : "on the event loop", io->wp ? wp_threads(io->wp) : 0,
-		  io->wp ? " worker threads" : "");
+		  io->conf.n_proposals, io->conf.n_proposals == 1 ? "" : "s",
+		  wp_desc);
 	*out = io;
 	return 0;
 fail:
@@ -495,8 +451,6 @@ void ike_io_destroy(struct ike_io *io)
 		mgmt_req_done(j->req, MGMT_OK);
 		free(j);
 	}
-	if (io->sampling && io->dpif)
-		dpif_cancel(io->dpif, io);
 	if (io->dpif && io->resp)
 		dpif_on_event(io->dpif, RP_MSG_LIFETIME, NULL, NULL);
 	if (io->tick)
@@ -627,6 +581,10 @@ static const char *nat_str(const struct ike_sa_info *i)
 static void show_live_text(struct show_ctx *c, const struct ike_sa_info *i)
 {
 	const struct ike_resp_cfg *cf = &c->io->conf.resp;
+	uint8_t mode = i->pol_dpd ? i->pol_dpd_mode : cf->dpd_mode; /* the profile's, if set */
+	unsigned iv = i->pol_dpd ? i->pol_dpd_interval : cf->dpd_interval;
+	unsigned retry = i->pol_dpd && i->pol_dpd_retry ? i->pol_dpd_retry : cf->dpd_retry;
+	unsigned ka = i->pol_nat_keepalive_s ? i->pol_nat_keepalive_s : c->io->conf.nat_keepalive;
 
 	if (i->state == IKE_SA_ESTABLISHED)
 		sbuf_printf(c->out, "    up %" PRIu64 " s, last heard from %" PRIu64 " s ago",
@@ -634,18 +592,18 @@ static void show_live_text(struct show_ctx *c, const struct ike_sa_info *i)
 	else
 		sbuf_printf(c->out, "    not established, created %" PRIu64 " s ago",
 			    i->age_ms / 1000);
-	if (cf->dpd_mode)
+	if (mode)
 		sbuf_printf(c->out, "; DPD %s, %u s, give up after %u x %u s%s\n",
-			    dpd_mode_str(cf->dpd_mode), cf->dpd_interval, cf->dpd_retries,
-			    cf->dpd_retry, i->dpd_pending ? ", check outstanding" : "");
+			    dpd_mode_str(mode), iv, cf->dpd_retries, retry,
+			    i->dpd_pending ? ", check outstanding" : "");
 	else
 		sbuf_printf(c->out, "; DPD off\n");
 	if (i->has_child)
 		sbuf_printf(c->out, "    CHILD_SA age %" PRIu64 " s, rekey in %" PRIu64 " s\n",
 			    i->child_age_ms / 1000, i->child_rekey_ms / 1000);
 	sbuf_printf(c->out, "    NAT-T: %s", nat_str(i));
-	if (i->local_nat && c->io->conf.nat_keepalive)
-		sbuf_printf(c->out, ", keepalive every %u s", c->io->conf.nat_keepalive);
+	if (i->local_nat && ka)
+		sbuf_printf(c->out, ", keepalive every %u s", ka);
 	if (i->nat_moved)
 		sbuf_printf(c->out, ", peer moved %" PRIu64 " time%s", i->nat_moved,
 			    i->nat_moved == 1 ? "" : "s");
@@ -660,14 +618,16 @@ static void show_live_json(struct show_ctx *c, const struct ike_sa_info *i)
 	json_kv_uint(w, "age_s", i->age_ms / 1000);
 	json_kv_uint(w, "uptime_s", i->up_ms / 1000);
 	json_kv_uint(w, "idle_s", i->idle_ms / 1000);
-	json_kv_str(w, "dpd_mode", dpd_mode_str(cf->dpd_mode));
-	json_kv_uint(w, "dpd_interval_s", cf->dpd_interval);
-	json_kv_uint(w, "dpd_retry_s", cf->dpd_retry);
+	json_kv_str(w, "dpd_mode", dpd_mode_str(i->pol_dpd ? i->pol_dpd_mode : cf->dpd_mode));
+	json_kv_uint(w, "dpd_interval_s", i->pol_dpd ? i->pol_dpd_interval : cf->dpd_interval);
+	json_kv_uint(w, "dpd_retry_s", i->pol_dpd && i->pol_dpd_retry ? i->pol_dpd_retry :
+				       cf->dpd_retry);
 	json_kv_uint(w, "dpd_retries", cf->dpd_retries);
 	json_kv_bool(w, "dpd_pending", i->dpd_pending);
 	json_kv_bool(w, "peer_behind_nat", i->peer_nat);
 	json_kv_bool(w, "local_behind_nat", i->local_nat);
-	json_kv_uint(w, "nat_keepalive_s", i->local_nat ? c->io->conf.nat_keepalive : 0);
+	json_kv_uint(w, "nat_keepalive_s", !i->local_nat ? 0 : i->pol_nat_keepalive_s ?
+					   i->pol_nat_keepalive_s : c->io->conf.nat_keepalive);
 	json_kv_uint(w, "peer_moved", i->nat_moved);
 	if (i->has_child) {
 		json_kv_uint(w, "child_age_s", i->child_age_ms / 1000);
@@ -710,11 +670,19 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 		json_kv_str(w, "address", i->has_addr4 ? a4 : NULL);
 		json_kv_str(w, "address6", i->has_addr6 ? a6 : NULL);
 		json_kv_str(w, "ike_spis", spis);
+		json_kv_str(w, "profile", i->profile);
+		json_kv_str(w, "group", i->group);
+		json_kv_str(w, "eap_identity", i->eap_id[0] ? i->eap_id : NULL);
 		kv_counter(w, "in_packets", in, false);
 		kv_counter(w, "in_bytes", in, true);
 		kv_counter(w, "out_packets", out, false);
 		kv_counter(w, "out_bytes", out, true);
 		if (c->detail) {
+			json_key(w, "session_left_s");
+			if (i->session_left_ms)
+				json_uint(w, (i->session_left_ms + 999) / 1000);
+			else
+				json_null(w);
 			json_kv_str(w, "ike_algorithms", ike);
 			json_kv_bool(w, "child", i->has_child);
 			if (i->has_child) {
@@ -735,6 +703,11 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 		    i->clearing ? "DELETING" : ike_sa_state_name(i->state),
 		    i->peer_id[0] ? i->peer_id : "-", i->has_addr4 ? a4 : (i->has_addr6 ? a6 : "-"),
 		    spis);
+	if (i->profile)
+		sbuf_printf(c->out, "    profile %s, group %s\n", i->profile,
+			    i->group ? i->group : "-");
+	if (i->eap_id[0])
+		sbuf_printf(c->out, "    EAP identity %s\n", i->eap_id);
 	if (i->has_child) {
 		char ib[64] = "unknown", ob[64] = "unknown";
 
@@ -750,6 +723,9 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	if (!c->detail)
 		return;
 	sbuf_printf(c->out, "    local %s id %s\n    IKE %s\n", local, i->local_id, ike);
+	if (i->session_left_ms)
+		sbuf_printf(c->out, "    session lifetime: ends in %" PRIu64 " s\n",
+			    (i->session_left_ms + 999) / 1000);
 	if (i->has_addr6)
 		sbuf_printf(c->out, "    IPv6 address %s\n", a6);
 	if (i->has_child)
@@ -802,6 +778,8 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 			json_kv_uint(jw, "crypto_pending", io->wp ? wp_pending(io->wp) : 0);
 			json_kv_uint(jw, "dpd_checks", st.dpd_sent);
 			json_kv_uint(jw, "dpd_dead", st.dpd_dead);
+			json_kv_uint(jw, "dpd_counter_queries", st.dpd_queries);
+			json_kv_uint(jw, "dpd_counter_dumps", st.dpd_dumps);
 			json_kv_uint(jw, "cleared", st.cleared);
 			json_kv_uint(jw, "nat_moved", st.nat_moved);
 			json_kv_uint(jw, "nat_keepalives_rx", io->rx_keepalives);
@@ -819,14 +797,16 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 	if (detail)
 		sbuf_printf(out, "half-open refused %" PRIu64 " (per peer %" PRIu64 ", workers busy "
 			    "%" PRIu64 "), cookies sent "
-			    "%" PRIu64 "; DPD checks %" PRIu64 ", dead peers %" PRIu64 "; cleared "
+			    "%" PRIu64 "; DPD checks %" PRIu64 " (counter queries %" PRIu64 ", dumps %"
+			    PRIu64 "), dead peers %" PRIu64 "; cleared "
 			    "%" PRIu64 "; NAT moves %" PRIu64 ", keepalives in %" PRIu64 " out %" PRIu64
 			    "\n", st.half_open_refused + st.half_open_peer_refused + st.crypto_busy,
 			    st.half_open_peer_refused, st.crypto_busy, st.cookies_sent, st.dpd_sent,
-			    st.dpd_dead,
+			    st.dpd_queries, st.dpd_dumps, st.dpd_dead,
 			    st.cleared, st.nat_moved, io->rx_keepalives, io->tx_keepalives);
 	if (detail)
-		sbuf_printf(out, "IKE_SA_INIT DH: %u worker thread%s, %u job%s pending\n",
+		sbuf_printf(out, "DH (IKE_SA_INIT, CREATE_CHILD_SA): %u worker thread%s, "
+			    "%u job%s pending\n",
 			    io->wp ? wp_threads(io->wp) : 0, io->wp && wp_threads(io->wp) == 1 ? "" : "s",
 			    io->wp ? wp_pending(io->wp) : 0,
 			    io->wp && wp_pending(io->wp) == 1 ? "" : "s");
@@ -1026,7 +1006,23 @@ static int cmd_clear_session(struct mgmt_req *req, void *arg)
 	return 0;
 }
 
+/* "show pools [NAME]" (pool_set.h) */
+static int cmd_show_pools(struct mgmt_req *req, void *arg)
+{
+	const struct ike_io *io = arg;
+	const char *name = req->argc ? req->argv[0] : NULL;
+
+	if (pool_set_show(io->conf.pools, name, req->json, &req->out, &req->jw)) {
+		mgmt_req_error(req, "no address pool named '%s'", name);
+		return 0;
+	}
+	mgmt_req_done(req, MGMT_OK);
+	return 0;
+}
+
 static const struct mgmt_cmd ike_cmds[] = {
+	{ "show pools", "[NAME]", "address pools: range, size, addresses in use and free",
+	  cmd_show_pools, 0, 1 },
 	{ "show sessions", "[detail]", "IKEv2 sessions: id, peer, identity, address, SPIs, state",
 	  cmd_show_sessions, 0, 1 },
 	{ "clear session", "ID|PEER-ADDRESS|all",

@@ -6,8 +6,8 @@
  * event loop; the responder (ike_sa.h) with the PSK keyring and the address pools of the
  * "ike" configuration section (ike_conf.h); the dataplane through dpif; and the management
  * commands "show sessions [detail]" and "clear session ID|PEER|all" (text or --json); NAT
- * keepalives when we are behind a NAT (RFC 3948 §2.3) and the dataplane's SA counters for
- * on-demand dead peer detection (ike_dpd.h).
+ * keepalives when we are behind a NAT (RFC 3948 §2.3). The responder asks the dataplane
+ * itself (through dpif) for the SA counters on-demand dead peer detection needs (ike_dpd.h).
  *
  * Configuration: the "ike" section of the main configuration file (ike_conf.h); without
  * it rampartd runs no IKE.

@@ -8,14 +8,17 @@
 #ifndef RAMPART_IKE_PRIV_H
 #define RAMPART_IKE_PRIV_H
 
+#include "controlplane/ike/ike_authz.h"
+#include "controlplane/ike/ike_cfg.h"
 #include "controlplane/ike/ike_dpd.h"
+#include "controlplane/ike/ike_eap.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/pool/pool.h"
 
 #define IKE_NONCE_LEN 32
 #define IKE_MSG_BUF 4096          /**< IKE_SA_INIT responses, the inner chain of our requests */
 #define IKE_ID_MAX 255
-#define IKE_FRAG_MAX 16           /**< fragments of one request we reassemble (RFC 7383) */
+#define IKE_FRAG_MAX 16           /**< fragments of one message we reassemble (RFC 7383) */
 /** An encrypted message we build (inner chain, e.g. IKE_AUTH with a certificate chain) is at
  * most this long; the build buffer is transient, what is cached is sized to the message. */
 #define IKE_MSG_OUT_MAX 65535u
@@ -87,17 +90,12 @@ struct ike_child {
 	                                    with the SA), for SA_UPDATE when the peer moves */
 };
 
-/** What a CFG_REQUEST asked for (§3.15). */
-struct ike_cp_req {
-	bool present, ip4, ip6, nm4, dns4, dns6, sub4, sub6;
-};
-
 /** The CHILD_SA part of an IKE_AUTH request, copied out of it. */
 struct ike_child_req {
 	bool present;                  /**< SA, TSi and TSr all there */
 	struct ike_sa_pl sa;
 	struct ike_ts_pl tsi, tsr;
-	struct ike_cp_req cp;
+	struct ike_cfg_req cp;         /**< its CP payload (ike_cfg.h) */
 };
 
 /** A CHILD_SA being created (nothing of it is in the IKE SA yet). */
@@ -108,8 +106,7 @@ struct ike_child_new {
 	struct pool_lease lease4, lease6;
 	struct ike_ts_pl tsi, tsr;     /**< narrowed (§2.9) */
 	struct rp_msg_sa in, out;      /**< SA_ADD payloads */
-	struct ike_cp_pl cp;           /**< CFG_REPLY; values point into cpbuf */
-	uint8_t cpbuf[512];
+	struct ike_cfg_out cp;         /**< CFG_REPLY (ike_cfg.h) */
 	/* CREATE_CHILD_SA */
 	uint16_t want_group;           /**< INVALID_KE_PAYLOAD: the group we ask for */
 	struct ike_dh *dh;             /**< our PFS key pair (KEr), NULL without PFS */
@@ -127,16 +124,26 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 			   const struct ike_addr *local, struct ike_child_new *n);
 
 /**
- * The same for CREATE_CHILD_SA (§1.3.1): a DH group in the chosen proposal requires @p ke
- * of that group (else INVALID_KE_PAYLOAD, n->want_group) and mixes g^ir into the keys;
- * nonces are the exchange's; TSi is narrowed to the addresses @p sa already holds (no
- * config mode).
+ * The same for CREATE_CHILD_SA (§1.3.1), in two steps around the Diffie-Hellman (which
+ * the caller runs, ike_dhjob_run()): this one selects the proposal, checks the KE, narrows
+ * the selectors and takes the inbound SPI. A DH group in the chosen proposal (n->c.esp.dh,
+ * else no PFS) requires @p ke of that group (else INVALID_KE_PAYLOAD, n->want_group); TSi
+ * is narrowed to the addresses @p sa already holds (no config mode).
+ * @return 0, or the error notify (also in n->err); on error nothing is held.
  */
 uint16_t ike_child_prepare_create(struct ike_resp *r, const struct ike_sa *sa,
 				  const struct ike_child_req *req, const struct ike_pl *ke,
-				  const uint8_t *ni, size_t ni_len, const uint8_t *nr,
-				  size_t nr_len, const struct ike_addr *peer,
-				  const struct ike_addr *local, struct ike_child_new *n);
+				  struct ike_child_new *n);
+/**
+ * The second step: the keys from the exchange's nonces and g^ir (@p gir, NULL without PFS;
+ * n->dh then holds our key pair for KEr) and the SA_ADD records.
+ * @return 0, or the error notify (also in n->err); on error nothing is held.
+ */
+uint16_t ike_child_keys_create(struct ike_resp *r, const struct ike_sa *sa,
+			       const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+			       size_t ni_len, const uint8_t *nr, size_t nr_len,
+			       const struct ike_addr *peer, const struct ike_addr *local,
+			       struct ike_child_new *n);
 
 /** Append SA, Nr, [KEr], TSi, TSr: the CREATE_CHILD_SA response for @p n. */
 bool ike_child_build_create(const struct ike_child_new *n, const uint8_t *nr, size_t nr_len,
@@ -182,11 +189,54 @@ void ike_child_uninstall(struct ike_resp *r, const struct ike_child *c);
 struct ike_child *ike_sa_child_by_out(struct ike_sa *sa, uint32_t spi_out);
 /** The newest CHILD_SA that is not rekeyed (what "show sessions" describes), or NULL. */
 const struct ike_child *ike_sa_child_current(const struct ike_sa *sa);
-/** Append @p c (the SA takes over its dataplane entries). -ENOSPC if IKE_CHILD_MAX. */
-int ike_sa_child_add(struct ike_sa *sa, const struct ike_child *c);
+/** Append @p c (the SA takes over its dataplane entries; its inbound SPI joins r's index of
+ * them, ike_spi_in_use()). -ENOSPC if IKE_CHILD_MAX. */
+int ike_sa_child_add(struct ike_resp *r, struct ike_sa *sa, const struct ike_child *c);
 /** Remove the CHILD_SA @p c of @p sa, from the dataplane too if @p uninstall. */
 void ike_sa_child_remove(struct ike_resp *r, struct ike_sa *sa, struct ike_child *c,
 			 bool uninstall);
+
+/* ---- Diffie-Hellman on the workers (ike_dhjob.c) -------------------------------------------
+ * The DH of CREATE_CHILD_SA (PFS, IKE SA rekeys: the peer's and ours) runs on r->wp, the
+ * pool of IKE_SA_INIT's DH, so that the event loop never computes one. The owner fills the
+ * inputs: the private value, drawn on the loop with ike_dh_draw_priv() (the RNG stays on
+ * the loop thread, and deterministic tests stay deterministic), or a key pair already made
+ * (dh); the peer's public value, if g^ir is wanted. The worker touches nothing else.
+ *
+ * ike_dhjob_run(): without a pool the work is done inline and it returns 1 (results in the
+ * job, no callback); with one it returns 0 and done(j) follows on the loop thread (rc
+ * -ECANCELED if the pool went first), the owner found through j->owner; or -errno
+ * (-EAGAIN: the queue is full, counted as crypto_busy), nothing submitted.
+ * The owner frees the job (ike_dhjob_free(), which wipes it) once it has its results,
+ * taking j->dh (set it NULL) if it keeps the key pair; while the job is pending it calls
+ * ike_dhjob_drop() instead (the owner goes away: done() is not called, the job is freed
+ * when the pool lets go of it). */
+struct ike_dhjob {
+	/* in */
+	uint16_t group;
+	uint8_t priv[IKE_DH_PRIV_MAX];  /**< our private value, used if dh is NULL */
+	size_t priv_len;
+	struct ike_dh *dh;              /**< our key pair (made by the job if NULL); owned */
+	uint8_t peer[IKE_DH_PUB_MAX];   /**< the peer's public value (peer_len 0: none) */
+	size_t peer_len;
+	/* out */
+	int rc;
+	uint8_t gir[IKE_DH_SECRET_MAX];
+	size_t gir_len;
+	/* the owner's */
+	void (*done)(struct ike_dhjob *j);
+	void *owner;                    /**< NULL once dropped */
+	bool pending;                   /**< on the pool */
+};
+
+/** A zeroed job for @p group, or NULL. */
+struct ike_dhjob *ike_dhjob_new(uint16_t group);
+/** See above: 1 done inline, 0 pending (done() follows), -errno. */
+int ike_dhjob_run(struct ike_resp *r, struct ike_dhjob *j);
+/** Free @p j, or if it is pending, cancel it (no done()). NULL is a no-op. */
+void ike_dhjob_drop(struct ike_resp *r, struct ike_dhjob *j);
+/** Wipe and free a job that is not pending (its key pair too). NULL is a no-op. */
+void ike_dhjob_free(struct ike_dhjob *j);
 
 /* ---- SAs -------------------------------------------------------------------------------- */
 
@@ -226,15 +276,37 @@ struct ike_sa {
 	                                    (NULL: one datagram) */
 	unsigned last_resp_nfrag;
 	bool peer_frag;                /**< the peer sent FRAGMENTATION_SUPPORTED (RFC 7383) */
+	uint8_t peer_vendor;           /**< IKE_VID_* of its Vendor IDs so far (ike_cfg.h) */
 	uint32_t next_msg_id;          /**< the request we expect next */
 	uint64_t created_ms;           /**< ike_resp_tick() time when IKE_SA_INIT was answered */
 	struct ike_task *task;         /**< the exchange in progress (window size 1) */
 	struct ike_init_job *init_job; /**< INIT_WAIT: IKE_SA_INIT's DH on a worker (ike_sa.c) */
 	struct ike_frag *frag;         /**< a fragmented request being reassembled */
+	struct ike_frag *resp_frag;    /**< a fragmented response to our request (ike_req.c) */
 	/* once authenticated */
 	uint8_t peer_id_type;
 	uint8_t peer_id[IKE_ID_MAX];
 	size_t peer_id_len;
+	/** The policy decision of IKE_AUTH (ike_auth_result), NULL without an ikev2 profile;
+	 * set once authenticated, before the CHILD_SA and config mode are prepared */
+	const struct pol_profile *profile;
+	const struct pol_authz *authz;
+	const char *group;
+	/* AAA authorization (ike_authz.h): authz then points into authz_own, which the SA owns;
+	 * the Framed-IP-Address is the client's IPv4 address instead of a pool lease */
+	void (*authz_release)(void *owned);
+	void *authz_own;
+	bool has_framed4;
+	uint8_t framed4[4];
+	/* what the profile decides (ike_policy.c); 0 / false: the ike section's settings */
+	unsigned pol_lifetime_s;       /**< IKE SA lifetime (we rekey after it) */
+	bool pol_dpd;                  /**< the profile sets DPD: the next three apply */
+	uint8_t pol_dpd_mode;          /**< IKE_DPD_* */
+	unsigned pol_dpd_interval, pol_dpd_retry;
+	unsigned pol_nat_keepalive_s;  /**< s between NAT keepalives (RFC 3948) */
+	uint64_t nat_ka_ms;            /**< our last NAT keepalive to the peer */
+	uint64_t session_end_ms;       /**< the authorization policy's session-lifetime ends the
+	                                    session then (ike_policy_tick()); 0: never */
 	unsigned n_child;
 	struct ike_child child[IKE_CHILD_MAX]; /**< oldest first */
 	struct pool_lease lease4, lease6;
@@ -253,6 +325,9 @@ struct ike_sa {
 	/* traffic of CHILD_SAs already deleted (struct ike_sa_info) */
 	uint64_t gone_in_packets, gone_in_bytes, gone_out_packets, gone_out_bytes;
 	struct ike_sa_live live;       /**< session id, DPD, operator delete (ike_dpd.c) */
+	struct ike_eap *eap;           /**< EAP between IKE_AUTH exchanges (ike_eap.c), or NULL */
+	uint8_t end_cause;             /**< enum ike_end_cause when known before the end */
+	bool session_ended;            /**< the session hooks' down() was called */
 };
 
 /* Keys by direction: the original initiator's are SK_ei/SK_ai (§2.14). */
@@ -290,22 +365,40 @@ struct ike_resp {
 	uint8_t cookie_version;
 	struct ike_authenticator auth;
 	bool has_auth;
+	struct ike_eap_backend eap_be; /**< EAP pass-through (ike_eap.h) */
+	struct ike_authz_backend authz_be; /**< AAA authorization (ike_authz.h) */
+	bool has_eap;
 	struct ike_dp_ops dp;
 	bool has_dp;
-	struct pool *pool4, *pool6;
+	struct pool *pool4, *pool6;    /**< the default pools */
+	const struct pool_set *pools;  /**< named pools (authorization policies), or NULL */
+	const struct ike_named_proposal *proposals; /**< named IKE proposals (profiles) */
+	unsigned n_proposals;
 	uint8_t *certreq;              /**< CA key hashes for our CERTREQ (IKE_SA_INIT) */
 	size_t certreq_len;
 	uint32_t next_sa_id;
 	uint32_t next_session_id;      /**< ike_dpd.c */
 	bool session_ids_wrapped;      /**< next_session_id went past 2^32 - 1 once */
 	struct ike_ho_tab *ho;         /**< half-open SAs per source address (ike_dpd.c) */
+	bool dpd_dumping;              /**< ike_dpd.c's SA_DUMP is outstanding (arg: r) */
+	uint64_t dpd_dump_ms;          /**< when ike_dpd.c last sent one */
+	bool dpd_dump_failed;          /**< and it failed (timeout, dataplane gone) */
 	uint64_t now_ms;               /**< last ike_resp_tick() */
-	struct rekey *rekeys;          /**< ike_rekey.c: our CHILD_SA rekeys being installed */
+	struct rekey *rekeys;          /**< ike_rekey.c: our CHILD_SA rekeys whose DH runs or
+	                                    whose SAs are being installed */
+	struct ike_rekey *ike_rekeys;  /**< ike_rekey.c: our IKE SA rekeys whose DH runs */
 	struct workpool *wp;           /**< public-key work off the loop; NULL: inline */
+	bool pol_dpd_on_demand;        /**< a profile asked for on-demand DPD (ike_policy.c) */
 	/* SAs by SPIi (ike_sa.c): lookups cost a bucket, not a walk over every SA */
 	struct ike_sa **idx;
 	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
 	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
+	/* inbound SPIs of every CHILD_SA (ike_sa.c): ike_spi_in_use() without a walk */
+	uint32_t *spis;                /**< open addressing, 0: empty slot */
+	unsigned spis_size, spis_n;    /**< slots (a power of 2), SPIs in it */
+	bool spis_lost;                /**< an insertion failed (no memory): walk until rebuilt */
+	struct ike_session_hooks hooks; /**< accounting (ike_sa.h) */
+	bool has_hooks;
 };
 
 /* ---- fragmentation of what we send (ike_frag.c, RFC 7383 §2.5) ---------------------------- */
@@ -325,8 +418,71 @@ int ike_frag_seal(struct ike_resp *r, const struct ike_sa *sa, const struct ike_
 void ike_frag_send(struct ike_resp *r, const uint8_t *buf, size_t len, const uint16_t *flen,
 		   unsigned nfrag, const struct ike_addr *local, const struct ike_addr *peer);
 
+/**
+ * RFC 7383 §2.6.2: one verified SKF fragment of @p m (its decrypted plaintext @p plain,
+ * @p plen bytes) into the reassembly in *@p slot (NULL: none yet; a fragment of another
+ * message ID, or with more fragments in all, starts over). At most IKE_FRAG_MAX fragments
+ * and IKE_MSG_MAX bytes in all. @return 1 complete: *@p whole (malloc()ed, the caller wipes
+ * and frees it) is the inner chain, *@p wlen its length, *@p first its first payload type,
+ * *@p slot is freed; 0 waiting for more (or a duplicate); -1 drop the fragment (and, over
+ * the limits, the reassembly).
+ */
+int ike_frag_add(struct ike_frag **slot, const struct ike_msg *m, const uint8_t *plain,
+		 size_t plen, uint8_t **whole, size_t *wlen, uint8_t *first);
+
+/** Wipe and free a reassembly (NULL is allowed). */
+void ike_frag_free(struct ike_frag *f);
+
 /** The largest IKE message (UDP payload) we send to @p to unfragmented. */
 size_t ike_frag_limit(const struct ike_resp *r, const struct ike_addr *to);
+
+/* ---- the profile's decisions (ike_policy.c) ------------------------------------------------ */
+
+/**
+ * Authenticated: take the profile, authorization policy and group of @p res into @p sa, with
+ * what they decide (lifetime, DPD, NAT keepalive, session end); logged. Called before the
+ * CHILD_SA and the config-mode reply are prepared. @return 0, or -EACCES when the IKE SA's
+ * algorithms are in none of the profile's proposals (logged): the peer must be refused.
+ */
+int ike_sa_apply_policy(struct ike_resp *r, struct ike_sa *sa,
+			const struct ike_auth_result *res);
+
+/**
+ * The authorization policy's ipsec_flow_limit: 0 if @p sa may have one more CHILD_SA (a rekey
+ * is no new one), else NO_ADDITIONAL_SAS (logged).
+ */
+uint16_t ike_sa_flow_check(const struct ike_sa *sa);
+
+/**
+ * AAA authorization of an authenticated session (ike_authz.h), after ike_sa_apply_policy():
+ * the backend's policy replaces sa->authz, its Framed-IP-Address is kept on the SA.
+ * @p peer / @p local: the exchange's addresses; @p method: the peer's AUTH method (0: EAP);
+ * @p id_type / @p id: its IDi (neither is on the SA yet). @return 0 (applied), 1 (pending: @p cb follows, ike_sa_authz_apply() it; cancel with
+ * ike_sa_authz_cancel(*@p handle)), or -EACCES (refused, logged).
+ */
+int ike_sa_authorize(struct ike_resp *r, struct ike_sa *sa, const struct ike_addr *peer,
+		     const struct ike_addr *local, uint8_t method, uint8_t id_type,
+		     const uint8_t *id, size_t id_len, ike_authz_cb cb, void *cb_arg,
+		     void **handle);
+/** Take the backend's answer into @p sa (its policy, Framed-IP-Address, ownership). */
+void ike_sa_authz_apply(struct ike_resp *r, struct ike_sa *sa, const struct ike_authz_out *out);
+/** Cancel a pending authorization (NULL: nothing). */
+void ike_sa_authz_cancel(struct ike_resp *r, void *handle);
+/** Release what AAA authorization gave the SA (sa_free()); idempotent. */
+void ike_sa_authz_release(struct ike_sa *sa);
+
+/** The name of the profile of @p sa, or NULL. */
+const char *ike_sa_profile_name(const struct ike_sa *sa);
+
+/** Sessions whose session lifetime is over are deleted (ike_resp_clear()), logged. */
+void ike_policy_tick(struct ike_resp *r, uint64_t now_ms);
+
+/**
+ * The session of @p sa ends (once; ESTABLISHED SAs only): the session hooks' down() with
+ * sa->end_cause, else @p cause. ike_sa_delete() calls it; ike_resp_clear() before it
+ * takes the CHILD_SAs away.
+ */
+void ike_sa_session_end(struct ike_resp *r, struct ike_sa *sa, enum ike_end_cause cause);
 
 /** The one place an SA changes state. */
 void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to);
@@ -356,8 +512,12 @@ bool ike_select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 /** The SA payload answering with suite @p s as proposal @p num (SPI @p spi if not 0). */
 void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out);
 
-/** True if @p spi is an inbound SPI of one of our CHILD_SAs. */
-bool ike_spi_in_use(const struct ike_resp *r, uint32_t spi);
+/** True if @p spi is an inbound SPI of one of our CHILD_SAs (one probe of r->spis). */
+bool ike_spi_in_use(struct ike_resp *r, uint32_t spi);
+/** r->spis: @p spi is now / no longer the inbound SPI of a CHILD_SA (ike_sa_child_add(),
+ * ike_sa_child_remove(); a CHILD_SA moving to another IKE SA stays in it). */
+void ike_spi_index_add(struct ike_resp *r, uint32_t spi);
+void ike_spi_index_del(struct ike_resp *r, uint32_t spi);
 
 /** Delete every other SA of the peer identity of @p keep (INITIAL_CONTACT, §3.10.1). */
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep);

@@ -28,6 +28,13 @@
  * we delete it (the client deletes the old one); else the session moves from the client's
  * new IKE SA to ours, and we delete the old one (the client deletes its redundant one).
  * INVALID_KE_PAYLOAD naming another group of ours: the next tick proposes that group.
+ *
+ * Diffie-Hellman (PFS of a CHILD_SA rekey, every IKE SA rekey) runs on the worker pool
+ * (ike_dhjob_run()): our key pair before the request leaves, g^ir when the answer is in;
+ * the random values are drawn on the loop when the rekey starts. Meanwhile the CHILD_SA
+ * stays marked rekeying (the IKE SA ike_rekeying), so no second rekey starts; the
+ * CHILD_SA and IKE SA are looked up again by SPI when the worker is done, since either may
+ * have gone or moved. Without a pool, inline.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,14 +50,27 @@
 #define DEF_IKE_LIFETIME 86400u
 #define IKE_REKEY_RETRY_MS 60000u
 
-/* One CHILD_SA rekey we started. */
+/* One CHILD_SA rekey we started. It is in r->rekeys from start to end (so that
+ * ike_resp_destroy() finds those waiting for a worker or the dataplane); the IKE SA and
+ * the CHILD_SA are looked up again by SPI after every wait, since either may have gone or
+ * moved (IKE SA rekey) meanwhile. */
 struct rekey {
-	struct rekey *next;           /**< in r->rekeys while the dataplane installs */
+	struct rekey *next;           /**< in r->rekeys */
 	struct ike_resp *r;
 	uint32_t old_in, old_out;     /**< the CHILD_SA being replaced */
 	struct ike_child c;           /**< the new one (spi_out, sa ids filled on the answer) */
 	uint8_t ni[IKE_NONCE_LEN];
 	struct ike_dh *dh;
+	struct ike_dhjob *job;        /**< PFS: our key pair, then g^ir, on a worker */
+	const char *why;              /**< for the log: "due", "lifetime reached" */
+	/* the IKE SA of the exchange (its SK_d derives the keys) and the answer, kept for
+	 * after the DH */
+	uint64_t sa_spi_i, sa_spi_r;
+	uint16_t prf;
+	uint8_t sk_d[IKE_PRF_MAX];
+	size_t d_len;
+	uint8_t nr[256];
+	size_t nr_len;
 	unsigned dp_pending;
 	int dp_status;
 	bool lost;                    /**< §2.8.1: our new CHILD_SA is the redundant one */
@@ -70,6 +90,7 @@ static void rekey_free(struct rekey *k)
 			*p = k->next;
 			break;
 		}
+	ike_dhjob_drop(k->r, k->job);
 	ike_dh_free(k->dh);
 	OPENSSL_cleanse(k, sizeof(*k));
 	free(k);
@@ -317,24 +338,23 @@ static void install_send(struct rekey *k, uint16_t type, const void *p, size_t l
 	}
 }
 
+static void rekey_finish(struct rekey *k);
+
+/* On the loop: the worker made g^ir (or failed). */
+static void rekey_dh_done(struct ike_dhjob *j)
+{
+	rekey_finish(j->owner);
+}
+
 /* The answer to our CREATE_CHILD_SA. */
 static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_msg *resp,
 		       void *arg)
 {
 	struct rekey *k = arg;
 	const struct ike_pl *n, *nr, *ke;
-	struct ike_child *old;
-	/* where the CHILD_SA is now: an IKE SA rekey may have moved it off @p sa, whose keys
-	 * still derive the new one (the exchange ran on it) */
-	struct ike_sa *isa = find_child(r, k->old_in, &old);
-	uint8_t gir[IKE_DH_SECRET_MAX];
-	size_t gir_len = 0, lo_len;
-	struct ike_child_keys ck;
-	struct rp_msg_sa in, out;
 	const struct ike_proposal *pr;
-	struct ike_alg esp;
-	const uint8_t *lo;
 	char nm[64];
+	int rc;
 
 	if (!resp) {
 		if (sa->state == IKE_SA_ESTABLISHED)
@@ -353,7 +373,7 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	ke = ike_msg_find(resp, IKE_PL_KE, NULL);
 	pr = resp->sa.n_prop == 1 ? &resp->sa.prop[0] : NULL;
 	if (!ike_msg_find(resp, IKE_PL_SA, NULL) || !pr || pr->proto != IKE_PROTO_ESP ||
-	    pr->spi_len != 4 || !nr || nr->f.data.len < 16 ||
+	    pr->spi_len != 4 || !nr || nr->f.data.len < 16 || nr->f.data.len > sizeof(k->nr) ||
 	    (k->dh && (!ke || ke->f.u16a != k->c.esp.dh ||
 		       ike_dh_check_peer(k->c.esp.dh, ke->f.data.p, ke->f.data.len)))) {
 		RP_WARN("ike", "%s: unusable answer to our rekey of CHILD_SA %08x_i",
@@ -362,28 +382,95 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	}
 	/* the one proposal we made, so nothing else to check than the SPI */
 	k->c.spi_out = get32(pr->spi);
+	/* what the keys need, for after the DH: @p sa may go meanwhile */
+	k->sa_spi_i = sa->spi_i;
+	k->sa_spi_r = sa->spi_r;
+	k->prf = sa->alg.s.prf;
+	k->d_len = sa->keys.d_len;
+	memcpy(k->sk_d, sa->keys.sk_d, k->d_len);
+	k->nr_len = nr->f.data.len;
+	memcpy(k->nr, nr->f.data.p, k->nr_len);
+	if (!k->dh) {
+		rekey_finish(k);
+		return;
+	}
+	/* PFS: g^ir on a worker, with the key pair of our request */
+	k->job = ike_dhjob_new(k->c.esp.dh);
+	if (!k->job || ke->f.data.len > sizeof(k->job->peer))
+		goto gone;
+	k->job->dh = k->dh;
+	k->dh = NULL;
+	memcpy(k->job->peer, ke->f.data.p, ke->f.data.len);
+	k->job->peer_len = ke->f.data.len;
+	k->job->owner = k;
+	k->job->done = rekey_dh_done;
+	rc = ike_dhjob_run(r, k->job);
+	if (rc == 1)
+		rekey_finish(k);
+	if (rc >= 0)
+		return;
+	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: answer to our rekey of CHILD_SA %08x_i dropped: %s",
+		  sa_name(sa, nm, sizeof(nm)), k->old_in, rc == -EAGAIN ?
+		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
+gone:
+	/* the peer made its CHILD_SA: it goes again */
+	if (sa->state == IKE_SA_ESTABLISHED)
+		delete_child(r, sa, k->c.spi_in);
+retry:
+	retry_later(r, k->old_in);
+	rekey_free(k);
+}
+
+/* The answer is usable (and g^ir is there with PFS): the new CHILD_SA. */
+static void rekey_finish(struct rekey *k)
+{
+	struct ike_resp *r = k->r;
+	struct ike_dhjob *j = k->job;
+	struct ike_child *old;
+	/* the IKE SA of the exchange (its Delete, if any, goes there), and where the CHILD_SA
+	 * is now: an IKE SA rekey may have moved it off the former */
+	struct ike_sa *sa = ike_resp_find(r, k->sa_spi_i, k->sa_spi_r);
+	struct ike_sa *isa = find_child(r, k->old_in, &old);
+	struct ike_child_keys ck;
+	struct rp_msg_sa in, out;
+	struct ike_alg esp;
+	const uint8_t *lo;
+	size_t lo_len;
+	char nm[64];
+	int rc;
+
+	k->job = NULL;
+	snprintf(nm, sizeof(nm), "IKE_SA %016llx_i %016llx_r", (unsigned long long)k->sa_spi_i,
+		 (unsigned long long)k->sa_spi_r);
 	if (!old || isa->state != IKE_SA_ESTABLISHED) {
 		/* the peer deleted it meanwhile: what the peer just made for us goes too */
-		RP_INFO("ike", "%s: CHILD_SA %08x_i went while we rekeyed it",
-			sa_name(sa, nm, sizeof(nm)), k->old_in);
-		if (sa->state == IKE_SA_ESTABLISHED)
+		RP_INFO("ike", "%s: CHILD_SA %08x_i went while we rekeyed it", nm, k->old_in);
+		if (sa && sa->state == IKE_SA_ESTABLISHED)
 			delete_child(r, sa, k->c.spi_in);
+		ike_dhjob_free(j);
 		rekey_free(k);
 		return;
 	}
-	if (ike_alg_init(&k->c.esp, false, &esp) ||
-	    (k->dh && ike_dh_derive(k->dh, ke->f.data.p, ke->f.data.len, gir, &gir_len)) ||
-	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp,
-			     gir_len ? gir : NULL, gir_len, k->ni, sizeof(k->ni), nr->f.data.p,
-			     nr->f.data.len, &ck)) {
-		OPENSSL_cleanse(gir, sizeof(gir));
+	rc = j ? j->rc : 0;
+	if (!rc)
+		rc = ike_alg_init(&k->c.esp, false, &esp);
+	if (!rc)
+		rc = ike_child_keymat(k->prf, k->sk_d, k->d_len, &esp, j ? j->gir : NULL,
+				      j ? j->gir_len : 0, k->ni, sizeof(k->ni), k->nr, k->nr_len,
+				      &ck);
+	ike_dhjob_free(j); /* wipes g^ir */
+	OPENSSL_cleanse(k->sk_d, sizeof(k->sk_d));
+	if (rc) {
+		RP_WARN("ike", "%s: keys of our rekey of CHILD_SA %08x_i: %s", nm, k->old_in,
+			strerror(-rc));
+		if (sa && sa->state == IKE_SA_ESTABLISHED)
+			delete_child(r, sa, k->c.spi_in);
 		goto retry;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
 	/* §2.8.1: did the peer rekey it too? The lowest of the four nonces marks the redundant
 	 * new CHILD_SA, deleted by whoever created it */
 	if (old->rekeyed && old->coll_len) {
-		lo = nonce_min(k->ni, sizeof(k->ni), nr->f.data.p, nr->f.data.len, &lo_len);
+		lo = nonce_min(k->ni, sizeof(k->ni), k->nr, k->nr_len, &lo_len);
 		k->lost = ike_nonce_cmp(lo, lo_len < 32 ? lo_len : 32, old->coll_nonce,
 				    old->coll_len) < 0;
 	}
@@ -414,7 +501,7 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	k->c.out_rec = out; /* for SA_UPDATE when the peer moves (ike_dpd.c) */
 	k->c.created_ms = r->now_ms;
 	k->c.rekeying = false;
-	if (!r->has_dp || ike_sa_child_add(isa, &k->c)) {
+	if (!r->has_dp || ike_sa_child_add(r, isa, &k->c)) {
 		OPENSSL_cleanse(&in, sizeof(in));
 		OPENSSL_cleanse(&out, sizeof(out));
 		delete_child(r, isa, k->c.spi_in);
@@ -424,8 +511,6 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 		old->n_routes = 0;
 	if (!k->lost)
 		old->rekeyed = true;
-	k->next = r->rekeys;
-	r->rekeys = k;
 	install_send(k, RP_MSG_SA_ADD, &in, sizeof(in));
 	install_send(k, RP_MSG_SA_ADD, &out, sizeof(out));
 	for (unsigned i = 0; i < k->c.n_routes; i++) {
@@ -445,7 +530,60 @@ retry:
 	rekey_free(k);
 }
 
-/* Start the rekey of @p c. */
+/* Our key pair is there (or none is needed): send the request. */
+static void rekey_send(struct rekey *k)
+{
+	struct ike_resp *r = k->r;
+	struct ike_child *c;
+	struct ike_sa *sa = find_child(r, k->old_in, &c);
+	char nm[64];
+	int rc;
+
+	/* while the worker made the key pair, the CHILD_SA may have gone, or been rekeyed by
+	 * the peer, or its IKE SA may have been rekeyed (it moved) or be going */
+	if (!sa || sa->state != IKE_SA_ESTABLISHED || c->rekeyed || c->deleting) {
+		RP_INFO("ike", "CHILD_SA %08x_i: went or replaced before our rekey of it left",
+			k->old_in);
+		if (c)
+			c->rekeying = false;
+		rekey_free(k);
+		return;
+	}
+	rc = ike_req_send(r, sa, IKE_XCHG_CREATE_CHILD_SA, build_rekey, rekey_done, k);
+	if (rc) {
+		RP_WARN("ike", "%s: cannot start the rekey of CHILD_SA %08x_i: %s, retrying in %u s",
+			sa_name(sa, nm, sizeof(nm)), c->spi_in, strerror(-rc),
+			IKE_REKEY_RETRY_MS / 1000);
+		retry_later(r, k->old_in);
+		rekey_free(k);
+		return;
+	}
+	RP_INFO("ike", "%s: rekeying CHILD_SA %08x_i %08x_o (%s%s)", sa_name(sa, nm, sizeof(nm)),
+		c->spi_in, c->spi_out, k->why, k->dh ? ", PFS" : "");
+}
+
+/* On the loop: the worker made our key pair (or failed). */
+static void rekey_key_done(struct ike_dhjob *j)
+{
+	struct rekey *k = j->owner;
+
+	k->job = NULL;
+	if (j->rc) {
+		RP_WARN("ike", "CHILD_SA %08x_i: key pair for our rekey: %s, retrying in %u s",
+			k->old_in, strerror(-j->rc), IKE_REKEY_RETRY_MS / 1000);
+		ike_dhjob_free(j);
+		retry_later(k->r, k->old_in);
+		rekey_free(k);
+		return;
+	}
+	k->dh = j->dh;
+	j->dh = NULL;
+	ike_dhjob_free(j);
+	rekey_send(k);
+}
+
+/* Start the rekey of @p c: its new SPI, our nonce and (PFS) private value drawn here, the
+ * key pair made on a worker, then the request. */
 static void rekey_start(struct ike_resp *r, struct ike_sa *sa, struct ike_child *c,
 			const char *why)
 {
@@ -459,19 +597,35 @@ static void rekey_start(struct ike_resp *r, struct ike_sa *sa, struct ike_child 
 	k->old_in = c->spi_in;
 	k->old_out = c->spi_out;
 	k->c.esp = c->esp;
-	if ((rc = ike_child_new_spi(r, &k->c.spi_in)) ||
-	    (rc = ike_random(&r->rng, k->ni, sizeof(k->ni))) ||
-	    (c->esp.dh && (rc = ike_dh_new(c->esp.dh, &r->rng, &k->dh))))
-		goto fail;
+	k->why = why;
+	k->next = r->rekeys;
+	r->rekeys = k;
 	/* the new SPI must not be taken by another rekey before the answer: reserve it by
 	 * nothing but its randomness (2^32); ike_spi_in_use() sees it once it is added */
-	rc = ike_req_send(r, sa, IKE_XCHG_CREATE_CHILD_SA, build_rekey, rekey_done, k);
-	if (rc)
+	if ((rc = ike_child_new_spi(r, &k->c.spi_in)) ||
+	    (rc = ike_random(&r->rng, k->ni, sizeof(k->ni))))
 		goto fail;
+	if (c->esp.dh) {
+		rc = -ENOMEM;
+		k->job = ike_dhjob_new(c->esp.dh);
+		if (!k->job ||
+		    (rc = ike_dh_draw_priv(c->esp.dh, &r->rng, k->job->priv, &k->job->priv_len)))
+			goto fail;
+		k->job->owner = k;
+		k->job->done = rekey_key_done;
+		rc = ike_dhjob_run(r, k->job);
+		if (rc < 0)
+			goto fail;
+		c->rekeying = true; /* from now on: no second one */
+		c->coll_len = 0;
+		if (rc == 0)
+			return; /* rekey_key_done() goes on */
+		rekey_key_done(k->job);
+		return;
+	}
 	c->rekeying = true;
 	c->coll_len = 0;
-	RP_INFO("ike", "%s: rekeying CHILD_SA %08x_i %08x_o (%s)", sa_name(sa, nm, sizeof(nm)),
-		c->spi_in, c->spi_out, why);
+	rekey_send(k);
 	return;
 fail:
 	RP_WARN("ike", "%s: cannot start the rekey of CHILD_SA %08x_i: %s, retrying in %u s",
@@ -483,17 +637,32 @@ fail:
 
 /* ---- IKE SA rekey (§1.3.2, §2.18, §2.8.2) ------------------------------------------------ */
 
+/* One IKE SA rekey we started: in r->ike_rekeys from start to end; the IKE SA is looked up
+ * again by its SPIs after each wait for a worker. */
 struct ike_rekey {
+	struct ike_rekey *next;       /**< in r->ike_rekeys */
 	struct ike_resp *r;
 	struct ike_suite s;           /**< the new IKE SA's suite: the old one's, maybe another DH */
 	struct ike_sa *sa;            /**< for build_ike_rekey() only (runs in ike_req_send()) */
 	uint64_t spi;                 /**< our SPI: SPIi of the new IKE SA */
 	uint8_t ni[IKE_NONCE_LEN];
 	struct ike_dh *dh;
+	struct ike_dhjob *job;        /**< our key pair, then g^ir, on a worker */
+	uint64_t sa_spi_i, sa_spi_r;  /**< the IKE SA being rekeyed */
+	/* the answer, kept for after the DH */
+	uint64_t spi_r;
+	uint8_t nr[256];
+	size_t nr_len;
 };
 
 static void ike_rekey_free(struct ike_rekey *k)
 {
+	for (struct ike_rekey **p = &k->r->ike_rekeys; *p; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	ike_dhjob_drop(k->r, k->job);
 	ike_dh_free(k->dh);
 	OPENSSL_cleanse(k, sizeof(*k));
 	free(k);
@@ -548,22 +717,25 @@ static void delete_ike(struct ike_resp *r, struct ike_sa *sa)
 	}
 }
 
+static void ike_rekey_finish(struct ike_rekey *k);
+
+/* On the loop: the worker made g^ir (or failed). */
+static void ike_rekey_dh_done(struct ike_dhjob *j)
+{
+	ike_rekey_finish(j->owner);
+}
+
 static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_msg *resp,
 			   void *arg)
 {
 	struct ike_rekey *k = arg;
 	const struct ike_pl *n, *nr, *ke;
 	const struct ike_proposal *pr;
-	struct ike_sa *nsa = NULL, *psa = NULL;
-	uint8_t gir[IKE_DH_SECRET_MAX];
-	size_t gir_len = 0, lo_len;
-	const uint8_t *lo;
-	uint64_t spi_r = 0;
-	bool lost = false;
-	char nm[64], nm2[64];
+	char nm[64];
+	int rc;
 
-	sa->ike_rekeying = false;
 	if (!resp) {
+		sa->ike_rekeying = false;
 		sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 		goto out;
 	}
@@ -579,6 +751,7 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 				if (r->cfg.dh[i] == g) {
 					RP_INFO("ike", "%s: the peer wants %s for the IKE SA rekey",
 						sa_name(sa, nm, sizeof(nm)), ike_dh_name(g));
+					sa->ike_rekeying = false;
 					sa->ike_rekey_group = g;
 					sa->ike_rekey_ms = r->now_ms;
 					goto out;
@@ -593,31 +766,85 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 	ke = ike_msg_find(resp, IKE_PL_KE, NULL);
 	pr = resp->sa.n_prop == 1 ? &resp->sa.prop[0] : NULL;
 	if (!ike_msg_find(resp, IKE_PL_SA, NULL) || !pr || pr->proto != IKE_PROTO_IKE ||
-	    pr->spi_len != 8 || !nr || nr->f.data.len < 16 || nr->f.data.len > sizeof(sa->ni) ||
-	    !ke || ke->f.u16a != k->s.dh ||
+	    pr->spi_len != 8 || !nr || nr->f.data.len < 16 || nr->f.data.len > sizeof(k->nr) ||
+	    !ke || ke->f.u16a != k->s.dh || ke->f.data.len > IKE_DH_PUB_MAX ||
 	    ike_dh_check_peer(k->s.dh, ke->f.data.p, ke->f.data.len)) {
 		RP_WARN("ike", "%s: unusable answer to our IKE SA rekey",
 			sa_name(sa, nm, sizeof(nm)));
 		goto retry;
 	}
 	for (int i = 0; i < 8; i++)
-		spi_r = spi_r << 8 | pr->spi[i];
+		k->spi_r = k->spi_r << 8 | pr->spi[i];
+	if (!k->spi_r)
+		goto retry;
+	k->nr_len = nr->f.data.len;
+	memcpy(k->nr, nr->f.data.p, k->nr_len);
+	/* g^ir on a worker; sa->ike_rekeying stays set meanwhile (no second rekey; a rekey by
+	 * the peer meanwhile is a collision, §2.8.2) */
+	k->job = ike_dhjob_new(k->s.dh);
+	if (!k->job)
+		goto retry;
+	k->job->dh = k->dh;
+	k->dh = NULL;
+	memcpy(k->job->peer, ke->f.data.p, ke->f.data.len);
+	k->job->peer_len = ke->f.data.len;
+	k->job->owner = k;
+	k->job->done = ike_rekey_dh_done;
+	rc = ike_dhjob_run(r, k->job);
+	if (rc == 1)
+		ike_rekey_finish(k);
+	if (rc >= 0)
+		return;
+	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: answer to our IKE SA rekey dropped: %s",
+		  sa_name(sa, nm, sizeof(nm)), rc == -EAGAIN ?
+		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
+retry:
+	sa->ike_rekeying = false;
+	sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
+out:
+	ike_rekey_free(k);
+}
+
+/* The answer is usable and g^ir there: the new IKE SA takes over. */
+static void ike_rekey_finish(struct ike_rekey *k)
+{
+	struct ike_resp *r = k->r;
+	struct ike_dhjob *j = k->job;
+	struct ike_sa *sa = ike_resp_find(r, k->sa_spi_i, k->sa_spi_r);
+	struct ike_sa *nsa = NULL, *psa = NULL;
+	const uint8_t *lo;
+	size_t lo_len;
+	bool lost = false;
+	char nm[64], nm2[64];
+	int rc;
+
+	k->job = NULL;
+	if (!sa) { /* it went while the worker computed */
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: went during its rekey",
+			(unsigned long long)k->sa_spi_i, (unsigned long long)k->sa_spi_r);
+		goto out;
+	}
+	sa->ike_rekeying = false;
+	rc = j->rc;
 	nsa = calloc(1, sizeof(*nsa));
-	if (!spi_r || !nsa || ike_alg_init(&k->s, true, &nsa->alg) ||
-	    ike_dh_derive(k->dh, ke->f.data.p, ke->f.data.len, gir, &gir_len) ||
-	    ike_derive_rekey_keys(&nsa->alg, sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, k->ni,
-				  sizeof(k->ni), nr->f.data.p, nr->f.data.len, gir, gir_len,
-				  k->spi, spi_r, &nsa->keys)) {
-		OPENSSL_cleanse(gir, sizeof(gir));
+	if (!rc && (!nsa || ike_alg_init(&k->s, true, &nsa->alg)))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = ike_derive_rekey_keys(&nsa->alg, sa->alg.s.prf, sa->keys.sk_d,
+					   sa->keys.d_len, k->ni, sizeof(k->ni), k->nr, k->nr_len,
+					   j->gir, j->gir_len, k->spi, k->spi_r, &nsa->keys);
+	if (rc) {
+		RP_WARN("ike", "%s: our IKE SA rekey: %s: %s, retrying in %u s",
+			sa_name(sa, nm, sizeof(nm)), ike_dh_name(k->s.dh), strerror(-rc),
+			IKE_REKEY_RETRY_MS / 1000);
 		goto retry;
 	}
-	OPENSSL_cleanse(gir, sizeof(gir));
 	/* we are the original initiator of the new IKE SA (§2.18) */
 	nsa->initiator = true;
 	nsa->spi_i = k->spi;
-	nsa->spi_r = spi_r;
-	nsa->ni_len = nr->f.data.len; /* ni: the peer's nonce, nr: ours, as for any SA */
-	memcpy(nsa->ni, nr->f.data.p, nsa->ni_len);
+	nsa->spi_r = k->spi_r;
+	nsa->ni_len = k->nr_len; /* ni: the peer's nonce, nr: ours, as for any SA */
+	memcpy(nsa->ni, k->nr, nsa->ni_len);
 	memcpy(nsa->nr, k->ni, sizeof(nsa->nr));
 	nsa->peer = sa->peer;
 	nsa->local = sa->local;
@@ -630,9 +857,8 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 	if (sa->state == IKE_SA_REKEYED) {
 		/* §2.8.2: the peer rekeyed it too; the lowest of the four nonces decides */
 		psa = ike_resp_find(r, sa->succ_spi_i, sa->succ_spi_r);
-		lo = ike_nonce_cmp(k->ni, sizeof(k->ni), nr->f.data.p, nr->f.data.len) <= 0 ?
-		     k->ni : nr->f.data.p;
-		lo_len = lo == k->ni ? sizeof(k->ni) : nr->f.data.len;
+		lo = ike_nonce_cmp(k->ni, sizeof(k->ni), k->nr, k->nr_len) <= 0 ? k->ni : k->nr;
+		lo_len = lo == k->ni ? sizeof(k->ni) : k->nr_len;
 		lost = !psa || (sa->ike_coll_len &&
 				ike_nonce_cmp(lo, lo_len < 32 ? lo_len : 32, sa->ike_coll_nonce,
 					      sa->ike_coll_len) < 0);
@@ -662,12 +888,75 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 	delete_ike(r, sa); /* §2.18: the rekey's initiator deletes the old IKE SA */
 	goto out;
 retry:
+	if (nsa)
+		OPENSSL_cleanse(nsa, sizeof(*nsa));
 	free(nsa);
 	sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 out:
+	ike_dhjob_free(j); /* wipes g^ir */
 	ike_rekey_free(k);
 }
 
+/* Our key pair is there: send the request. */
+static void ike_rekey_send(struct ike_rekey *k)
+{
+	struct ike_resp *r = k->r;
+	struct ike_sa *sa = ike_resp_find(r, k->sa_spi_i, k->sa_spi_r);
+	char nm[64];
+	int rc;
+
+	/* the peer may have rekeyed or deleted it while the worker made the key pair */
+	if (!sa || sa->state != IKE_SA_ESTABLISHED) {
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: went or rekeyed by the peer before our "
+			"rekey of it left", (unsigned long long)k->sa_spi_i,
+			(unsigned long long)k->sa_spi_r);
+		if (sa)
+			sa->ike_rekeying = false;
+		ike_rekey_free(k);
+		return;
+	}
+	k->sa = sa;
+	rc = ike_req_send(r, sa, IKE_XCHG_CREATE_CHILD_SA, build_ike_rekey, ike_rekey_done, k);
+	k->sa = NULL;
+	if (rc) {
+		RP_WARN("ike", "%s: cannot start the IKE SA rekey: %s, retrying in %u s",
+			sa_name(sa, nm, sizeof(nm)), strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
+		sa->ike_rekeying = false;
+		sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
+		ike_rekey_free(k);
+		return;
+	}
+	RP_INFO("ike", "%s: rekeying the IKE SA (lifetime reached)", sa_name(sa, nm, sizeof(nm)));
+}
+
+/* On the loop: the worker made our key pair (or failed). */
+static void ike_rekey_key_done(struct ike_dhjob *j)
+{
+	struct ike_rekey *k = j->owner;
+	struct ike_sa *sa;
+
+	k->job = NULL;
+	if (j->rc) {
+		RP_WARN("ike", "IKE_SA %016llx_i %016llx_r: key pair for our rekey: %s, retrying "
+			"in %u s", (unsigned long long)k->sa_spi_i, (unsigned long long)k->sa_spi_r,
+			strerror(-j->rc), IKE_REKEY_RETRY_MS / 1000);
+		ike_dhjob_free(j);
+		sa = ike_resp_find(k->r, k->sa_spi_i, k->sa_spi_r);
+		if (sa) {
+			sa->ike_rekeying = false;
+			sa->ike_rekey_ms = k->r->now_ms + IKE_REKEY_RETRY_MS;
+		}
+		ike_rekey_free(k);
+		return;
+	}
+	k->dh = j->dh;
+	j->dh = NULL;
+	ike_dhjob_free(j);
+	ike_rekey_send(k);
+}
+
+/* Start the rekey of @p sa: our SPI, nonce and private value drawn here, the key pair made
+ * on a worker, then the request. */
 static void ike_rekey_start(struct ike_resp *r, struct ike_sa *sa)
 {
 	struct ike_rekey *k = calloc(1, sizeof(*k));
@@ -677,26 +966,33 @@ static void ike_rekey_start(struct ike_resp *r, struct ike_sa *sa)
 	if (!k)
 		goto fail;
 	k->r = r;
+	k->next = r->ike_rekeys;
+	r->ike_rekeys = k;
 	k->s = sa->alg.s;
 	if (sa->ike_rekey_group)
 		k->s.dh = sa->ike_rekey_group;
+	k->sa_spi_i = sa->spi_i;
+	k->sa_spi_r = sa->spi_r;
 	do {
 		if ((rc = ike_random(&r->rng, &k->spi, sizeof(k->spi))))
 			goto fail;
 	} while (!k->spi);
-	if ((rc = ike_random(&r->rng, k->ni, sizeof(k->ni))) ||
-	    (rc = ike_dh_new(k->s.dh, &r->rng, &k->dh)))
+	if ((rc = ike_random(&r->rng, k->ni, sizeof(k->ni))))
+		goto fail;
+	rc = -ENOMEM;
+	k->job = ike_dhjob_new(k->s.dh);
+	if (!k->job || (rc = ike_dh_draw_priv(k->s.dh, &r->rng, k->job->priv,
+					      &k->job->priv_len)))
+		goto fail;
+	k->job->owner = k;
+	k->job->done = ike_rekey_key_done;
+	rc = ike_dhjob_run(r, k->job);
+	if (rc < 0)
 		goto fail;
 	sa->ike_rekeying = true;
 	sa->ike_coll_len = 0;
-	k->sa = sa;
-	rc = ike_req_send(r, sa, IKE_XCHG_CREATE_CHILD_SA, build_ike_rekey, ike_rekey_done, k);
-	k->sa = NULL;
-	if (rc) {
-		sa->ike_rekeying = false;
-		goto fail;
-	}
-	RP_INFO("ike", "%s: rekeying the IKE SA (lifetime reached)", sa_name(sa, nm, sizeof(nm)));
+	if (rc == 1)
+		ike_rekey_key_done(k->job);
 	return;
 fail:
 	RP_WARN("ike", "%s: cannot start the IKE SA rekey: %s, retrying in %u s",
@@ -717,7 +1013,8 @@ void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms)
 		if (sa->state != IKE_SA_ESTABLISHED || sa->task || sa->ike_rekeying)
 			continue;
 		if (now_ms >= (sa->ike_rekey_ms ? sa->ike_rekey_ms :
-						  sa->established_ms + ike_life)) {
+			       sa->established_ms + (sa->pol_lifetime_s ? /* the profile's */
+						     sa->pol_lifetime_s * 1000ull : ike_life))) {
 			ike_rekey_start(r, sa);
 			continue;
 		}
@@ -762,6 +1059,8 @@ void ike_rekey_destroy_all(struct ike_resp *r)
 
 		if (k->dp_pending && r->has_dp && r->dp.cancel)
 			r->dp.cancel(r->dp.ctx, k);
-		rekey_free(k);
+		rekey_free(k); /* a job on a worker is cancelled */
 	}
+	while (r->ike_rekeys)
+		ike_rekey_free(r->ike_rekeys);
 }

@@ -153,22 +153,24 @@ void ike_req_input(struct ike_resp *r, struct ike_msg *m, const struct ike_addr 
 	struct ike_sa *sa = ike_resp_find(r, m->hdr.spi_i, m->hdr.spi_r);
 	const struct ike_pl *sk = m->n ? &m->pl[m->n - 1] : NULL;
 	struct ike_req *q = sa ? sa->req : NULL;
+	uint8_t *plain = NULL, *whole = NULL, first;
+	size_t plen = 0, wlen = 0;
 	uint64_t spi_i, spi_r;
-	uint8_t *plain = NULL;
-	size_t plen = 0;
+	int fr;
 
 	(void)peer;
 	(void)local;
-	/* only the outstanding request's answer, from the right side, in one SK payload */
+	/* only the outstanding request's answer, from the right side, in one SK payload or in
+	 * SKF fragments (RFC 7383) */
 	if (!q || !q->sent || m->hdr.msg_id != q->msg_id || m->hdr.exchange != q->exchange ||
-	    !(m->hdr.flags & IKE_HDR_F_I) != sa->initiator || !sk || sk->type != IKE_PL_SK) {
+	    !(m->hdr.flags & IKE_HDR_F_I) != sa->initiator || !sk ||
+	    (sk->type != IKE_PL_SK && sk->type != IKE_PL_SKF)) {
 		r->st.dropped++;
 		return;
 	}
 	plain = malloc(m->raw.len);
 	if (!plain || ike_sk_open(&sa->alg, ike_sa_peer_ekey(sa), ike_sa_peer_akey(sa), m, plain,
-				  m->raw.len, &plen) ||
-	    ike_payloads_parse(m->sk_next, plain, plen, m, NULL) != IKE_PERR_OK) {
+				  m->raw.len, &plen)) {
 		r->st.decrypt_failed++;
 		r->st.dropped++;
 		RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: response #%u to our "
@@ -176,8 +178,38 @@ void ike_req_input(struct ike_resp *r, struct ike_msg *m, const struct ike_addr 
 			  (unsigned long long)sa->spi_r, m->hdr.msg_id);
 		goto out;
 	}
+	first = m->sk_next;
+	/* §2.6.2: verified fragments are kept until all are there, as for requests */
+	if (sk->type == IKE_PL_SKF) {
+		fr = ike_frag_add(&sa->resp_frag, m, plain, plen, &whole, &wlen, &first);
+		if (fr <= 0) {
+			if (fr < 0) {
+				r->st.dropped++;
+				RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: fragment "
+					  "%u/%u of the response #%u to our request dropped",
+					  (unsigned long long)sa->spi_i,
+					  (unsigned long long)sa->spi_r, sk->f.u16a, sk->f.u16b,
+					  m->hdr.msg_id);
+			}
+			goto out;
+		}
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: response #%u to our %s reassembled "
+			"from %u fragments (%zu bytes)", (unsigned long long)sa->spi_i,
+			(unsigned long long)sa->spi_r, m->hdr.msg_id, ike_exchange_name(q->exchange),
+			sk->f.u16b, wlen);
+	}
+	if (ike_payloads_parse(first, whole ? whole : plain, whole ? wlen : plen, m, NULL) !=
+	    IKE_PERR_OK) {
+		r->st.dropped++;
+		RP_LOG_RL(RP_LOG_INFO, "ike", "IKE_SA %016llx_i %016llx_r: response #%u to our "
+			  "request is malformed, dropped", (unsigned long long)sa->spi_i,
+			  (unsigned long long)sa->spi_r, m->hdr.msg_id);
+		goto out;
+	}
 	sa->req = q->next;
 	sa->req_msg_id = q->msg_id + 1;
+	ike_frag_free(sa->resp_frag); /* fragments of an answer that came whole after all */
+	sa->resp_frag = NULL;
 	spi_i = sa->spi_i;
 	spi_r = sa->spi_r;
 	if (q->done)
@@ -189,7 +221,10 @@ void ike_req_input(struct ike_resp *r, struct ike_msg *m, const struct ike_addr 
 out:
 	if (plain)
 		OPENSSL_cleanse(plain, m->raw.len);
+	if (whole)
+		OPENSSL_cleanse(whole, wlen);
 	free(plain);
+	free(whole);
 }
 
 void ike_req_tick(struct ike_resp *r, uint64_t now_ms)
@@ -218,6 +253,7 @@ void ike_req_tick(struct ike_resp *r, uint64_t now_ms)
 		if (q->done)
 			q->done(r, sa, NULL, q->arg);
 		req_free(q);
+		sa->end_cause = IKE_END_LOST_CARRIER;
 		ike_sa_delete(r, sa, true);
 	}
 }
@@ -226,6 +262,8 @@ void ike_req_sa_gone(struct ike_resp *r, struct ike_sa *sa)
 {
 	struct ike_req *q;
 
+	ike_frag_free(sa->resp_frag);
+	sa->resp_frag = NULL;
 	while ((q = sa->req)) {
 		sa->req = q->next;
 		if (q->done)

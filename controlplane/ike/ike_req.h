@@ -21,10 +21,12 @@
  * IKE SA is deleted and its CHILD_SAs are removed from the dataplane.
  *
  * Responses: matched by message ID (only the outstanding one; duplicates and strays are
- * dropped and counted), verified and decrypted with the peer's keys, parsed. A fragmented
- * response (RFC 7383) is not reassembled: our requests and their answers are small. A
- * request of ours over the fragment size goes as SKF fragments if the peer announced
- * fragmentation (ike_frag_seal()), and is retransmitted as those same fragments.
+ * dropped and counted), verified and decrypted with the peer's keys, parsed. A response in
+ * SKF fragments (RFC 7383 §2.6.2) is reassembled first (ike_frag_add(): each fragment
+ * verified, at most IKE_FRAG_MAX of them and IKE_MSG_MAX bytes, as for the peer's
+ * requests), then processed like one in a single message. A request of ours over the
+ * fragment size goes as SKF fragments if the peer announced fragmentation
+ * (ike_frag_seal()), and is retransmitted as those same fragments.
  *
  * Callbacks and ownership:
  * - build(b, arg) writes the request's inner payload chain; it runs exactly once, inside

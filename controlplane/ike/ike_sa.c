@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/log.h"
+#include "controlplane/policy/policy.h"
 #include "controlplane/util/workpool.h"
 
 #define NONCE_LEN IKE_NONCE_LEN
@@ -32,6 +33,8 @@ const char *ike_sa_state_name(enum ike_sa_state s)
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
+static void sa_info(const struct ike_resp *r, const struct ike_sa *sa, struct ike_sa_info *in);
+
 /* The one place an SA changes state. */
 void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state to)
 {
@@ -47,25 +50,54 @@ void ike_sa_set_state(struct ike_resp *r, struct ike_sa *sa, enum ike_sa_state t
 		r->st.half_open++;
 	ike_dpd_half_open_count(r, sa, is_ho);
 	sa->state = to;
+	/* IKE_AUTH done: a session starts (a rekey's new SA comes from NONE: it goes on) */
+	if (was_ho && to == IKE_SA_ESTABLISHED && r->has_hooks && r->hooks.up) {
+		struct ike_sa_info in;
+
+		sa_info(r, sa, &in);
+		r->hooks.up(r->hooks.arg, &in);
+	}
 }
 
-static void frag_free(struct ike_frag *f)
+void ike_resp_set_session_hooks(struct ike_resp *r, const struct ike_session_hooks *h)
 {
-	if (!f)
+	r->has_hooks = h != NULL;
+	if (h)
+		r->hooks = *h;
+}
+
+void ike_sa_session_end(struct ike_resp *r, struct ike_sa *sa, enum ike_end_cause cause)
+{
+	struct ike_sa_info in;
+
+	if (sa->session_ended || sa->state != IKE_SA_ESTABLISHED)
 		return;
-	for (unsigned i = 0; i < IKE_FRAG_MAX; i++) {
-		if (f->plain[i])
-			OPENSSL_cleanse(f->plain[i], f->len[i]);
-		free(f->plain[i]);
-	}
-	free(f);
+	sa->session_ended = true;
+	if (!r->has_hooks || !r->hooks.down)
+		return;
+	sa_info(r, sa, &in);
+	r->hooks.down(r->hooks.arg, &in, sa->end_cause ? (enum ike_end_cause)sa->end_cause : cause);
+}
+
+int ike_sa_set_session_timeout(struct ike_resp *r, struct ike_sa *sa, uint32_t timeout_s)
+{
+	if (sa->state != IKE_SA_ESTABLISHED || sa->live.clearing || !timeout_s)
+		return -EINVAL;
+	sa->session_end_ms = r->now_ms + (uint64_t)timeout_s * 1000u;
+	RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: the session ends in %u s (RADIUS CoA "
+		"Session-Timeout)", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+		timeout_s);
+	return 0;
 }
 
 static void sa_free(struct ike_sa *sa)
 {
 	if (!sa)
 		return;
-	frag_free(sa->frag);
+	ike_frag_free(sa->frag);
+	ike_frag_free(sa->resp_frag);
+	ike_eap_free(sa->eap);
+	ike_sa_authz_release(sa);
 	free(sa->init_req);
 	free(sa->init_resp);
 	free(sa->last_resp);
@@ -105,12 +137,16 @@ void ike_resp_destroy(struct ike_resp *r)
 {
 	if (!r)
 		return;
+	r->has_hooks = false; /* rampartd stops: the sessions stay in the dataplane */
 	while (r->sas)
 		ike_sa_delete(r, r->sas, false);
+	if (r->has_dp && r->dp.cancel)
+		r->dp.cancel(r->dp.ctx, r); /* ike_dpd.c's SA_DUMP */
 	ike_rekey_destroy_all(r);
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
 	free(r->certreq);
 	free(r->idx);
+	free(r->spis);
 	free(r);
 }
 
@@ -338,6 +374,18 @@ void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6)
 	r->pool6 = v6;
 }
 
+void ike_resp_set_pool_set(struct ike_resp *r, const struct pool_set *s)
+{
+	r->pools = s;
+}
+
+void ike_resp_set_proposals(struct ike_resp *r, const struct ike_named_proposal *p,
+			    unsigned n)
+{
+	r->proposals = p;
+	r->n_proposals = n;
+}
+
 int ike_resp_set_certreq(struct ike_resp *r, const uint8_t *hashes, size_t len)
 {
 	uint8_t *c = NULL;
@@ -361,12 +409,123 @@ uint32_t ike_new_sa_id(struct ike_resp *r)
 	return r->next_sa_id;
 }
 
-bool ike_spi_in_use(const struct ike_resp *r, uint32_t spi)
+/* ---- the index of inbound CHILD_SA SPIs -------------------------------------------------------
+ * Every new CHILD_SA draws an inbound SPI that no other CHILD_SA has: one probe of a set of
+ * them rather than a walk over every CHILD_SA of every session. Open addressing with linear
+ * probing, at most half full, one entry per CHILD_SA (a duplicate would be there twice);
+ * deletion shifts the following entries back, so there are no tombstones. SPIs are ours
+ * (random), so a plain multiplicative hash spreads them. Without memory to grow it, the set
+ * is marked lost and lookups walk until it can be rebuilt from the SAs. */
+static unsigned spi_home(uint32_t spi, unsigned size)
 {
+	uint64_t h = (uint64_t)spi * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h ^ (h >> 32)) & (size - 1);
+}
+
+static void spi_put(uint32_t *t, unsigned size, uint32_t spi)
+{
+	unsigned i = spi_home(spi, size);
+
+	while (t[i])
+		i = (i + 1) & (size - 1);
+	t[i] = spi;
+}
+
+static bool spi_resize(struct ike_resp *r, unsigned size)
+{
+	uint32_t *t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (unsigned i = 0; i < r->spis_size; i++)
+		if (r->spis[i])
+			spi_put(t, size, r->spis[i]);
+	free(r->spis);
+	r->spis = t;
+	r->spis_size = size;
+	return true;
+}
+
+void ike_spi_index_add(struct ike_resp *r, uint32_t spi)
+{
+	if (r->spis_lost || !spi)
+		return; /* the rebuild picks it up */
+	if (2 * (r->spis_n + 1) > r->spis_size &&
+	    !spi_resize(r, r->spis_size ? 2 * r->spis_size : 64)) {
+		r->spis_lost = true;
+		return;
+	}
+	spi_put(r->spis, r->spis_size, spi);
+	r->spis_n++;
+}
+
+void ike_spi_index_del(struct ike_resp *r, uint32_t spi)
+{
+	unsigned m = r->spis_size - 1, i, j, k;
+
+	if (r->spis_lost || !r->spis_size || !spi)
+		return;
+	for (i = spi_home(spi, r->spis_size); r->spis[i] != spi; i = (i + 1) & m)
+		if (!r->spis[i])
+			return;
+	/* shift back what follows in the cluster unless its home lies in (i, j] */
+	for (j = (i + 1) & m; r->spis[j]; j = (j + 1) & m) {
+		k = spi_home(r->spis[j], r->spis_size);
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			r->spis[i] = r->spis[j];
+			i = j;
+		}
+	}
+	r->spis[i] = 0;
+	r->spis_n--;
+}
+
+/* After a failed insertion: the set again from every CHILD_SA. */
+static void spi_rebuild(struct ike_resp *r)
+{
+	unsigned n = 0, size = 64;
+	uint32_t *t;
+
+	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
+		n += sa->n_child;
+	while (size < 2 * (n + 1))
+		size *= 2;
+	t = calloc(size, sizeof(*t));
+	if (!t)
+		return;
+	n = 0;
 	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
 		for (unsigned i = 0; i < sa->n_child; i++)
-			if (sa->child[i].spi_in == spi)
-				return true;
+			if (sa->child[i].spi_in) {
+				spi_put(t, size, sa->child[i].spi_in);
+				n++;
+			}
+	free(r->spis);
+	r->spis = t;
+	r->spis_size = size;
+	r->spis_n = n;
+	r->spis_lost = false;
+}
+
+bool ike_spi_in_use(struct ike_resp *r, uint32_t spi)
+{
+	unsigned i;
+
+	if (r->spis_lost)
+		spi_rebuild(r);
+	if (r->spis_lost) { /* still no memory: walk */
+		for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
+			for (unsigned c = 0; c < sa->n_child; c++)
+				if (sa->child[c].spi_in == spi)
+					return true;
+		return false;
+	}
+	if (!r->spis_size || !spi)
+		return false;
+	for (i = spi_home(spi, r->spis_size); r->spis[i]; i = (i + 1) & (r->spis_size - 1))
+		if (r->spis[i] == spi)
+			return true;
 	return false;
 }
 
@@ -389,6 +548,7 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 {
 	struct ike_sa **pp;
 
+	ike_sa_session_end(r, sa, IKE_END_USER_REQUEST); /* before the CHILD_SAs go */
 	if (sa->task) {
 		struct ike_task *t = sa->task;
 
@@ -403,10 +563,8 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 		r->dp.cancel(r->dp.ctx, sa); /* counters asked for CHILD_SAs that went */
 	while (sa->n_child)
 		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], uninstall);
-	if (r->pool4)
-		pool_release(r->pool4, &sa->lease4);
-	if (r->pool6)
-		pool_release(r->pool6, &sa->lease6);
+	pool_lease_release(&sa->lease4); /* to the pool each came from */
+	pool_lease_release(&sa->lease6);
 	idx_del(r, sa);
 	for (pp = &r->sas; *pp; pp = &(*pp)->next)
 		if (*pp == sa) {
@@ -425,6 +583,7 @@ void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
 	ike_req_tick(r, now_ms); /* may delete SAs */
 	ike_rekey_tick(r, now_ms);
 	ike_dpd_tick(r, now_ms); /* may delete SAs */
+	ike_policy_tick(r, now_ms); /* session lifetimes */
 	for (sa = r->sas; sa; sa = n) {
 		n = sa->next;
 		/* §2.18: the peer deletes the IKE SA it rekeyed; if it never does, we do */
@@ -434,6 +593,14 @@ void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
 				"deleted by the peer, deleted", (unsigned long long)sa->spi_i,
 				(unsigned long long)sa->spi_r, IKE_REKEYED_TIMEOUT_MS / 1000);
 			ike_sa_delete(r, sa, false);
+			continue;
+		}
+		/* EAP between IKE_AUTH exchanges: the profile's eap timeout instead (ike_eap.h) */
+		if (sa->eap && sa->state == IKE_SA_INIT_DONE && !sa->task) {
+			if (ike_eap_expired(sa, now_ms)) {
+				r->st.half_open_expired++;
+				ike_sa_delete(r, sa, false);
+			}
 			continue;
 		}
 		/* §2.6: half-open state is what an attacker makes us keep; it does not last */
@@ -483,52 +650,88 @@ static void id_text(uint8_t type, const uint8_t *id, size_t len, char *out, size
 		o += (size_t)snprintf(out + o, cap - o, "%02x", id[i]);
 }
 
+/* The IDr the profile's identity_local made ike_cert.c send instead of ike.local_id. */
+static void profile_local_id(const struct ike_sa *sa, char *out, size_t cap)
+{
+	const struct pol_profile *p = sa->profile;
+
+	if (!p || p->id_local == POL_IDL_DEFAULT)
+		return;
+	if (p->id_local == POL_IDL_ADDRESS)
+		inet_ntop(sa->local.af == 6 ? AF_INET6 : AF_INET, sa->local.addr, out,
+			  (socklen_t)cap);
+	else if (p->id_local == POL_IDL_DN)
+		snprintf(out, cap, "dn of our certificate");
+	else if (cap) {
+		size_t n = p->id_local_len < cap - 1 ? p->id_local_len : cap - 1;
+
+		memcpy(out, p->id_local_value, n); /* shown cut to the field's size */
+		out[n] = 0;
+	}
+}
+
+static void sa_info(const struct ike_resp *r, const struct ike_sa *sa, struct ike_sa_info *in)
+{
+	const uint8_t *lid;
+	uint8_t lt, lbuf[16];
+	size_t ll;
+
+	memset(in, 0, sizeof(*in));
+	in->state = sa->state;
+	in->spi_i = sa->spi_i;
+	in->spi_r = sa->spi_r;
+	in->peer = sa->peer;
+	in->local = sa->local;
+	in->ike = sa->alg.s;
+	in->peer_id_type = sa->peer_id_type;
+	id_text(sa->peer_id_type, sa->peer_id, sa->peer_id_len, in->peer_id,
+		sizeof(in->peer_id));
+	in->profile = ike_sa_profile_name(sa);
+	in->group = sa->group;
+	ike_eap_identity_text(sa, in->eap_id, sizeof(in->eap_id));
+	in->session_left_ms = sa->session_end_ms > r->now_ms ? sa->session_end_ms - r->now_ms : 0;
+	in->pol_dpd = sa->pol_dpd;
+	in->pol_dpd_mode = sa->pol_dpd_mode;
+	in->pol_dpd_interval = sa->pol_dpd_interval;
+	in->pol_dpd_retry = sa->pol_dpd_retry;
+	in->pol_nat_keepalive_s = sa->pol_nat_keepalive_s;
+	ike_local_id(r, &sa->local, &lt, &lid, &ll, lbuf);
+	id_text(lt, lid, ll, in->local_id, sizeof(in->local_id));
+	profile_local_id(sa, in->local_id, sizeof(in->local_id));
+	const struct ike_child *c = ike_sa_child_current(sa);
+
+	in->has_child = c != NULL;
+	if (c) {
+		in->esp = c->esp;
+		in->spi_in = c->spi_in;
+		in->spi_out = c->spi_out;
+		in->sa_id_in = c->sa_id_in;
+		in->sa_id_out = c->sa_id_out;
+		in->natt = c->natt;
+	}
+	in->n_child = sa->n_child;
+	for (unsigned i = 0; i < sa->n_child && in->n_sa_ids + 2 <= 16; i++) {
+		in->sa_ids[in->n_sa_ids++] = sa->child[i].sa_id_in;
+		in->sa_ids[in->n_sa_ids++] = sa->child[i].sa_id_out;
+	}
+	in->gone_in_packets = sa->gone_in_packets;
+	in->gone_in_bytes = sa->gone_in_bytes;
+	in->gone_out_packets = sa->gone_out_packets;
+	in->gone_out_bytes = sa->gone_out_bytes;
+	in->has_addr4 = sa->lease4.held;
+	memcpy(in->addr4, sa->lease4.addr, 4);
+	in->has_addr6 = sa->lease6.held;
+	memcpy(in->addr6, sa->lease6.addr, 16);
+	ike_dpd_info(r, sa, in);
+}
+
 void ike_resp_foreach(const struct ike_resp *r,
 		      void (*fn)(const struct ike_sa_info *info, void *arg), void *arg)
 {
 	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next) {
 		struct ike_sa_info in;
-		const uint8_t *lid;
-		uint8_t lt, lbuf[16];
-		size_t ll;
 
-		memset(&in, 0, sizeof(in));
-		in.state = sa->state;
-		in.spi_i = sa->spi_i;
-		in.spi_r = sa->spi_r;
-		in.peer = sa->peer;
-		in.local = sa->local;
-		in.ike = sa->alg.s;
-		in.peer_id_type = sa->peer_id_type;
-		id_text(sa->peer_id_type, sa->peer_id, sa->peer_id_len, in.peer_id,
-			sizeof(in.peer_id));
-		ike_local_id(r, &sa->local, &lt, &lid, &ll, lbuf);
-		id_text(lt, lid, ll, in.local_id, sizeof(in.local_id));
-		const struct ike_child *c = ike_sa_child_current(sa);
-
-		in.has_child = c != NULL;
-		if (c) {
-			in.esp = c->esp;
-			in.spi_in = c->spi_in;
-			in.spi_out = c->spi_out;
-			in.sa_id_in = c->sa_id_in;
-			in.sa_id_out = c->sa_id_out;
-			in.natt = c->natt;
-		}
-		in.n_child = sa->n_child;
-		for (unsigned i = 0; i < sa->n_child && in.n_sa_ids + 2 <= 16; i++) {
-			in.sa_ids[in.n_sa_ids++] = sa->child[i].sa_id_in;
-			in.sa_ids[in.n_sa_ids++] = sa->child[i].sa_id_out;
-		}
-		in.gone_in_packets = sa->gone_in_packets;
-		in.gone_in_bytes = sa->gone_in_bytes;
-		in.gone_out_packets = sa->gone_out_packets;
-		in.gone_out_bytes = sa->gone_out_bytes;
-		in.has_addr4 = sa->lease4.held;
-		memcpy(in.addr4, sa->lease4.addr, 4);
-		in.has_addr6 = sa->lease6.held;
-		memcpy(in.addr6, sa->lease6.addr, 16);
-		ike_dpd_info(r, sa, &in);
+		sa_info(r, sa, &in);
 		fn(&in, arg);
 	}
 }
@@ -963,6 +1166,7 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 			sa->sig_hashes |= (uint16_t)(1u << hid);
 	}
 	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->peer_vendor = (uint8_t)ike_cfg_vendor_flags(m); /* who gets Cisco attributes */
 	/* ...and its NAT_DETECTION_DESTINATION_IP with our address: are we behind a NAT? */
 	n = ike_msg_notify(m, IKE_N_NAT_DETECTION_DESTINATION_IP);
 	if (n) {
@@ -1152,70 +1356,6 @@ out:
 	free(flen);
 }
 
-/* RFC 7383 §2.6.2: keep each verified fragment's plaintext; when all are there, the
- * concatenation is the inner chain. Returns 1 when complete (@p whole, @p wlen, @p first
- * set; the caller frees @p whole), 0 while waiting for more, -1 to drop. */
-static int frag_add(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *plain,
-		    size_t plen, uint8_t **whole, size_t *wlen, uint8_t *first)
-{
-	const struct ike_pl *skf = &m->pl[m->n - 1];
-	uint16_t num = skf->f.u16a, total = skf->f.u16b;
-	struct ike_frag *f = sa->frag;
-	size_t len = 0;
-	uint8_t *buf;
-
-	if (!num || num > total || total > IKE_FRAG_MAX)
-		return -1;
-	if (f && (f->msg_id != m->hdr.msg_id || f->total != total)) {
-		/* a newer request (or a different fragmentation) replaces the old one */
-		if (f->msg_id == m->hdr.msg_id && total < f->total)
-			return -1;
-		frag_free(f);
-		sa->frag = f = NULL;
-	}
-	if (!f) {
-		f = sa->frag = calloc(1, sizeof(*f));
-		if (!f)
-			return -1;
-		f->msg_id = m->hdr.msg_id;
-		f->total = total;
-	}
-	if (f->plain[num - 1])
-		return 0; /* duplicate */
-	f->plain[num - 1] = malloc(plen ? plen : 1);
-	if (!f->plain[num - 1])
-		return -1;
-	memcpy(f->plain[num - 1], plain, plen);
-	f->len[num - 1] = plen;
-	f->have++;
-	if (num == 1)
-		f->first = m->sk_next;
-	if (f->have < f->total)
-		return 0;
-	for (unsigned i = 0; i < f->total; i++)
-		len += f->len[i];
-	if (len > IKE_MSG_MAX)
-		goto drop;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto drop;
-	len = 0;
-	for (unsigned i = 0; i < f->total; i++) {
-		memcpy(buf + len, f->plain[i], f->len[i]);
-		len += f->len[i];
-	}
-	*whole = buf;
-	*wlen = len;
-	*first = f->first;
-	frag_free(f);
-	sa->frag = NULL;
-	return 1;
-drop:
-	frag_free(f);
-	sa->frag = NULL;
-	return -1;
-}
-
 static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struct ike_addr *peer,
 			      const struct ike_addr *local)
 {
@@ -1276,7 +1416,7 @@ static void process_encrypted(struct ike_resp *r, struct ike_msg *m, const struc
 	}
 	first = m->sk_next;
 	if (sk->type == IKE_PL_SKF) {
-		fr = frag_add(sa, m, plain, plen, &whole, &wlen, &first);
+		fr = ike_frag_add(&sa->frag, m, plain, plen, &whole, &wlen, &first);
 		if (fr <= 0) {
 			if (fr < 0)
 				r->st.dropped++;

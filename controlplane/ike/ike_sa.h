@@ -10,8 +10,8 @@
  *
  * IKE_AUTH (§1.2, §2.15; ike_auth.c): SK decryption and SKF reassembly (RFC 7383), AUTH
  * checked by an asynchronous authenticator (struct ike_authenticator: the PSK keyring of
- * keyring.h, or the ikev2 profiles with certificates and signatures of ike_cert.h; RADIUS/EAP
- * later), which also gets the peer's CERT and CERTREQ payloads and returns our CERTs, one
+ * keyring.h, or the ikev2 profiles with certificates and signatures of ike_cert.h; EAP relayed
+ * to RADIUS over several IKE_AUTH exchanges: ike_eap.h), which also gets the peer's CERT and CERTREQ payloads and returns our CERTs, one
  * CHILD_SA (ESP proposal, TS narrowed to the assigned
  * address, config mode from controlplane/pool), both ESP SAs and the route installed through
  * the dataplane (struct ike_dp_ops) before the response leaves, INITIAL_CONTACT.
@@ -45,6 +45,8 @@
 #include "controlplane/ike/crypto.h"
 
 struct pool;
+struct pol_profile;
+struct pol_authz;
 
 /** A transport address. */
 struct ike_addr {
@@ -106,7 +108,8 @@ struct ike_resp_cfg {
 	uint8_t esp_esn;           /**< IKE_ESN_ALLOW_* bits; 0 = both */
 	uint16_t replay_window;    /**< inbound ESP anti-replay window; 0: 128 */
 	/** Our side of the tunnels (TSr is narrowed to these); none: 0.0.0.0/0 and ::/0.
-	 * Announced as INTERNAL_IP4/IP6_SUBNET when the client asks and they are not /0. */
+	 * Announced as INTERNAL_IP4/IP6_SUBNET (not /0). A session whose authorization
+	 * policy has a route set uses that instead (ike_cfg_routes(), ike_cfg.h). */
 	struct rp_prefix local_ts[4];
 	unsigned n_local_ts;
 };
@@ -117,6 +120,7 @@ enum { IKE_ESN_ALLOW_NO = 1, IKE_ESN_ALLOW_YES = 2 };
 
 #define IKE_AUTH_CERTS_MAX 4u      /**< certificates we take from (and send to) a peer */
 #define IKE_AUTH_DATA_MAX 1100u    /**< AUTH data: an RSA-8192 signature with its RFC 7427 prefix */
+#define IKE_AUTH_IDR_MAX 256u      /**< our IDr data when an authenticator chooses it */
 
 /** What an authenticator is asked: does the peer's AUTH prove @p id, and what is ours? */
 struct ike_auth_query {
@@ -124,7 +128,9 @@ struct ike_auth_query {
 	uint8_t id_type;               /**< the peer's IDi */
 	const uint8_t *id;
 	size_t id_len;
-	uint8_t method;                /**< the peer's AUTH method (IKE_AUTH_*) */
+	uint8_t method;                /**< the peer's AUTH method (IKE_AUTH_*); 0: no AUTH
+	                                    payload, the peer asks for EAP (ike_eap.h): accept
+	                                    it if EAP is allowed and return our AUTH */
 	const uint8_t *auth;           /**< the peer's AUTH data */
 	size_t auth_len;
 	uint16_t prf;                  /**< the IKE SA's PRF */
@@ -140,6 +146,13 @@ struct ike_auth_query {
 	const uint8_t *certreq;        /**< the CA key hashes of the peer's CERTREQs, concatenated */
 	size_t certreq_len;
 	uint16_t sig_hashes;           /**< bit h set: the peer announced RFC 7427 hash h; 0: none */
+	/** The ResponderSignedOctets (§2.15) for another IDr than ike.local_id: @p idr is the
+	 * IDr payload body (ID type, 3 reserved bytes, data). 0, or -1 (does not fit @p cap).
+	 * For authenticators that choose our identity (ike_cert.c: the profile's
+	 * identity_local); only during verify(), on its thread. NULL: not offered. */
+	int (*octets_r_for)(void *arg, const uint8_t *idr, size_t idr_len, uint8_t *out,
+			    size_t cap, size_t *out_len);
+	void *octets_r_arg;
 };
 
 struct ike_auth_result {
@@ -152,6 +165,16 @@ struct ike_auth_result {
 	unsigned n_certs;
 	uint8_t *cert[IKE_AUTH_CERTS_MAX];
 	size_t cert_len[IKE_AUTH_CERTS_MAX];
+	/** The policy decision (policy.h), NULL when no ikev2 profile decided (the ike
+	 * section's PSK peers): pointers into the pol_set, which outlives the responder. */
+	const struct pol_profile *profile;
+	const struct pol_authz *authz;  /**< the profile's authorization policy, or NULL */
+	const char *group;              /**< the group the profile assigns, or NULL */
+	/** Our IDr when the authenticator chose it (then @p auth covers it, computed with
+	 * octets_r_for()); idr_len 0: ike.local_id (or our address) */
+	uint8_t idr_type;
+	uint8_t idr[IKE_AUTH_IDR_MAX];
+	size_t idr_len;
 };
 
 /** Free the certificates of @p res and wipe it. */
@@ -211,6 +234,26 @@ int ike_resp_set_certreq(struct ike_resp *r, const uint8_t *hashes, size_t len);
 void ike_resp_set_dp(struct ike_resp *r, const struct ike_dp_ops *dp);
 /** Attach the address pools for config mode (either may be NULL). */
 void ike_resp_set_pools(struct ike_resp *r, struct pool *v4, struct pool *v6);
+struct pool_set;
+/** Attach the named pools (pool_set.h) that authorization policies name (borrowed; NULL:
+ * none). Sessions whose policy names no pool use those of ike_resp_set_pools(). */
+void ike_resp_set_pool_set(struct ike_resp *r, const struct pool_set *s);
+
+#define IKE_PROPOSALS_MAX 16
+#define IKE_PROPOSAL_NAME_MAX 64
+
+/** A named IKE proposal (`ike.proposals`, IOS `crypto ikev2 proposal`), which ikev2 profiles
+ * name: the algorithms an IKE SA of such a profile may use. Lists are 0-terminated IKE_*
+ * ids; an empty list allows any. */
+struct ike_named_proposal {
+	char name[IKE_PROPOSAL_NAME_MAX];
+	uint16_t encr[8], encr_bits[8];  /**< bits 0: the cipher's fixed key */
+	uint16_t prf[4], integ[4], dh[8];
+};
+
+/** The named IKE proposals (borrowed; they outlive the responder). */
+void ike_resp_set_proposals(struct ike_resp *r, const struct ike_named_proposal *p,
+			    unsigned n);
 
 struct workpool;
 /**
@@ -252,8 +295,10 @@ struct ike_resp_stats {
 	uint64_t half_open_refused;      /**< max_half_open reached */
 	uint64_t half_open_peer_refused; /**< max_half_open_per_peer reached */
 	uint64_t dpd_sent, dpd_dead, cleared, nat_moved; /**< ike_dpd.h */
+	uint64_t dpd_queries, dpd_dumps; /**< on-demand DPD: STATS_REQs, SA_DUMPs sent */
 	uint64_t req_sent, req_retransmits, req_timeouts; /**< our requests (ike_req.h) */
-	uint64_t crypto_busy;            /**< IKE_SA_INIT refused: the worker queue was full */
+	uint64_t crypto_busy;            /**< IKE_SA_INIT or CREATE_CHILD_SA dropped: the worker
+	                                      queue was full */
 	unsigned half_open, sas;
 };
 void ike_resp_get_stats(const struct ike_resp *r, struct ike_resp_stats *st);
@@ -302,7 +347,55 @@ struct ike_sa_info {
 	uint64_t nat_moved;       /**< NAT mapping changes followed */
 	uint64_t child_age_ms;    /**< of the newest CHILD_SA (has_child) */
 	uint64_t child_rekey_ms;  /**< until we rekey it (0: due now, or being rekeyed) */
+	/* the policy decision (configuration strings, valid during the callback) */
+	const char *profile;      /**< the ikev2 profile, NULL without one */
+	const char *group;        /**< the group it assigned, NULL if none */
+	char eap_id[130];         /**< EAP identity (ike_eap.h; printable), "" without EAP */
+	uint64_t session_left_ms; /**< until the session lifetime ends it; 0: no limit */
+	bool pol_dpd;             /**< the profile sets DPD (else the responder's applies): */
+	uint8_t pol_dpd_mode;     /**< IKE_DPD_* */
+	unsigned pol_dpd_interval, pol_dpd_retry;
+	unsigned pol_nat_keepalive_s; /**< the profile's NAT keepalive; 0: the ike section's */
 };
+
+/**
+ * RFC 3948 §2.3: for every established SA behind whose NAT we are (§2.23), call @p send when
+ * its NAT keepalive is due: every nat_keepalive seconds of its ikev2 profile, else every
+ * @p def_s (0: none). Called once a second or so.
+ */
+void ike_resp_nat_keepalives(struct ike_resp *r, uint64_t now_ms, unsigned def_s,
+			     void (*send)(void *arg, const struct ike_addr *local,
+					  const struct ike_addr *peer), void *arg);
+
+/**
+ * Why a session ended (RFC 2866 §5.10 Acct-Terminate-Cause numbers, for accounting).
+ */
+enum ike_end_cause {
+	IKE_END_USER_REQUEST = 1,    /**< the peer deleted the IKE SA (or reconnected) */
+	IKE_END_LOST_CARRIER = 2,    /**< dead peer detection, requests unanswered */
+	IKE_END_SESSION_TIMEOUT = 5, /**< the session lifetime */
+	IKE_END_ADMIN_RESET = 6,     /**< clear session, RADIUS Disconnect-Request */
+};
+
+/**
+ * Sessions starting and ending, for accounting: up() when IKE_AUTH established an IKE SA
+ * (not for rekeys: the session, and its id, go on), down() once when the session ends,
+ * before its CHILD_SAs leave the dataplane (so that their counters can still be asked
+ * for: sa_ids), with why. The info is valid during the call; the callbacks must not change
+ * the responder. Not called from ike_resp_destroy() (rampartd stopping).
+ */
+struct ike_session_hooks {
+	void (*up)(void *arg, const struct ike_sa_info *info);
+	void (*down)(void *arg, const struct ike_sa_info *info, enum ike_end_cause cause);
+	void *arg;
+};
+void ike_resp_set_session_hooks(struct ike_resp *r, const struct ike_session_hooks *h);
+
+/**
+ * RADIUS CoA Session-Timeout: the session of @p sa ends @p timeout_s from now (replacing
+ * the authorization policy's session lifetime). @return 0, -EINVAL (not established).
+ */
+int ike_sa_set_session_timeout(struct ike_resp *r, struct ike_sa *sa, uint32_t timeout_s);
 
 /** Call @p fn for every SA (the callback must not change the responder). */
 void ike_resp_foreach(const struct ike_resp *r,

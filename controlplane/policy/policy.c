@@ -420,6 +420,32 @@ static void check_manglers(struct build *b)
 		dup_name(b, l, i, "attribute list");
 }
 
+/* The rules of the manglers check_manglers() let through (an entry it refused is left
+ * empty: the build fails anyway). */
+static int build_manglers(struct build *b)
+{
+	int n = rp_cfg_count(b->manglers);
+
+	if (n <= 0)
+		return 0;
+	b->s->manglers = calloc((size_t)n, sizeof(*b->s->manglers));
+	if (!b->s->manglers)
+		return -ENOMEM;
+	b->s->n_manglers = (unsigned)n;
+	for (int i = 0; i < n; i++)
+		if (pol_mangler_from_cfg(rp_cfg_elem(b->manglers, i), &b->s->manglers[i]))
+			memset(&b->s->manglers[i], 0, sizeof(b->s->manglers[i]));
+	return 0;
+}
+
+const struct pol_mangler *pol_mangler_find(const struct pol_set *s, const char *name)
+{
+	for (unsigned i = 0; i < s->n_manglers; i++)
+		if (s->manglers[i].name[0] && !strcmp(s->manglers[i].name, name))
+			return &s->manglers[i];
+	return NULL;
+}
+
 static bool named_in(const config_setting_t *l, const char *name,
 		     const config_setting_t **found)
 {
@@ -661,6 +687,61 @@ static int parse_match_id(const char *s, struct pol_match_id *m, char *err, size
 	return 0;
 }
 
+/* identity_local: "address", "dn", "fqdn NAME", "email NAME", "key-id ID" (IOS identity
+ * local address|dn|fqdn|email|key-id). */
+static int parse_identity_local(const char *s, struct pol_profile *p, char *err, size_t errlen)
+{
+	static const struct {
+		const char *kw;
+		enum pol_id_local k;
+		bool value;
+	} kinds[] = {
+		{ "address", POL_IDL_ADDRESS, false }, { "dn", POL_IDL_DN, false },
+		{ "fqdn", POL_IDL_FQDN, true },        { "email", POL_IDL_EMAIL, true },
+		{ "key-id", POL_IDL_KEY_ID, true },
+	};
+	size_t kl = strcspn(s, " "), vl;
+	const char *v = s + kl;
+
+	while (*v == ' ')
+		v++;
+	vl = strlen(v);
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strlen(kinds[i].kw) != kl || strncmp(s, kinds[i].kw, kl))
+			continue;
+		if (!kinds[i].value && vl) {
+			snprintf(err, errlen, "\"%s\" takes no value (ours comes from %s)", kinds[i].kw,
+				 kinds[i].k == POL_IDL_DN ? "our certificate" : "the local address");
+			return -EINVAL;
+		}
+		if (kinds[i].value && !vl) {
+			snprintf(err, errlen, "\"%s\" needs a value: \"%s NAME\"", kinds[i].kw,
+				 kinds[i].kw);
+			return -EINVAL;
+		}
+		if (kinds[i].k != POL_IDL_KEY_ID && strchr(v, ' ')) {
+			snprintf(err, errlen, "'%s' contains a space", v);
+			return -EINVAL;
+		}
+		if (kinds[i].k == POL_IDL_EMAIL && !strchr(v, '@')) {
+			snprintf(err, errlen, "'%s' is not an e-mail address (no '@')", v);
+			return -EINVAL;
+		}
+		if (vl >= sizeof(p->id_local_value)) {
+			snprintf(err, errlen, "identity longer than %zu bytes",
+				 sizeof(p->id_local_value) - 1);
+			return -EINVAL;
+		}
+		p->id_local = kinds[i].k;
+		memcpy(p->id_local_value, v, vl + 1);
+		p->id_local_len = vl;
+		return 0;
+	}
+	snprintf(err, errlen, "expected \"address\", \"dn\", \"fqdn NAME\", \"email NAME\" or "
+		 "\"key-id ID\"");
+	return -EINVAL;
+}
+
 static int parse_remote_auth(struct pol_profile *p, const char *s, char *err, size_t errlen)
 {
 	char w[4][24];
@@ -866,7 +947,11 @@ static int build_profiles(struct build *b)
 		}
 		if ((v = rp_cfg_str(e, "keyring", NULL)) && !(p->keyring = pol_keyring_find(b->s, v)))
 			rp_cfg_error(b->c, rp_cfg_get(e, "keyring"), "unknown keyring '%s'", v);
+		if ((v = rp_cfg_str(e, "identity_local", NULL)) &&
+		    parse_identity_local(v, p, err, sizeof(err)))
+			rp_cfg_error(b->c, rp_cfg_get(e, "identity_local"), "%s", err);
 		p->lifetime = (long)rp_cfg_int(e, "lifetime", 86400);
+		p->has_lifetime = rp_cfg_get(e, "lifetime") != NULL;
 		if (dpd) {
 			p->dpd_interval = (int)rp_cfg_int(dpd, "interval", 0);
 			p->dpd_retry = (int)rp_cfg_int(dpd, "retry", 2);
@@ -883,9 +968,23 @@ static int build_profiles(struct build *b)
 		snprintf(p->group, sizeof(p->group), "%s", rp_cfg_str(e, "group", ""));
 		snprintf(p->aaa_eap_list, sizeof(p->aaa_eap_list), "%s",
 			 rp_cfg_str(aaa, "authentication_eap", ""));
+		if ((v = rp_cfg_str(aaa, "accounting", NULL))) {
+			const config_setting_t *al = rp_cfg_get(rp_cfg_get(rp_cfg_root(b->c), "aaa"),
+								"accounting");
+			bool found = false;
+
+			for (int k = 0; k < rp_cfg_count(al) && !found; k++)
+				found = !strcmp(rp_cfg_str(rp_cfg_elem(al, k), "name", ""), v);
+			if (!found)
+				rp_cfg_error(b->c, rp_cfg_get(aaa, "accounting"),
+					     "no accounting list '%s' in the aaa section", v);
+			snprintf(p->aaa_acct_list, sizeof(p->aaa_acct_list), "%s", v);
+		}
 		build_author(b, rp_cfg_get(aaa, "authorization_group"), &p->author_group, true, p);
 		build_author(b, rp_cfg_get(aaa, "authorization_user"), &p->author_user, false, p);
 		p->virtual_template = (int)rp_cfg_int(e, "virtual_template", 0);
+		p->cfg_set_send = rp_cfg_bool(rp_cfg_get(e, "config_exchange"), "set_send", true);
+		p->cfg_set_accept = rp_cfg_bool(rp_cfg_get(e, "config_exchange"), "set_accept", true);
 
 		/* What the methods need. */
 		bool sig_local = p->auth_local != POL_AUTH_PSK;
@@ -897,6 +996,10 @@ static int build_profiles(struct build *b)
 		if ((sig_local || sig_remote) && !tps)
 			rp_cfg_error(b->c, au, "%s authentication needs trustpoints",
 				     sig_local ? lm : "certificate");
+		if (p->id_local == POL_IDL_DN && !sig_local)
+			rp_cfg_error(b->c, rp_cfg_get(e, "identity_local"), "\"dn\" is the subject of "
+				     "our certificate: authentication.local must be rsa-sig or "
+				     "ecdsa-sig");
 		if ((p->auth_remote & POL_AUTH_EAP) && !sig_local)
 			rp_cfg_error(b->c, au, "with remote eap we must authenticate by certificate "
 				     "(local rsa-sig or ecdsa-sig)");
@@ -946,7 +1049,7 @@ int pol_set_build(struct rp_cfg *c, unsigned flags, struct pol_set **out)
 	b.attr_lists = rp_cfg_get(ikev2, "attribute_lists");
 	b.manglers = rp_cfg_get(ikev2, "name_manglers");
 	check_manglers(&b);
-	if ((rc = build_acls(&b)) || (rc = build_trustpoints(&b)) || (rc = build_certmaps(&b)) ||
+	if ((rc = build_manglers(&b)) || (rc = build_acls(&b)) || (rc = build_trustpoints(&b)) || (rc = build_certmaps(&b)) ||
 	    (rc = build_keyrings(&b)) || (rc = build_authz(&b)) || (rc = build_profiles(&b)))
 		goto out;
 	for (unsigned i = 0; i < b.s->n_maps; i++)
@@ -1029,5 +1132,6 @@ void pol_set_free(struct pol_set *s)
 		pki_tp_destroy(s->tps[i]);
 	free(s->tps);
 	free(s->tp_names);
+	free(s->manglers);
 	free(s);
 }

@@ -36,6 +36,7 @@
 #include "controlplane/pki/certmap.h"
 #include "controlplane/pki/trustpoint.h"
 #include "controlplane/policy/acl.h"
+#include "controlplane/policy/mangle.h"
 
 /** Peer identity types, independent of the protocol's numbering. */
 enum pol_id_type {
@@ -147,6 +148,16 @@ struct pol_aaa_author {
 	bool cached, override;
 };
 
+/** Our identity towards a profile's peers (IOS "identity local"). */
+enum pol_id_local {
+	POL_IDL_DEFAULT = 0,     /**< not configured: ike.local_id */
+	POL_IDL_ADDRESS,         /**< the address the peer reached us on */
+	POL_IDL_DN,              /**< the subject of the certificate we authenticate with */
+	POL_IDL_FQDN,
+	POL_IDL_EMAIL,
+	POL_IDL_KEY_ID,
+};
+
 struct pol_profile {
 	char name[POL_NAME_MAX];
 	unsigned n_ids, n_maps, n_local, n_tps, n_proposals;
@@ -160,7 +171,11 @@ struct pol_profile {
 	char **tp_names;                 /**< owned */
 	struct pki_tp **tps;             /**< NULL entries when built without files */
 	const struct pol_keyring *keyring;
+	enum pol_id_local id_local;      /**< identity_local */
+	char id_local_value[256];        /**< its NAME / ID (fqdn, email, key-id) */
+	size_t id_local_len;
 	long lifetime;
+	bool has_lifetime;               /**< `lifetime` was configured (else IKE's applies) */
 	int dpd_interval, dpd_retry;     /**< 0 = no DPD */
 	bool dpd_periodic;
 	int nat_keepalive;               /**< 0 = off */
@@ -168,8 +183,12 @@ struct pol_profile {
 	const struct pol_authz *authz;
 	char group[POL_NAME_MAX];        /**< "" = none */
 	char aaa_eap_list[POL_NAME_MAX];
+	char aaa_acct_list[POL_NAME_MAX]; /**< aaa.accounting, "" = no accounting */
 	struct pol_aaa_author author_group, author_user;
 	int virtual_template;
+	/** config-exchange set send / set accept (IOS default: both on): push a CFG_SET to a
+	 * peer that sent no CFG_REQUEST; answer a peer's CFG_SET with CFG_ACK */
+	bool cfg_set_send, cfg_set_accept;
 };
 
 /* ---- the set ---------------------------------------------------------------------------- */
@@ -183,6 +202,8 @@ struct pol_set {
 	struct pki_certmap *maps;
 	struct pki_tp **tps;             /**< NULL entries when built without files */
 	char (*tp_names)[POL_NAME_MAX];
+	unsigned n_manglers;
+	struct pol_mangler *manglers;    /**< ikev2.name_manglers (mangle.h) */
 };
 
 /** Build flags. */
@@ -207,6 +228,16 @@ const struct pki_certmap *pol_certmap_find(const struct pol_set *s, const char *
 const struct pol_keyring *pol_keyring_find(const struct pol_set *s, const char *name);
 const struct pol_authz *pol_authz_find(const struct pol_set *s, const char *name);
 const struct pol_acl *pol_acl_find(const struct pol_set *s, const char *name);
+const struct pol_mangler *pol_mangler_find(const struct pol_set *s, const char *name);
+
+struct pool_set;
+
+/**
+ * The pools the authorization policies of @p c name (`pool`, `ipv6_pool`) must be in
+ * @p pools (pool_set.h; NULL: there are none): each unknown name is reported at its
+ * FILE:LINE. @return 0 or -EINVAL.
+ */
+int pol_check_pools(struct rp_cfg *c, const struct pool_set *pools);
 
 /* ---- selection -------------------------------------------------------------------------- */
 

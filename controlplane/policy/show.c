@@ -40,9 +40,23 @@ static const char *owner_of(const struct pol_set *s, const struct pki_certmap *m
 	return NULL;
 }
 
+/* identity_local as configured ("fqdn vpn.example.test", "dn"), NULL when not set. */
+static const char *id_local_text(const struct pol_profile *p, char *buf, size_t len)
+{
+	static const char *const kw[] = { [POL_IDL_ADDRESS] = "address", [POL_IDL_DN] = "dn",
+					  [POL_IDL_FQDN] = "fqdn", [POL_IDL_EMAIL] = "email",
+					  [POL_IDL_KEY_ID] = "key-id" };
+
+	if (p->id_local == POL_IDL_DEFAULT)
+		return NULL;
+	snprintf(buf, len, "%s%s%s", kw[p->id_local], p->id_local_len ? " " : "",
+		 p->id_local_value);
+	return buf;
+}
+
 static void profile_json(const struct pol_profile *p, struct json_w *w)
 {
-	char words[4][48], buf[64];
+	char words[4][48], buf[64], idl[300];
 	unsigned nr = remote_names(p, words);
 
 	json_obj_open(w);
@@ -84,7 +98,16 @@ static void profile_json(const struct pol_profile *p, struct json_w *w)
 		json_str(w, p->keyring->name);
 	else
 		json_null(w);
-	json_kv_int(w, "lifetime_s", p->lifetime);
+	json_key(w, "identity_local");
+	if (id_local_text(p, idl, sizeof(idl)))
+		json_str(w, idl);
+	else
+		json_null(w);
+	json_key(w, "lifetime_s"); /* null: the IKE configuration's (ike.lifetime) */
+	if (p->has_lifetime)
+		json_int(w, p->lifetime);
+	else
+		json_null(w);
 	json_key(w, "dpd");
 	if (p->dpd_interval) {
 		json_obj_open(w);
@@ -116,7 +139,7 @@ static void profile_json(const struct pol_profile *p, struct json_w *w)
 
 static void profile_text(const struct pol_profile *p, struct sbuf *o)
 {
-	char words[4][48], buf[64];
+	char words[4][48], buf[64], idl[300];
 	unsigned nr = remote_names(p, words);
 
 	sbuf_printf(o, "IKEv2 profile %s\n", p->name);
@@ -137,16 +160,22 @@ static void profile_text(const struct pol_profile *p, struct sbuf *o)
 		sbuf_printf(o, "%s %s", i ? "," : "", p->tp_names[i]);
 	sbuf_printf(o, "%s\n", p->n_tps ? "" : " none");
 	sbuf_printf(o, "  %-22s %s\n", "keyring", p->keyring ? p->keyring->name : "none");
-	sbuf_printf(o, "  %-22s %ld seconds\n", "lifetime", p->lifetime);
+	if (id_local_text(p, idl, sizeof(idl)))
+		sbuf_printf(o, "  %-22s %s\n", "identity local", idl);
+	/* what the profile leaves out, the ike section decides (ike_policy.c) */
+	if (p->has_lifetime)
+		sbuf_printf(o, "  %-22s %ld seconds\n", "lifetime", p->lifetime);
+	else
+		sbuf_printf(o, "  %-22s ike.lifetime\n", "lifetime");
 	if (p->dpd_interval)
 		sbuf_printf(o, "  %-22s %d seconds, retry %d seconds, %s\n", "dpd", p->dpd_interval,
 			    p->dpd_retry, p->dpd_periodic ? "periodic" : "on-demand");
 	else
-		sbuf_printf(o, "  %-22s disabled\n", "dpd");
+		sbuf_printf(o, "  %-22s ike.dpd\n", "dpd");
 	if (p->nat_keepalive)
 		sbuf_printf(o, "  %-22s %d seconds\n", "nat keepalive", p->nat_keepalive);
 	else
-		sbuf_printf(o, "  %-22s disabled\n", "nat keepalive");
+		sbuf_printf(o, "  %-22s ike.nat_keepalive\n", "nat keepalive");
 	for (unsigned i = 0; i < p->n_proposals; i++)
 		sbuf_printf(o, "  %-22s %s\n", "proposal", p->proposals[i]);
 	sbuf_printf(o, "  %-22s %s\n", "authorization policy", p->authz ? p->authz->name : "none");

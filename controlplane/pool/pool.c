@@ -2,7 +2,9 @@
 /* Address pools: a bitmap of the addresses in use and a hint for the next free one. */
 #include "controlplane/pool/pool.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,33 +21,53 @@ static uint32_t be32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-int pool_create(const struct pool_cfg *cfg, struct pool **out)
+/* The number of addresses of @p cfg, or 0 with the reason in @p err. */
+static uint64_t cfg_size(const struct pool_cfg *cfg, char *err, size_t errlen)
 {
-	struct pool *p;
 	uint64_t size;
 
-	*out = NULL;
 	if (cfg->af == 4) {
 		uint32_t a = be32(cfg->first), b = be32(cfg->last);
 
 		if (b < a) {
-			RP_ERR("pool", "pool %s: last address below the first", cfg->name);
-			return -EINVAL;
+			snprintf(err, errlen, "the last address is below the first");
+			return 0;
 		}
 		size = (uint64_t)b - a + 1;
 	} else if (cfg->af == 6) {
 		if (cfg->plen < 64 || cfg->plen > 127) {
-			RP_ERR("pool", "pool %s: IPv6 prefix length must be 64..127", cfg->name);
-			return -EINVAL;
+			snprintf(err, errlen, "the IPv6 prefix length must be 64..127");
+			return 0;
 		}
 		/* prefix + 1 .. prefix + 2^(128-plen) - 1, capped */
 		size = cfg->plen >= 108 ? (1ull << (128 - cfg->plen)) - 1 : POOL_MAX_ADDRS;
 	} else {
-		return -EINVAL;
+		snprintf(err, errlen, "address family %u", cfg->af);
+		return 0;
 	}
-	if (size == 0 || size > POOL_MAX_ADDRS) {
-		RP_ERR("pool", "pool %s: %llu addresses, at most %u allowed", cfg->name,
-		       (unsigned long long)size, POOL_MAX_ADDRS);
+	if (size > POOL_MAX_ADDRS) {
+		snprintf(err, errlen, "%llu addresses, at most %u allowed",
+			 (unsigned long long)size, POOL_MAX_ADDRS);
+		return 0;
+	}
+	return size;
+}
+
+int pool_cfg_check(const struct pool_cfg *cfg, char *err, size_t errlen)
+{
+	return cfg_size(cfg, err, errlen) ? 0 : -EINVAL;
+}
+
+int pool_create(const struct pool_cfg *cfg, struct pool **out)
+{
+	struct pool *p;
+	uint64_t size;
+	char err[128];
+
+	*out = NULL;
+	size = cfg_size(cfg, err, sizeof(err));
+	if (!size) {
+		RP_ERR("pool", "pool %s: %s", cfg->name, err);
 		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -110,6 +132,7 @@ int pool_alloc(struct pool *p, struct pool_lease *l)
 		l->af = p->cfg.af;
 		l->idx = i;
 		l->held = true;
+		l->pool = p;
 		idx_to_addr(p, i, l->addr);
 		return 0;
 	}
@@ -118,7 +141,9 @@ int pool_alloc(struct pool *p, struct pool_lease *l)
 
 void pool_release(struct pool *p, struct pool_lease *l)
 {
-	if (!l->held || l->idx >= p->size || !(p->bits[l->idx / 64] & (1ull << (l->idx % 64))))
+	if (l->pool)
+		p = l->pool;
+	if (!p || !l->held || l->idx >= p->size || !(p->bits[l->idx / 64] & (1ull << (l->idx % 64))))
 		return;
 	p->bits[l->idx / 64] &= ~(1ull << (l->idx % 64));
 	p->used--;
@@ -129,4 +154,25 @@ void pool_usage(const struct pool *p, uint32_t *used, uint32_t *size)
 {
 	*used = p->used;
 	*size = p->size;
+}
+
+void pool_lease_release(struct pool_lease *l)
+{
+	if (l->pool)
+		pool_release(l->pool, l);
+}
+
+const char *pool_range_text(const struct pool *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	if (p->cfg.af == 4) {
+		inet_ntop(AF_INET, p->cfg.first, a, sizeof(a));
+		inet_ntop(AF_INET, p->cfg.last, b, sizeof(b));
+		snprintf(buf, len, "%s - %s", a, b);
+	} else {
+		inet_ntop(AF_INET6, p->cfg.first, a, sizeof(a));
+		snprintf(buf, len, "%s/%u", a, p->cfg.plen);
+	}
+	return buf;
 }

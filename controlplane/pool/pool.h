@@ -16,6 +16,7 @@
 #define RAMPART_POOL_POOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define POOL_MAX_ADDRS (1u << 20)
@@ -40,6 +41,7 @@ struct pool_lease {
 	uint8_t addr[16];
 	uint32_t idx;          /**< position in the pool (for pool_release) */
 	bool held;
+	struct pool *pool;     /**< the pool it came from (borrowed; set by pool_alloc()) */
 };
 
 /** @return 0, -EINVAL (bad range / prefix, with a message logged), -ENOMEM. */
@@ -55,8 +57,21 @@ const struct pool_cfg *pool_cfg(const struct pool *p);
  */
 int pool_alloc(struct pool *p, struct pool_lease *l);
 
-/** Give a lease back (idempotent: a lease not held is ignored). */
+/** Give a lease back (idempotent: a lease not held is ignored). A lease of another pool
+ * than @p p goes back to its own pool. */
 void pool_release(struct pool *p, struct pool_lease *l);
+
+/** Give a lease back to the pool it came from (idempotent; a zeroed lease is ignored). */
+void pool_lease_release(struct pool_lease *l);
+
+/**
+ * Check a pool configuration without creating it. @return 0, or -EINVAL with the reason
+ * in @p err ("last address below the first", ...).
+ */
+int pool_cfg_check(const struct pool_cfg *cfg, char *err, size_t errlen);
+
+/** The addresses of @p p as text: "198.18.200.10 - 198.18.200.250" or "2001:db8::/112". */
+const char *pool_range_text(const struct pool *p, char *buf, size_t len);
 
 /** Addresses in use / in total. */
 void pool_usage(const struct pool *p, uint32_t *used, uint32_t *size);

@@ -2,6 +2,7 @@
 /* The "aaa" configuration section: schema (through the whole-file schema rp_conf_schema),
  * cross-reference checks with their messages, conversion into RADIUS client settings. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,6 +76,49 @@ struct bad {
 	const char *msg; /* expected in the first error */
 };
 
+static void test_acct_dae(void **state)
+{
+	static const char text[] =
+		"aaa = {\n"
+		"  radius = { servers = ( { name = \"r\"; address = \"192.0.2.1\"; key = \"k\"; } );\n"
+		"             groups = ( { name = \"g\"; servers = \"r\"; } ); };\n"
+		"  accounting = ( { name = \"a1\"; type = \"network\"; methods = \"group g\";\n"
+		"                   interim_interval = 600; },\n"
+		"                 { name = \"a2\"; type = \"network\"; mode = \"stop-only\";\n"
+		"                   methods = \"group g\"; } );\n"
+		"  dynamic_author = { port = 13799; event_timestamp_window = 60;\n"
+		"    require_event_timestamp = true;\n"
+		"    clients = ( { address = \"192.0.2.1\"; key = \"dae-secret\"; } ); };\n"
+		"};\n";
+	struct rp_cfg c;
+	struct dae_cfg d;
+	bool so;
+	unsigned iv;
+
+	(void)state;
+	assert_int_equal(rp_cfg_load_string(&c, "t.conf", text, rp_conf_schema), 0);
+	assert_int_equal(aaa_conf_check(&c), 0);
+	assert_int_equal(aaa_conf_acct_list(&c, "a1", &so, &iv), 0);
+	assert_false(so);
+	assert_int_equal(iv, 600);
+	assert_int_equal(aaa_conf_acct_list(&c, "a2", &so, &iv), 0);
+	assert_true(so);
+	assert_int_equal(iv, 0);
+	assert_int_equal(aaa_conf_acct_list(&c, "a3", &so, &iv), -ENOENT);
+	assert_int_equal(aaa_conf_dae(&c, &d), 0);
+	assert_int_equal(d.listen.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&d.listen)->sin_port), 13799);
+	assert_int_equal(d.ts_window_s, 60);
+	assert_true(d.require_ts);
+	assert_int_equal(d.n_clients, 1);
+	assert_int_equal(d.client[0].secret_len, 10);
+	assert_memory_equal(d.client[0].secret, "dae-secret", 10);
+	rp_cfg_free(&c);
+	assert_int_equal(rp_cfg_load_string(&c, "t.conf", good, rp_conf_schema), 0);
+	assert_int_equal(aaa_conf_dae(&c, &d), -ENOENT);
+	rp_cfg_free(&c);
+}
+
 static void test_bad(void **state)
 {
 	static const struct bad cases[] = {
@@ -95,6 +139,17 @@ static void test_bad(void **state)
 		{ "aaa = { radius = { servers = ( { name = \"a\"; address = \"192.0.2.1\"; key = \"k\"; },\n"
 		  " { name = \"a\"; address = \"192.0.2.3\"; key = \"k\"; } ); }; };",
 		  "t.conf:2: setting 'aaa.radius.servers.[1].name': RADIUS server \"a\" is defined twice" },
+		{ "aaa = { dynamic_author = {\n clients = ( { address = \"192.0.2.300\"; key = \"k\"; } ); }; };",
+		  "t.conf:2: setting 'aaa.dynamic_author.clients.[0].address': not an IPv4 or IPv6 address" },
+		{ "aaa = { dynamic_author = { address = \"2001:db8::1\";\n"
+		  " clients = ( { address = \"192.0.2.1\"; key = \"k\"; } ); }; };",
+		  "t.conf:2: setting 'aaa.dynamic_author.clients.[0].address': client 192.0.2.1 cannot "
+		  "reach a listener on 2001:db8::1" },
+		{ "aaa = { dynamic_author = { clients = ( { address = \"192.0.2.1\"; key = \"k\"; },\n"
+		  " { address = \"192.0.2.1\"; key = \"j\"; } ); }; };",
+		  "t.conf:2: setting 'aaa.dynamic_author.clients.[1].address': client 192.0.2.1 is listed twice" },
+		{ "aaa = { dynamic_author = { clients = (); }; };",
+		  "at least one client is needed" },
 	};
 	struct rp_cfg c;
 
@@ -121,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_acct_dae),
 	};
 
 	rp_log_init("test_aaa_conf", RP_LOG_STDERR, RP_LOG_ERR);

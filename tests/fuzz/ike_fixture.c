@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "controlplane/ike/ike_req.h"
 #include "controlplane/pool/pool.h"
 
 static const struct ike_suite suite = { IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256,
@@ -126,6 +127,34 @@ void ike_fx_feed(struct ike_fx *fx, uint8_t exchange, uint32_t msg_id, uint8_t f
 			     .flags = IKE_HDR_F_I, .msg_id = msg_id };
 	size_t olen;
 
+	if (!ike_skf_seal(&fx->alg, fx->keys.sk_ei, fx->keys.sk_ai, NULL, &h, first, num, total,
+			  chain, len, out, sizeof(out), &olen))
+		ike_resp_input(fx->r, out, olen, &peer, &local);
+}
+
+static bool build_empty(struct ike_bld *b, void *arg)
+{
+	(void)b, (void)arg;
+	return true;
+}
+
+static void req_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_msg *resp,
+		     void *arg)
+{
+	(void)r, (void)sa, (void)resp, (void)arg;
+}
+
+void ike_fx_feed_resp(struct ike_fx *fx, uint8_t exchange, uint32_t msg_id, uint8_t first,
+		      uint16_t num, uint16_t total, const uint8_t *chain, size_t len)
+{
+	static uint8_t out[IKE_MSG_MAX];
+	struct ike_hdr h = { .spi_i = 0x1111, .spi_r = 0x2222, .exchange = exchange,
+			     .flags = IKE_HDR_F_I | IKE_HDR_F_R, .msg_id = msg_id };
+	struct ike_sa *sa = ike_resp_find(fx->r, 0x1111, 0x2222);
+	size_t olen;
+
+	if (sa && !ike_req_busy(sa))
+		(void)ike_req_send(fx->r, sa, IKE_XCHG_INFORMATIONAL, build_empty, req_done, NULL);
 	if (!ike_skf_seal(&fx->alg, fx->keys.sk_ei, fx->keys.sk_ai, NULL, &h, first, num, total,
 			  chain, len, out, sizeof(out), &olen))
 		ike_resp_input(fx->r, out, olen, &peer, &local);

@@ -42,4 +42,13 @@ void ike_fx_dp_ack(struct ike_fx *fx);
 void ike_fx_feed(struct ike_fx *fx, uint8_t exchange, uint32_t msg_id, uint8_t first,
 		 uint16_t num, uint16_t total, const uint8_t *chain, size_t len);
 
+/**
+ * The same as a response (Response flag) to a request of ours: if the SA is established
+ * and none is outstanding, the responder first sends one (an empty INFORMATIONAL with
+ * message ID 0, 1...), so that what follows reaches ike_req.c and the reassembly of
+ * fragmented responses (RFC 7383 §2.6.2).
+ */
+void ike_fx_feed_resp(struct ike_fx *fx, uint8_t exchange, uint32_t msg_id, uint8_t first,
+		      uint16_t num, uint16_t total, const uint8_t *chain, size_t len);
+
 #endif

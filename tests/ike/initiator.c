@@ -89,6 +89,8 @@ size_t ini_build_init(struct ini *in, const struct ike_sa_pl *sa, const uint8_t 
 	}
 	if (in->frag)
 		ike_bld_notify(&b, 0, NULL, 0, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (in->vid)
+		ike_bld_data(&b, IKE_PL_VENDOR, in->vid, in->vid_len);
 	if (in->sig_hashes) {
 		uint8_t hs[32];
 		size_t hn = 0;
@@ -295,7 +297,7 @@ size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8
 	alen = ike_prf_len(in->suite.prf);
 	if (ike_auth_octets(in->suite.prf, in->init_req, in->init_req_len, in->nr, in->nr_len,
 			    in->keys.sk_pi, in->keys.p_len, idb, idlen + 4, oct, sizeof(oct), &ol) ||
-	    (o->sign ? o->sign(o->sign_arg, oct, ol, &method, auth, &alen)
+	    (o->no_auth ? 0 : o->sign ? o->sign(o->sign_arg, oct, ol, &method, auth, &alen)
 		     : ike_auth_psk(in->suite.prf, (const uint8_t *)o->psk, strlen(o->psk), oct,
 				    ol, auth)))
 		goto out;
@@ -303,8 +305,17 @@ size_t ini_build_auth_inner(struct ini *in, const struct ini_auth_opts *o, uint8
 		ike_bld_cert(&b, IKE_PL_CERT, IKE_CERT_X509_SIG, o->cert[i], o->cert_len[i]);
 	if (o->certreq)
 		ike_bld_cert(&b, IKE_PL_CERTREQ, IKE_CERT_X509_SIG, o->certreq, o->certreq_len);
-	ike_bld_id(&b, IKE_PL_AUTH, method, auth, alen);
-	if (!o->no_cp) {
+	if (!o->no_auth)
+		ike_bld_id(&b, IKE_PL_AUTH, method, auth, alen);
+	if (o->vid)
+		ike_bld_data(&b, IKE_PL_VENDOR, o->vid, o->vid_len);
+	if (o->cp_type)
+		cp.cfg_type = o->cp_type;
+	for (unsigned i = 0; !o->no_cp && i < o->n_cp_attrs && i < IKE_MAX_CFG_ATTRS; i++)
+		cp.attr[cp.n++] = o->cp_attrs[i];
+	if (!o->no_cp && o->n_cp_attrs) {
+		ike_bld_cp(&b, &cp);
+	} else if (!o->no_cp) {
 		for (unsigned i = 0; i < n4 && cp.n < IKE_MAX_CFG_ATTRS; i++)
 			cp.attr[cp.n++] = (struct ike_cfg_at){ .type = IKE_CFG_INTERNAL_IP4_ADDRESS };
 		if (o->ip6)
@@ -450,8 +461,9 @@ size_t ini_build_info(struct ini *in, uint8_t proto, uint32_t spi, uint8_t *out,
 			out, cap);
 }
 
-int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
-		   size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens)
+static int seal_frags(struct ini *in, uint8_t exchange, uint8_t flags, uint32_t msg_id,
+		      const uint8_t *inner, size_t ilen, uint8_t first, unsigned nfrag,
+		      uint8_t *out, size_t *lens)
 {
 	size_t per = (ilen + nfrag - 1) / nfrag, off = 0;
 	const EVP_CIPHER *ciph;
@@ -463,7 +475,7 @@ int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint
 		uint8_t *o = out + (size_t)i * INI_FRAG_CAP, nonce[12];
 		size_t n = i + 1 == nfrag ? ilen - off : per, len, ct = n + 1;
 		struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r, .exchange = exchange,
-				     .flags = IKE_HDR_F_I, .msg_id = msg_id };
+				     .flags = flags, .msg_id = msg_id };
 		struct ike_bld b;
 		EVP_CIPHER_CTX *c;
 		int l, ok;
@@ -502,6 +514,19 @@ int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint
 		off += n;
 	}
 	return 0;
+}
+
+int ini_seal_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+		   size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens)
+{
+	return seal_frags(in, exchange, IKE_HDR_F_I, msg_id, inner, ilen, first, nfrag, out, lens);
+}
+
+int ini_seal_resp_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+			size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens)
+{
+	return seal_frags(in, exchange, IKE_HDR_F_I | IKE_HDR_F_R, msg_id, inner, ilen, first,
+			  nfrag, out, lens);
 }
 
 /* ---- CREATE_CHILD_SA and requests from the responder ------------------------------------ */

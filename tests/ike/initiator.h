@@ -37,6 +37,8 @@ struct ini {
 	                             (the responder then believes it is behind a NAT) */
 	uint32_t esp_spi;       /**< our inbound ESP SPI */
 	bool frag;              /**< announce FRAGMENTATION_SUPPORTED in IKE_SA_INIT */
+	const void *vid;        /**< a Vendor ID payload for IKE_SA_INIT (NULL: none) */
+	size_t vid_len;
 	/* RFC 7383: a fragmented response being reassembled by ini_open() */
 	uint32_t frag_msg_id;
 	uint16_t frag_total, frag_have;
@@ -62,6 +64,11 @@ struct ini_auth_opts {
 	const char *id;
 	const char *psk;
 	bool no_cp;                      /**< no CFG_REQUEST */
+	uint8_t cp_type;                 /**< CP payload type (0: CFG_REQUEST) */
+	const struct ike_cfg_at *cp_attrs; /**< with n_cp_attrs: these attributes instead */
+	unsigned n_cp_attrs;
+	const void *vid;                 /**< a Vendor ID payload (NULL: none) */
+	size_t vid_len;
 	unsigned n_ip4;                  /**< INTERNAL_IP4_ADDRESS requests (0 treated as 1) */
 	bool ip6, nm4, dns4, sub4;
 	const struct ike_sa_pl *esp;     /**< NULL: one proposal AES-GCM-16-128, no ESN */
@@ -69,6 +76,7 @@ struct ini_auth_opts {
 	const struct ike_ts_pl *tsr;     /**< NULL: 0.0.0.0-255.255.255.255 */
 	bool initial_contact;
 	bool no_child;                   /**< no SA/TSi/TSr */
+	bool no_auth;                    /**< no AUTH payload: ask for EAP (RFC 7296 §2.16) */
 	/* certificate authentication (test_ike_cert.c) */
 	size_t id_len;                   /**< of id when it is binary (a DER DN); 0: strlen(id) */
 	/** AUTH by signature instead of psk: sign InitiatorSignedOctets into @p auth (cap
@@ -199,5 +207,9 @@ int ini_open_req(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg 
 /** Our response (flags Response | Initiator) to the responder's request @p msg_id. */
 size_t ini_seal_resp(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
 		     size_t ilen, uint8_t first, uint8_t *out, size_t cap);
+
+/** The same as @p nfrag SKF fragments, laid out as ini_seal_frags() does (AES-GCM only). */
+int ini_seal_resp_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
+			size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens);
 
 #endif

@@ -26,19 +26,8 @@
 #include "controlplane/ike/ike_conf.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/util/workpool.h"
+#include "fixture.h"
 #include "initiator.h"
-
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16, IKE_ENCR_CHACHA20_POLY1305,
-		  IKE_ENCR_AES_CBC, IKE_ENCR_AES_CBC },
-	.encr_bits = { 256, 128, 0, 256, 128 },
-	.prf = { IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384, IKE_PRF_HMAC_SHA2_512 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128, IKE_INTEG_HMAC_SHA2_384_192,
-		   IKE_INTEG_HMAC_SHA2_512_256 },
-	.dh = { IKE_DH_CURVE25519, IKE_DH_ECP256, IKE_DH_ECP384, IKE_DH_ECP521, IKE_DH_MODP2048,
-		IKE_DH_MODP3072, IKE_DH_MODP4096 },
-	.cookie_threshold = 100,
-};
 
 #define MAX_SENT 64
 
@@ -65,7 +54,7 @@ static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_
 }
 
 static const struct ike_addr peer = { 4, { 192, 0, 2, 2 }, 500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 500 };
+static const struct ike_addr local = FX_LOCAL4(500);
 
 struct fx {
 	struct ike_resp *r;
@@ -141,7 +130,7 @@ static void check_keys(struct fx *f, struct ini *in)
 /* One IKE_SA_INIT of @p group through a pool of @p threads; the answer it got into @p out. */
 static size_t one_init(unsigned threads, uint16_t group, uint8_t *out)
 {
-	struct fx *f = fx_new(&test_cfg, threads, 16);
+	struct fx *f = fx_new(&fx_all_suites, threads, 16);
 	uint16_t dh[] = { group, 0 };
 	struct ike_resp_stats st;
 	struct ike_sa_pl sa;
@@ -215,7 +204,7 @@ static void test_same_as_inline(void **state)
 static void test_many(void **state)
 {
 	enum { N = 40 };
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = fx_all_suites;
 	struct ini *in = calloc(N, sizeof(*in));
 	uint16_t dh[] = { IKE_DH_ECP256, 0 };
 	struct ike_resp_stats st;
@@ -275,7 +264,7 @@ static size_t init_from(struct fx *f, struct ini *in, uint64_t seed, uint16_t po
 /* Waiting SAs are half-open: the per-peer limit and the cookie threshold see them. */
 static void test_limits(void **state)
 {
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = fx_all_suites;
 	struct ike_resp_stats st;
 	struct ini in[4];
 	struct fx *f;
@@ -296,7 +285,7 @@ static void test_limits(void **state)
 	fx_free(f);
 
 	/* cookies from the first waiting SA on: the second peer gets a COOKIE, no state */
-	cfg = test_cfg;
+	cfg = fx_all_suites;
 	cfg.cookie_threshold = 1;
 	f = fx_new(&cfg, 1, 16);
 	init_from(f, &in[0], 1, 1001, NULL, 0);
@@ -332,7 +321,7 @@ static void test_queue_full(void **state)
 {
 	struct ike_resp_stats st;
 	struct ini in[3];
-	struct fx *f = fx_new(&test_cfg, 1, 2);
+	struct fx *f = fx_new(&fx_all_suites, 1, 2);
 
 	(void)state;
 	init_from(f, &in[0], 1, 1001, NULL, 0);
@@ -359,7 +348,7 @@ static void test_gone_while_waiting(void **state)
 {
 	struct ike_resp_stats st;
 	struct ini in[2];
-	struct fx *f = fx_new(&test_cfg, 1, 16);
+	struct fx *f = fx_new(&fx_all_suites, 1, 16);
 
 	(void)state;
 	ike_resp_tick(f->r, 1000);
@@ -391,7 +380,7 @@ static void test_gone_while_waiting(void **state)
 static void test_index(void **state)
 {
 	enum { N = 700 };
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = fx_all_suites;
 	struct ini *in = calloc(N, sizeof(*in));
 	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
 	struct ike_resp_stats st;

@@ -22,47 +22,22 @@
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
 #include "fake_dp.h" /* the dataplane these tests drive */
+#include "fixture.h"
 #include "initiator.h"
 
-#define PSK "correct horse battery staple"
-#define CLIENT "alice@example.test"
-
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16, IKE_ENCR_CHACHA20_POLY1305,
-		  IKE_ENCR_AES_CBC, IKE_ENCR_AES_CBC },
-	.encr_bits = { 256, 128, 0, 256, 128 },
-	.prf = { IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384, IKE_PRF_HMAC_SHA2_512 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128, IKE_INTEG_HMAC_SHA2_384_192,
-		   IKE_INTEG_HMAC_SHA2_512_256 },
-	.dh = { IKE_DH_CURVE25519, IKE_DH_ECP256, IKE_DH_MODP2048 },
-	.cookie_threshold = 100,
-	.local_id_type = IKE_ID_FQDN,
-	.local_id = "vpn.example.test",
-	.local_id_len = 16,
-	.local_ts = { { .addr = { 10, 1, 0, 0 }, .af = 4, .plen = 16 } },
-	.n_local_ts = 1,
-};
-
-/* ---- what the responder sends ------------------------------------------------------------ */
-
-struct wire {
-	unsigned n;
-	uint8_t buf[4096];
-	size_t len;
-	struct ike_addr to;
-};
-
-static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
+/* fx_resp_cfg() with the IKE_SA_INIT suites of fx_all_suites, but Curve25519, ECP-256 and
+ * MODP-2048 only. */
+static struct ike_resp_cfg auth_cfg(void)
 {
-	struct wire *w = arg;
+	struct ike_resp_cfg c = fx_resp_cfg();
 
-	(void)from;
-	assert_true(len <= sizeof(w->buf));
-	memcpy(w->buf, buf, len);
-	w->len = len;
-	w->to = *to;
-	w->n++;
+	memcpy(c.encr, fx_all_suites.encr, sizeof(c.encr));
+	memcpy(c.encr_bits, fx_all_suites.encr_bits, sizeof(c.encr_bits));
+	memcpy(c.prf, fx_all_suites.prf, sizeof(c.prf));
+	memcpy(c.integ, fx_all_suites.integ, sizeof(c.integ));
+	c.dh[1] = IKE_DH_ECP256;
+	c.dh[2] = IKE_DH_MODP2048;
+	return c;
 }
 
 /* ---- an asynchronous authenticator over the keyring -------------------------------------- */
@@ -107,13 +82,13 @@ static void slow_finish(struct slow_auth *s)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static const struct ike_addr peer = { 4, { 198, 51, 100, 7 }, 500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 500 };
+static const struct ike_addr peer = FX_PEER4(500);
+static const struct ike_addr local = FX_LOCAL4(500);
 
 struct fx {
 	struct ike_resp *r;
 	struct ini_rng_state rs;
-	struct wire w;
+	struct fx_wire w;
 	struct fake_dp dp;
 	struct ike_keyring *kr;
 	struct ike_authenticator auth;
@@ -124,9 +99,11 @@ struct fx {
 	size_t req_len;
 };
 
+/* The responder with @p cfg (NULL: auth_cfg()), a pool of @p pool_size, @p slow answers. */
 static struct fx *fx_new_cfg(const struct ike_resp_cfg *cfg, unsigned pool_size, bool slow)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	struct ike_resp_cfg def = auth_cfg();
 	struct ike_rng rng = { ini_rng, &f->rs };
 	struct ike_dp_ops ops = { fdp_send, fdp_cancel, &f->dp };
 	struct pool_cfg pc = { .name = "clients", .af = 4, .first = { 10, 9, 0, 10 },
@@ -135,10 +112,8 @@ static struct fx *fx_new_cfg(const struct ike_resp_cfg *cfg, unsigned pool_size,
 
 	pc.last[0] = 10, pc.last[1] = 9, pc.last[2] = 0, pc.last[3] = (uint8_t)(10 + pool_size - 1);
 	f->rs.s = 0x5eed;
-	assert_int_equal(ike_resp_create(cfg, &rng, capture, &f->w, &f->r), 0);
-	assert_int_equal(ike_keyring_create(&f->kr), 0);
-	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, CLIENT, strlen(CLIENT), PSK,
-					 strlen(PSK)), 0);
+	assert_int_equal(ike_resp_create(cfg ? cfg : &def, &rng, fx_capture, &f->w, &f->r), 0);
+	f->kr = fx_keyring();
 	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, "bob@example.test", 16, "other",
 					 5), 0);
 	ike_keyring_authenticator(f->kr, &f->auth);
@@ -155,7 +130,7 @@ static struct fx *fx_new_cfg(const struct ike_resp_cfg *cfg, unsigned pool_size,
 
 static struct fx *fx_new(void)
 {
-	return fx_new_cfg(&test_cfg, 8, false);
+	return fx_new_cfg(NULL, 8, false);
 }
 
 static void fx_free(struct fx *f)
@@ -219,19 +194,6 @@ static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed,
 	return sa;
 }
 
-struct info_cap {
-	unsigned n;
-	struct ike_sa_info last;
-};
-
-static void info_cb(const struct ike_sa_info *i, void *arg)
-{
-	struct info_cap *c = arg;
-
-	c->n++;
-	c->last = *i;
-}
-
 /* ---- tests -------------------------------------------------------------------------------- */
 
 /* The whole thing with several ESP suites: keys equal on both sides, the address assigned,
@@ -245,7 +207,7 @@ static void check_success(uint16_t encr, uint16_t bits, uint16_t integ, bool esn
 	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK, .n_ip4 = 3, .nm4 = true,
 				   .dns4 = true, .sub4 = true, .esp = &esp };
 	const struct rp_msg *sin, *sout, *rt;
-	struct info_cap ic = { 0 };
+	struct fx_info ic = { 0 };
 	struct ike_sa *sa;
 	size_t kl;
 
@@ -310,7 +272,7 @@ static void check_success(uint16_t encr, uint16_t bits, uint16_t integ, bool esn
 	assert_int_equal(rt->u.route.prefix.plen, 32);
 	assert_int_equal(rt->u.route.sa_id, sout->u.sa.sa_id);
 	/* what "show sessions" gets */
-	ike_resp_foreach(f->r, info_cb, &ic);
+	ike_resp_foreach(f->r, fx_info_cb, &ic);
 	assert_int_equal(ic.n, 1);
 	assert_string_equal(ic.last.peer_id, CLIENT);
 	assert_string_equal(ic.last.local_id, "vpn.example.test");
@@ -369,7 +331,7 @@ static void test_wrong_psk(void **state)
 
 static void test_pool_exhausted(void **state)
 {
-	struct fx *f = fx_new_cfg(&test_cfg, 1, false);
+	struct fx *f = fx_new_cfg(NULL, 1, false);
 	struct ini a, b;
 	struct ike_sa *sa;
 	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
@@ -620,7 +582,7 @@ static void test_dp_failure(void **state)
 /* The authenticator answers later; the IKE SA going away meanwhile cancels it. */
 static void test_async_auth(void **state)
 {
-	struct fx *f = fx_new_cfg(&test_cfg, 8, true);
+	struct fx *f = fx_new_cfg(NULL, 8, true);
 	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
 	struct ini in;
 
@@ -790,7 +752,7 @@ static void test_fragments(void **state)
 /* IPv4 and IPv6 addresses: both in CFG_REPLY, both selectors narrowed, both routes. */
 static void test_dual_stack(void **state)
 {
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = auth_cfg();
 	struct fx *f;
 	struct pool_cfg pc6 = { .name = "v6", .af = 6,
 				.first = { 0x20, 0x01, 0x0d, 0xb8, 0, 9 }, .plen = 112,
@@ -855,7 +817,7 @@ static void test_dual_stack(void **state)
  * stay. */
 static void test_half_open_expiry(void **state)
 {
-	struct fx *f = fx_new_cfg(&test_cfg, 8, true);
+	struct fx *f = fx_new_cfg(NULL, 8, true);
 	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
 	struct ike_resp_stats st;
 	struct ini a, b, c;

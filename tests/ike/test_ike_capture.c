@@ -22,31 +22,13 @@
 #include "controlplane/ike/ike_priv.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
+#include "fixture.h"
 #include "initiator.h"
 #include "sswan_capture.h"
 
 /* ipsec/r/swanctl/swanctl.conf of /work/shared/interop: connection v2-psk */
 static const char psk[] = "v2-psk-secret-0123";
 static const char client_id[] = "psk@example.test";
-
-struct wire {
-	unsigned n;
-	uint8_t buf[4096];
-	size_t len;
-};
-
-static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
-{
-	struct wire *w = arg;
-
-	(void)from;
-	(void)to;
-	assert_true(len <= sizeof(w->buf));
-	memcpy(w->buf, buf, len);
-	w->len = len;
-	w->n++;
-}
 
 struct fake_dp {
 	unsigned n, acked;
@@ -163,7 +145,7 @@ static void session(const uint8_t *m0, size_t l0, const uint8_t *m1, size_t l1,
 	struct ike_keys k = { 0 };
 	struct ike_suite s;
 	struct ike_alg alg;
-	struct wire w = { 0 };
+	struct fx_wire w = { 0 };
 	struct ike_resp *r;
 	struct pool *pool;
 	struct ike_sa *sa;
@@ -179,7 +161,7 @@ static void session(const uint8_t *m0, size_t l0, const uint8_t *m1, size_t l1,
 	memcpy(k.sk_pi, sk_pi, p_len);
 	memcpy(k.sk_pr, sk_pr, p_len);
 
-	assert_int_equal(ike_resp_create(&cfg, &rng, capture, &w, &r), 0);
+	assert_int_equal(ike_resp_create(&cfg, &rng, fx_capture, &w, &r), 0);
 	assert_int_equal(ike_keyring_create(&kr), 0);
 	/* strongSwan sends an id with '@' as ID_RFC822_ADDR */
 	assert_int_equal(ike_keyring_add(kr, IKE_ID_RFC822_ADDR, client_id, strlen(client_id), psk,

@@ -32,7 +32,10 @@
 #include "controlplane/ike/ike_cert.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/policy/policy.h"
+#include "controlplane/policy/show.h"
+#include "controlplane/util/sbuf.h"
 #include "controlplane/util/workpool.h"
+#include "fixture.h"
 #include "initiator.h"
 
 /* ---- RFC 7427 Appendix A ---------------------------------------------------------------- */
@@ -155,7 +158,14 @@ static int group_setup(void **state)
 		 "ikev2 = {\n"
 		 "  keyrings = ( { name = \"kr\"; peers = (\n"
 		 "    { name = \"p1\"; identity = \"fqdn psk.example.test\"; pre_shared_key_local = \"ours-1\";\n"
-		 "      pre_shared_key_remote = \"theirs-1\"; } ); } );\n"
+		 "      pre_shared_key_remote = \"theirs-1\"; },\n"
+		 "    { name = \"p2\"; identity = \"fqdn fq.example.test\"; pre_shared_key_local = \"ours-2\";\n"
+		 "      pre_shared_key_remote = \"theirs-2\"; },\n"
+		 "    { name = \"p3\"; identity = \"fqdn ad.example.test\"; pre_shared_key_local = \"ours-3\";\n"
+		 "      pre_shared_key_remote = \"theirs-3\"; },\n"
+		 "    { name = \"p4\"; identity = \"fqdn dn.example.test\"; pre_shared_key_remote = \"theirs-4\"; },\n"
+		 "    { name = \"p5\"; identity = \"fqdn kid.example.test\"; pre_shared_key_local = \"ours-5\";\n"
+		 "      pre_shared_key_remote = \"theirs-5\"; } ); } );\n"
 		 "  profiles = (\n"
 		 "    { name = \"green\"; match = { certificate = [ \"green_map\" ]; };\n"
 		 "      authentication = { local = \"rsa-sig\"; remote = [ \"ecdsa-sig\" ]; };\n"
@@ -166,7 +176,20 @@ static int group_setup(void **state)
 		 "    { name = \"certs\"; match = { certificate = [ \"ca_map\" ];\n"
 		 "                                identity_remote = [ \"email domain example.test\" ]; };\n"
 		 "      authentication = { local = \"rsa-sig\"; remote = [ \"rsa-sig\", \"ecdsa-sig\" ]; };\n"
-		 "      trustpoints = [ \"tp1\", \"tp2\" ]; }\n"
+		 "      trustpoints = [ \"tp1\", \"tp2\" ]; },\n"
+		 /* identity_local: our IDr per profile */
+		 "    { name = \"idfqdn\"; match = { identity_remote = [ \"fqdn fq.example.test\" ]; };\n"
+		 "      authentication = { local = \"pre-share\"; remote = [ \"pre-share\" ]; };\n"
+		 "      keyring = \"kr\"; identity_local = \"fqdn gw.example.test\"; },\n"
+		 "    { name = \"idaddr\"; match = { identity_remote = [ \"fqdn ad.example.test\" ]; };\n"
+		 "      authentication = { local = \"pre-share\"; remote = [ \"pre-share\" ]; };\n"
+		 "      keyring = \"kr\"; identity_local = \"address\"; },\n"
+		 "    { name = \"iddn\"; match = { identity_remote = [ \"fqdn dn.example.test\" ]; };\n"
+		 "      authentication = { local = \"ecdsa-sig\"; remote = [ \"pre-share\" ]; };\n"
+		 "      keyring = \"kr\"; trustpoints = [ \"tp2\" ]; identity_local = \"dn\"; },\n"
+		 "    { name = \"idkid\"; match = { identity_remote = [ \"fqdn kid.example.test\" ]; };\n"
+		 "      authentication = { local = \"pre-share\"; remote = [ \"pre-share\" ]; };\n"
+		 "      keyring = \"kr\"; identity_local = \"key-id rampart gw 1\"; }\n"
 		 "  );\n"
 		 "};\n", P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.dir);
 	if (rp_cfg_load_string(&P.cfg, "t.conf", conf, rp_conf_schema))
@@ -289,43 +312,23 @@ static int sign_cb(void *arg, const uint8_t *oct, size_t len, uint8_t *method, u
 
 /* ---- the exchange ------------------------------------------------------------------------- */
 
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16 },
-	.encr_bits = { 256 },
-	.prf = { IKE_PRF_HMAC_SHA2_256 },
-	.dh = { IKE_DH_CURVE25519 },
-	.cookie_threshold = 100,
-	.local_id_type = IKE_ID_FQDN,
-	.local_id = "vpn.example.test",
-	.local_id_len = 16,
-};
-
-static const struct ike_addr peer = { 4, { 198, 51, 100, 7 }, 500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 500 };
-
-struct wire {
-	unsigned n;
-	uint8_t buf[8192];
-	size_t len;
-};
-
-static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
+/* fx_resp_cfg() without an integrity algorithm or local traffic selectors */
+static struct ike_resp_cfg cert_cfg(void)
 {
-	struct wire *w = arg;
+	struct ike_resp_cfg c = fx_resp_cfg();
 
-	(void)from;
-	(void)to;
-	assert_true(len <= sizeof(w->buf));
-	memcpy(w->buf, buf, len);
-	w->len = len;
-	w->n++;
+	c.integ[0] = 0;
+	c.n_local_ts = 0;
+	return c;
 }
+
+static const struct ike_addr peer = FX_PEER4(500);
+static const struct ike_addr local = FX_LOCAL4(500);
 
 struct fx {
 	struct ike_resp *r;
 	struct ini_rng_state rs;
-	struct wire w;
+	struct fx_wire w;
 	struct ike_keyring *kr;
 	struct ike_authenticator kauth, pauth;
 	struct ike_pauth *pa;
@@ -354,13 +357,14 @@ struct fx {
 static struct fx *fx_new(bool fallback)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	struct ike_resp_cfg cfg = cert_cfg();
 	struct ike_rng rng = { ini_rng, &f->rs };
 	uint8_t *creq;
 	size_t creq_len;
 
 	assert_non_null(f);
 	f->rs.s = 0xce27;
-	assert_int_equal(ike_resp_create(&test_cfg, &rng, capture, &f->w, &f->r), 0);
+	assert_int_equal(ike_resp_create(&cfg, &rng, fx_capture, &f->w, &f->r), 0);
 	assert_int_equal(ike_keyring_create(&f->kr), 0);
 	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, "legacy.example.org", 18,
 					 "legacy-key", 10), 0);
@@ -782,6 +786,177 @@ static void test_psk_through_profile(void **state)
 	fx_free(f);
 }
 
+/* ---- identity_local ---------------------------------------------------------------------- */
+
+/* PSK from @p id with key @p psk; @return the IDr body of the response (type, 3 reserved,
+ * data) in f->idr after checking that our AUTH (made with @p ours, NULL: a signature) is
+ * over that IDr. */
+static void idl_auth(struct fx *f, uint64_t seed, const char *id, const char *psk,
+		     const char *ours)
+{
+	struct ini_auth_opts o = { .id = id, .psk = psk, .no_child = true, .no_cp = true };
+
+	do_init(f, seed, ALL_SHA2);
+	do_auth(f, &o);
+	assert_int_equal(f->notify, 0);
+	assert_true(f->idr_len >= 4);
+	if (ours) /* the initiator checks our AUTH over the IDr it received */
+		assert_int_equal(ini_process_auth(&f->in, f->w.buf, f->w.len, &f->m, ours), 0);
+	assert_int_equal(ike_sa_state(sa_of(f)), IKE_SA_ESTABLISHED);
+}
+
+/* Our signature (tp2's ECDSA key, RFC 7427) checked with OpenSSL over the IDr received. */
+static void check_ec_sig(struct fx *f)
+{
+	const unsigned char *p = f->cert;
+	X509 *x = d2i_X509(NULL, &p, (long)f->cert_len);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = NULL;
+	uint8_t oct[4096];
+	size_t ol;
+
+	assert_non_null(x);
+	assert_int_equal(X509_cmp(x, P.srv2), 0);
+	assert_int_equal(f->method, IKE_AUTH_DIGITAL_SIG);
+	if (f->auth[0] == sizeof(ai_ecdsa_sha256) &&
+	    !memcmp(f->auth + 1, ai_ecdsa_sha256, sizeof(ai_ecdsa_sha256)))
+		md = EVP_sha256();
+	else if (f->auth[0] == sizeof(ai_ecdsa_sha384) &&
+		 !memcmp(f->auth + 1, ai_ecdsa_sha384, sizeof(ai_ecdsa_sha384)))
+		md = EVP_sha384();
+	else
+		fail_msg("unexpected signature AlgorithmIdentifier");
+	assert_int_equal(ike_auth_octets(f->in.suite.prf, f->in.init_resp, f->in.init_resp_len,
+					 f->in.ni, sizeof(f->in.ni), f->in.keys.sk_pr,
+					 f->in.keys.p_len, f->idr, f->idr_len, oct, sizeof(oct),
+					 &ol), 0);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(x)), 1);
+	assert_int_equal(EVP_DigestVerify(ctx, f->auth + 1 + f->auth[0],
+					  f->auth_len - 1 - f->auth[0], oct, ol), 1);
+	EVP_MD_CTX_free(ctx);
+	X509_free(x);
+}
+
+/* A profile's identity_local is our IDr towards its peers (and what our AUTH covers); other
+ * profiles keep ike.local_id. */
+static void test_identity_local(void **state)
+{
+	static const char gw[] = "gw.example.test", kid[] = "rampart gw 1";
+	const struct ike_resp_cfg cfg = cert_cfg();
+	struct fx *f;
+	unsigned char *dn = NULL;
+	int dnl;
+
+	(void)state;
+	/* fqdn NAME */
+	f = fx_new(false);
+	idl_auth(f, 40, "fq.example.test", "theirs-2", "ours-2");
+	assert_int_equal(f->idr[0], IKE_ID_FQDN);
+	assert_int_equal(f->idr_len, 4 + strlen(gw));
+	assert_memory_equal(f->idr + 4, gw, strlen(gw));
+	fx_free(f);
+	/* address: the one the peer reached us on */
+	f = fx_new(false);
+	idl_auth(f, 41, "ad.example.test", "theirs-3", "ours-3");
+	assert_int_equal(f->idr[0], IKE_ID_IPV4_ADDR);
+	assert_int_equal(f->idr_len, 8);
+	assert_memory_equal(f->idr + 4, local.addr, 4);
+	fx_free(f);
+	/* key-id ID */
+	f = fx_new(false);
+	idl_auth(f, 42, "kid.example.test", "theirs-5", "ours-5");
+	assert_int_equal(f->idr[0], IKE_ID_KEY_ID);
+	assert_int_equal(f->idr_len, 4 + strlen(kid));
+	assert_memory_equal(f->idr + 4, kid, strlen(kid));
+	fx_free(f);
+	/* dn: the subject of the certificate we sign with (tp2's), DER */
+	f = fx_new(false);
+	idl_auth(f, 43, "dn.example.test", "theirs-4", NULL);
+	assert_int_equal(f->idr[0], IKE_ID_DER_ASN1_DN);
+	dnl = i2d_X509_NAME(X509_get_subject_name(P.srv2), &dn);
+	assert_true(dnl > 0);
+	assert_int_equal(f->idr_len, 4 + (size_t)dnl);
+	assert_memory_equal(f->idr + 4, dn, (size_t)dnl);
+	OPENSSL_free(dn);
+	assert_int_equal(f->n_certs, 1);
+	check_ec_sig(f);
+	fx_free(f);
+	/* not configured: ike.local_id as before */
+	f = fx_new(false);
+	idl_auth(f, 44, "psk.example.test", "theirs-1", "ours-1");
+	assert_int_equal(f->idr[0], IKE_ID_FQDN);
+	assert_int_equal(f->idr_len, 4 + cfg.local_id_len);
+	assert_memory_equal(f->idr + 4, cfg.local_id, cfg.local_id_len);
+	fx_free(f);
+}
+
+/* identity_local in the configuration: what is accepted, and FILE:LINE errors. */
+static void test_identity_local_conf(void **state)
+{
+	static const struct {
+		const char *value;
+		enum pol_id_local kind;     /* POL_IDL_DEFAULT: refused */
+		const char *err;            /* part of the message */
+		const char *local;          /* authentication.local */
+	} cases[] = {
+		{ "fqdn vpn2.example.test", POL_IDL_FQDN, NULL, "pre-share" },
+		{ "email vpn@example.test", POL_IDL_EMAIL, NULL, "pre-share" },
+		{ "key-id some key", POL_IDL_KEY_ID, NULL, "pre-share" },
+		{ "address", POL_IDL_ADDRESS, NULL, "pre-share" },
+		{ "dn", POL_IDL_DN, NULL, "rsa-sig" },
+		{ "dn", POL_IDL_DEFAULT, "must be rsa-sig or ecdsa-sig", "pre-share" },
+		{ "fqdn", POL_IDL_DEFAULT, "needs a value", "pre-share" },
+		{ "address 192.0.2.1", POL_IDL_DEFAULT, "takes no value", "pre-share" },
+		{ "email vpn.example.test", POL_IDL_DEFAULT, "no '@'", "pre-share" },
+		{ "fqdn a b", POL_IDL_DEFAULT, "contains a space", "pre-share" },
+		{ "ipv4 192.0.2.1", POL_IDL_DEFAULT, "expected \"address\"", "pre-share" },
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char conf[1024], want[128];
+		struct rp_cfg c;
+		struct pol_set *set = NULL;
+		struct sbuf out;
+		int rc;
+
+		snprintf(conf, sizeof(conf),
+			 "ikev2 = {\n"
+			 "  keyrings = ( { name = \"kr\"; peers = ( { name = \"p\"; identity = \"fqdn x.test\";\n"
+			 "    pre_shared_key = \"k\"; } ); } );\n"
+			 "  profiles = ( { name = \"p\"; match = { identity_remote = [ \"any\" ]; };\n"
+			 "    authentication = { local = \"%s\"; remote = [ \"pre-share\" ]; };\n"
+			 "    keyring = \"kr\"; trustpoints = [ \"tp\" ];\n"
+			 "    identity_local = \"%s\"; } );\n"
+			 "};\n"
+			 "pki = { trustpoints = ( { name = \"tp\"; ca_certificates = [ \"/nonexistent\" ]; } ); };\n",
+			 cases[i].local, cases[i].value);
+		rc = rp_cfg_load_string(&c, "t.conf", conf, rp_conf_schema);
+		if (rc)
+			fail_msg("case %u: %s", i, c.err);
+		rc = pol_set_build(&c, POL_BUILD_NO_FILES, &set);
+		if (cases[i].kind == POL_IDL_DEFAULT) {
+			assert_int_not_equal(rc, 0);
+			if (!strstr(c.err, "t.conf:7:") || !strstr(c.err, "identity_local") ||
+			    !strstr(c.err, cases[i].err))
+				fail_msg("case %u: '%s'", i, c.err);
+		} else {
+			if (rc)
+				fail_msg("case %u: %s", i, c.err);
+			assert_int_equal(set->profiles[0].id_local, cases[i].kind);
+			/* "show profiles" says it as configured */
+			sbuf_init(&out, 1 << 16);
+			assert_int_equal(pol_show_profiles(set, "p", false, &out, NULL), 0);
+			snprintf(want, sizeof(want), "  identity local         %s\n", cases[i].value);
+			if (!strstr(sbuf_str(&out), want))
+				fail_msg("case %u: %s", i, sbuf_str(&out));
+			sbuf_free(&out);
+			pol_set_free(set);
+		}
+		rp_cfg_free(&c);
+	}
+}
+
 /* The peer's CERTREQ names the EC CA: we answer with tp2's ECDSA certificate and sign with
  * its key (RFC 7427 ECDSA with SHA-256, or ECDSA-256 without hash announcement); without a
  * CERTREQ, the profile's first trustpoint (tp1, RSA). */
@@ -958,6 +1133,8 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_certmap_profile),
 		cmocka_unit_test(test_psk_through_profile),
+		cmocka_unit_test(test_identity_local),
+		cmocka_unit_test(test_identity_local_conf),
 		cmocka_unit_test(test_cancel_pending),
 		cmocka_unit_test(test_certreq_selects),
 	};

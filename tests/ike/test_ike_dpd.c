@@ -26,198 +26,13 @@
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
-#include "fake_dp.h" /* the dataplane these tests drive */
-#include "initiator.h"
-
-#define PSK "correct horse battery staple"
-#define CLIENT "alice@example.test"
-
-static const struct ike_resp_cfg base_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16 },
-	.encr_bits = { 256 },
-	.prf = { IKE_PRF_HMAC_SHA2_256 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128 },
-	.dh = { IKE_DH_CURVE25519 },
-	.cookie_threshold = 100,
-	.local_id_type = IKE_ID_FQDN,
-	.local_id = "vpn.example.test",
-	.local_id_len = 16,
-	.local_ts = { { .addr = { 10, 1, 0, 0 }, .af = 4, .plen = 16 } },
-	.n_local_ts = 1,
-};
-
-/* ---- what the responder sends ------------------------------------------------------------ */
-
-struct wire {
-	unsigned n;
-	uint8_t buf[4096];
-	size_t len;
-	struct ike_addr to;
-};
-
-static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
-{
-	struct wire *w = arg;
-
-	(void)from;
-	assert_true(len <= sizeof(w->buf));
-	memcpy(w->buf, buf, len);
-	w->len = len;
-	w->to = *to;
-	w->n++;
-}
-
-/* ---- fixture ------------------------------------------------------------------------------ */
-
-static const struct ike_addr peer = { 4, { 198, 51, 100, 7 }, 4500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 4500 };
-
-struct fx {
-	struct ike_resp *r;
-	struct ini_rng_state rs;
-	struct wire w;
-	struct fake_dp dp;
-	struct ike_keyring *kr;
-	struct ike_authenticator auth;
-	struct pool *pool4;
-	struct ike_msg m;
-	uint8_t req[4096];
-	size_t req_len;
-	uint64_t now;
-};
-
-static struct fx *fx_new(const struct ike_resp_cfg *cfg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct ike_rng rng = { ini_rng, &f->rs };
-	struct ike_dp_ops ops = { fdp_send, fdp_cancel, &f->dp };
-	struct pool_cfg pc = { .name = "clients", .af = 4, .first = { 10, 9, 0, 10 },
-			       .last = { 10, 9, 0, 17 }, .netmask_plen = 32 };
-
-	f->rs.s = 0xd9d;
-	assert_int_equal(ike_resp_create(cfg, &rng, capture, &f->w, &f->r), 0);
-	assert_int_equal(ike_keyring_create(&f->kr), 0);
-	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, CLIENT, strlen(CLIENT), PSK,
-					 strlen(PSK)), 0);
-	ike_keyring_authenticator(f->kr, &f->auth);
-	ike_resp_set_auth(f->r, &f->auth);
-	ike_resp_set_dp(f->r, &ops);
-	assert_int_equal(pool_create(&pc, &f->pool4), 0);
-	ike_resp_set_pools(f->r, f->pool4, NULL);
-	f->now = 1000;
-	ike_resp_tick(f->r, f->now);
-	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	ike_resp_destroy(f->r);
-	pool_destroy(f->pool4);
-	ike_keyring_destroy(f->kr);
-	free(f);
-}
-
-static unsigned pool_used(const struct fx *f)
-{
-	uint32_t used, size;
-
-	pool_usage(f->pool4, &used, &size);
-	return used;
-}
-
-static void tick_to(struct fx *f, uint64_t t)
-{
-	f->now = t;
-	ike_resp_tick(f->r, t);
-}
-
-static size_t build_init(struct ini *in, uint64_t seed, const uint8_t *cookie, size_t clen,
-			 uint8_t *out, size_t cap)
-{
-	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
-	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
-	size_t len;
-
-	ini_init(in, seed, IKE_DH_CURVE25519);
-	ini_proposal(sa, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, dh);
-	len = ini_build_init(in, sa, cookie, clen, out, cap);
-	free(sa);
-	assert_true(len > 0);
-	return len;
-}
-
-/* A full session from @p from: INIT, AUTH, the dataplane acknowledges. */
-static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed,
-				const struct ike_addr *from)
-{
-	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
-	struct ike_sa *sa;
-
-	f->req_len = build_init(in, seed, NULL, 0, f->req, sizeof(f->req));
-	f->w.n = 0;
-	ike_resp_input(f->r, f->req, f->req_len, from, &local);
-	assert_int_equal(f->w.n, 1);
-	assert_int_equal(ini_process_init(in, f->w.buf, f->w.len, &f->m), 0);
-	f->req_len = ini_build_auth(in, &o, f->req, sizeof(f->req));
-	f->w.n = 0;
-	ike_resp_input(f->r, f->req, f->req_len, from, &local);
-	fdp_complete(&f->dp, 0);
-	assert_int_equal(f->w.n, 1);
-	assert_int_equal(ini_process_auth(in, f->w.buf, f->w.len, &f->m, PSK), 0);
-	assert_int_equal(in->child_err, 0);
-	sa = ike_resp_find(f->r, in->spi_i, in->spi_r);
-	assert_non_null(sa);
-	assert_int_equal(ike_sa_state(sa), IKE_SA_ESTABLISHED);
-	return sa;
-}
-
-/* A request the responder sent us (no Response flag): verify, decrypt, parse. */
-static int open_request(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
-{
-	uint8_t plain[4096];
-	size_t pl;
-
-	if (ike_msg_parse(buf, len, m, NULL) != IKE_PERR_OK || (m->hdr.flags & IKE_HDR_F_R) ||
-	    ike_sk_open(&in->alg, in->keys.sk_er, in->keys.sk_ar, m, plain, sizeof(plain), &pl) ||
-	    ike_payloads_parse(m->sk_next, plain, pl, m, NULL) != IKE_PERR_OK)
-		return -1;
-	return 0;
-}
-
-/* Our (empty) answer to the responder's request @p msg_id. */
-static size_t build_answer(struct ini *in, uint32_t msg_id, uint8_t *out, size_t cap)
-{
-	struct ike_hdr h = { .spi_i = in->spi_i, .spi_r = in->spi_r,
-			     .exchange = IKE_XCHG_INFORMATIONAL,
-			     .flags = IKE_HDR_F_I | IKE_HDR_F_R, .msg_id = msg_id };
-	uint8_t inner[8] = { 0 };
-	size_t len;
-
-	if (ike_sk_seal(&in->alg, in->keys.sk_ei, in->keys.sk_ai, &in->rng, &h, IKE_PL_NONE,
-			inner, 0, out, cap, &len))
-		return 0;
-	return len;
-}
-
-struct info_cap {
-	unsigned n;
-	struct ike_sa_info last;
-};
-
-static void info_cb(const struct ike_sa_info *i, void *arg)
-{
-	struct info_cap *c = arg;
-
-	c->n++;
-	c->last = *i;
-}
+#include "psk_fx.h" /* the responder, its fake dataplane and pool, the sessions */
 
 static struct ike_sa_info info_of(struct fx *f)
 {
-	struct info_cap c = { 0 };
+	struct fx_info c = { 0 };
 
-	ike_resp_foreach(f->r, info_cb, &c);
+	ike_resp_foreach(f->r, fx_info_cb, &c);
 	assert_int_equal(c.n, 1);
 	return c.last;
 }
@@ -228,7 +43,7 @@ static struct ike_sa_info info_of(struct fx *f)
  * addresses are not affected; refusals are counted. */
 static void test_half_open_per_peer(void **state)
 {
-	struct ike_resp_cfg cfg = base_cfg;
+	struct ike_resp_cfg cfg = fx_resp_cfg();
 	struct ike_resp_stats st;
 	struct fx *f;
 	struct ini in;
@@ -292,7 +107,7 @@ static void test_half_open_per_peer(void **state)
  * under the address it went up with). */
 static void test_half_open_per_peer_established(void **state)
 {
-	struct ike_resp_cfg cfg = base_cfg;
+	struct ike_resp_cfg cfg = fx_resp_cfg();
 	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
 	struct ike_addr x = peer, y = peer;
 	struct ike_resp_stats st;
@@ -330,7 +145,7 @@ static void test_half_open_per_peer_established(void **state)
  * global limit holds for those that do, and is counted. */
 static void test_cookie_no_state_and_global_limit(void **state)
 {
-	struct ike_resp_cfg cfg = base_cfg;
+	struct ike_resp_cfg cfg = fx_resp_cfg();
 	struct ike_resp_stats st;
 	const struct ike_pl *n;
 	uint8_t cookie[64];
@@ -383,7 +198,7 @@ static void test_cookie_no_state_and_global_limit(void **state)
 
 static struct ike_resp_cfg dpd_cfg(uint8_t mode)
 {
-	struct ike_resp_cfg c = base_cfg;
+	struct ike_resp_cfg c = fx_resp_cfg();
 
 	c.dpd_mode = mode;
 	c.dpd_interval = 10;
@@ -541,10 +356,153 @@ static void test_dpd_on_demand(void **state)
 	fx_free(f);
 }
 
+/* ---- on-demand DPD with many sessions: what it asks the dataplane ---------------------------
+ * SCALE_N sessions in four kinds, by session number k: k % 4 == 0 idle (no ESP), 1 ESP both
+ * ways, 2 both ways until the peer dies (then outbound only), 3 inbound only. The fake
+ * dataplane's counters follow the test's clock. Measured over SCALE_IV intervals once every
+ * session had its first interval: STATS_REQs, SA_DUMPs and their answers. Printed for the
+ * record; asserted: the peers that died and only they are checked and found dead, and no
+ * session costs more than one sample an interval. */
+
+#define SCALE_N 192
+#define SCALE_IV 8
+
+struct traffic {
+	uint64_t now_s, stop_s;
+	int sess[4096];                /* by dataplane SA id: session number + 1 (0: none) */
+};
+
+static uint64_t traffic_packets(void *arg, uint32_t sa_id, uint8_t dir)
+{
+	const struct traffic *t = arg;
+	unsigned kind;
+
+	assert_true(sa_id < 4096 && t->sess[sa_id] > 0);
+	kind = (unsigned)(t->sess[sa_id] - 1) % 4;
+	if (dir == RP_DIR_IN)
+		return kind == 1 || kind == 3 ? t->now_s :
+		       kind == 2 ? (t->now_s < t->stop_s ? t->now_s : t->stop_s) : 0;
+	return kind == 1 || kind == 2 ? t->now_s : 0;
+}
+
+static void map_sa(const struct ike_sa_info *i, void *arg)
+{
+	struct traffic *t = arg;
+	int k = i->peer.port - 1000;
+
+	assert_true(i->sa_id_in < 4096 && i->sa_id_out < 4096);
+	t->sess[i->sa_id_in] = t->sess[i->sa_id_out] = k + 1;
+}
+
+struct scale_fig {
+	uint64_t queries, dumps, answers;
+};
+
+/* @p staggered: sessions set up over one interval (each its own phase), else all at once;
+ * @p no_dump: the dataplane refuses SA_DUMP (as if it held more than IKE_DPD_DUMP_MAX_SAS
+ * SAs: only STATS_REQs then). */
+static void run_scale(bool staggered, bool no_dump, struct scale_fig *fig)
+{
+	struct ike_resp_cfg cfg = dpd_cfg(IKE_DPD_ON_DEMAND);
+	struct pool_cfg pc = { .name = "many", .af = 4, .first = { 10, 9, 0, 1 },
+			       .last = { 10, 9, 3, 254 }, .netmask_plen = 32 };
+	struct traffic *t = calloc(1, sizeof(*t));
+	struct ike_resp_stats st0, st;
+	uint64_t iv = 30000, t0, t1, t2, ans0 = 0, now;
+	struct fx *f;
+
+	assert_non_null(t);
+	cfg.dpd_interval = 30;
+	cfg.child_lifetime = 24 * 3600; /* no rekeys in between */
+	cfg.ike_lifetime = 24 * 3600;
+	f = fx_new(&cfg);
+	pool_destroy(f->pool4);
+	assert_int_equal(pool_create(&pc, &f->pool4), 0);
+	ike_resp_set_pools(f->r, f->pool4, NULL);
+	f->dp.packets = traffic_packets;
+	f->dp.packets_arg = t;
+	if (no_dump)
+		f->dp.refuse_type = RP_MSG_SA_DUMP;
+	t0 = f->now;
+	for (unsigned k = 0; k < SCALE_N; k++) {
+		struct ike_addr from = peer;
+		struct ini in;
+
+		from.port = (uint16_t)(1000 + k);
+		if (staggered)
+			tick_to(f, t0 + k * iv / SCALE_N);
+		establish(f, &in, 1000 + k, &from);
+		ini_free(&in);
+		fdp_complete(&f->dp, 0);
+	}
+	ike_resp_foreach(f->r, map_sa, t);
+	/* the measurement: from two intervals after the last setup on; the peers of kind 2
+	 * die in the middle of it */
+	t1 = f->now + 2 * iv;
+	t2 = t1 + SCALE_IV * iv;
+	t->stop_s = (t1 + SCALE_IV / 2 * iv) / 1000;
+	for (now = f->now + 1000; now <= t2; now += 1000) {
+		if (now == t1) {
+			ike_resp_get_stats(f->r, &st0);
+			ans0 = f->dp.answers;
+		}
+		t->now_s = now / 1000;
+		tick_to(f, now);
+		fdp_complete(&f->dp, 0);
+		if (f->dp.n > FDP_MAX - 4 * SCALE_N)
+			fdp_compact(&f->dp);
+	}
+	ike_resp_get_stats(f->r, &st);
+	fig->queries = st.dpd_queries - st0.dpd_queries;
+	fig->dumps = st.dpd_dumps - st0.dpd_dumps;
+	fig->answers = f->dp.answers - ans0;
+	/* every peer of kind 2 was checked once and found dead; the others are all there */
+	assert_int_equal(st.dpd_sent, SCALE_N / 4);
+	assert_int_equal(st.dpd_dead, SCALE_N / 4);
+	assert_int_equal(st.sas, SCALE_N - SCALE_N / 4);
+	/* at most one sample per session an interval, whichever way it is asked for */
+	assert_true(fig->queries <= 2ull * SCALE_N * (SCALE_IV + 1));
+	assert_true(fig->dumps <= SCALE_IV + 1);
+	assert_true(fig->answers <= (fig->queries * 2) + fig->dumps * (2ull * SCALE_N + 1));
+	free(t);
+	fx_free(f);
+}
+
+static void test_dpd_on_demand_scale(void **state)
+{
+	struct scale_fig a, b, c;
+	/* what rampartd did before (ike_io.c, computed: it is gone): one SA_DUMP every
+	 * interval / 3 s (at most 10 s) whatever the sessions did, each answered with every SA */
+	uint64_t old_dumps = SCALE_IV * 3, old_answers = old_dumps * (2ull * SCALE_N + 1);
+
+	(void)state;
+	run_scale(false, false, &a);
+	run_scale(true, false, &b);
+	run_scale(true, true, &c);
+	print_message("on-demand DPD, %u sessions, %u intervals of 30 s:\n"
+		      "  set up at once:          %llu SA_DUMP + %llu STATS_REQ, %llu answers\n"
+		      "  set up over 30 s:        %llu SA_DUMP + %llu STATS_REQ, %llu answers\n"
+		      "  the same without dumps:  %llu SA_DUMP + %llu STATS_REQ, %llu answers\n"
+		      "  before (ike_io.c):       %llu SA_DUMP, %llu answers\n", SCALE_N, SCALE_IV,
+		      (unsigned long long)a.dumps, (unsigned long long)a.queries,
+		      (unsigned long long)a.answers, (unsigned long long)b.dumps,
+		      (unsigned long long)b.queries, (unsigned long long)b.answers,
+		      (unsigned long long)c.dumps, (unsigned long long)c.queries,
+		      (unsigned long long)c.answers, (unsigned long long)old_dumps,
+		      (unsigned long long)old_answers);
+	/* with dumps: one an interval serves everyone, whatever their phases */
+	assert_true(a.dumps <= SCALE_IV + 1 && b.dumps <= SCALE_IV + 1);
+	assert_true(a.answers < old_answers / 2);
+	assert_true(b.answers < old_answers / 2);
+	/* without: only sessions silent for an interval are asked for, once an interval */
+	assert_int_equal(c.dumps, 0);
+	assert_true(c.queries > 0);
+}
+
 /* DPD off: nothing is ever sent. */
 static void test_dpd_off(void **state)
 {
-	struct fx *f = fx_new(&base_cfg);
+	struct fx *f = fx_new(NULL);
 	struct ini in;
 
 	(void)state;
@@ -621,7 +579,7 @@ static void test_clear_session(void **state)
 /* A half-open SA is simply deleted. */
 static void test_clear_half_open(void **state)
 {
-	struct fx *f = fx_new(&base_cfg);
+	struct fx *f = fx_new(NULL);
 	struct ike_resp_stats st;
 	struct ike_sa *sa;
 	struct ini in;
@@ -646,7 +604,7 @@ static void test_clear_half_open(void **state)
 
 static void test_nat_mapping_change(void **state)
 {
-	struct fx *f = fx_new(&base_cfg);
+	struct fx *f = fx_new(NULL);
 	struct ike_addr moved = peer, spoof = peer;
 	const struct rp_msg *add, *upd;
 	struct ike_resp_stats st;
@@ -718,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_dpd_dead_peer),
 		cmocka_unit_test(test_dpd_live_peer),
 		cmocka_unit_test(test_dpd_on_demand),
+		cmocka_unit_test(test_dpd_on_demand_scale),
 		cmocka_unit_test(test_dpd_off),
 		cmocka_unit_test(test_clear_session),
 		cmocka_unit_test(test_clear_half_open),

@@ -17,48 +17,16 @@
 #include <cmocka.h>
 
 #include "controlplane/ike/ike_sa.h"
+#include "fixture.h"
 #include "initiator.h"
 
-/* The responder settings these tests use (until conf.c has an "ike" section). */
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16, IKE_ENCR_CHACHA20_POLY1305,
-		  IKE_ENCR_AES_CBC, IKE_ENCR_AES_CBC },
-	.encr_bits = { 256, 128, 0, 256, 128 },
-	.prf = { IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384, IKE_PRF_HMAC_SHA2_512 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128, IKE_INTEG_HMAC_SHA2_384_192,
-		   IKE_INTEG_HMAC_SHA2_512_256 },
-	.dh = { IKE_DH_CURVE25519, IKE_DH_ECP256, IKE_DH_ECP384, IKE_DH_ECP521, IKE_DH_MODP2048,
-		IKE_DH_MODP3072, IKE_DH_MODP4096 },
-	.cookie_threshold = 100,
-};
-
-/* What the responder sent. */
-struct wire {
-	unsigned n;
-	uint8_t buf[4096];
-	size_t len;
-};
-
-static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
-		    const struct ike_addr *to)
-{
-	struct wire *w = arg;
-
-	(void)from;
-	(void)to;
-	assert_true(len <= sizeof(w->buf));
-	memcpy(w->buf, buf, len);
-	w->len = len;
-	w->n++;
-}
-
 static const struct ike_addr peer = { 4, { 192, 0, 2, 2 }, 500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 500 };
+static const struct ike_addr local = FX_LOCAL4(500);
 
 struct fx {
 	struct ike_resp *r;
 	struct ini_rng_state rs;
-	struct wire w;
+	struct fx_wire w; /**< what the responder sent */
 	struct ike_msg m;
 	uint8_t req[4096];
 };
@@ -69,7 +37,7 @@ static struct fx *fx_new(const struct ike_resp_cfg *cfg)
 	struct ike_rng rng = { ini_rng, &f->rs };
 
 	f->rs.s = 0x5eed;
-	assert_int_equal(ike_resp_create(cfg, &rng, capture, &f->w, &f->r), 0);
+	assert_int_equal(ike_resp_create(cfg, &rng, fx_capture, &f->w, &f->r), 0);
 	return f;
 }
 
@@ -81,7 +49,7 @@ static void fx_free(struct fx *f)
 
 static void success(uint16_t encr, uint16_t bits, uint16_t prf, uint16_t integ, uint16_t group)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint16_t dh[] = { group, 0 };
 	struct ike_sa_pl sa;
 	struct ini in;
@@ -135,7 +103,7 @@ static void test_init_success(void **state)
 /* Retransmitted request: the cached response, byte for byte, and no second SA. */
 static void test_retransmit(void **state)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
 	struct ike_resp_stats st;
 	struct ike_sa_pl sa;
@@ -163,7 +131,7 @@ static void test_retransmit(void **state)
 
 static void test_no_proposal(void **state)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint16_t dh[] = { IKE_DH_ECP256, 0 };
 	struct ike_resp_stats st;
 	struct ike_sa_pl sa;
@@ -188,7 +156,7 @@ static void test_no_proposal(void **state)
  * our group; the initiator retries with it and succeeds. */
 static void test_invalid_ke(void **state)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint16_t dh[] = { IKE_DH_MODP2048, IKE_DH_CURVE25519, 0 };
 	struct ike_resp_stats st;
 	const struct ike_pl *n;
@@ -220,7 +188,7 @@ static void test_invalid_ke(void **state)
 /* Threshold 0: every new SA needs a cookie; no state until it comes back valid. */
 static void test_cookie(void **state)
 {
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = fx_all_suites;
 	uint16_t dh[] = { IKE_DH_ECP256, 0 };
 	struct ike_resp_stats st;
 	const struct ike_pl *n;
@@ -273,7 +241,7 @@ static void test_cookie(void **state)
 /* Truncated, looping, oversized, or flipped messages: dropped, no answer, no state. */
 static void test_hostile(void **state)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint16_t dh[] = { IKE_DH_ECP256, 0 };
 	struct ike_resp_stats st;
 	struct ike_sa_pl sa;
@@ -320,7 +288,7 @@ static void test_hostile(void **state)
 /* An unknown critical payload in IKE_SA_INIT is answered with UNSUPPORTED_CRITICAL_PAYLOAD. */
 static void test_critical(void **state)
 {
-	struct fx *f = fx_new(&test_cfg);
+	struct fx *f = fx_new(&fx_all_suites);
 	uint8_t req[40] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	const struct ike_pl *n;
 

@@ -4,7 +4,8 @@
  * certificate chain over the fragment size arrives as SKF fragments that the test initiator
  * reassembles into the right payloads; retransmissions get the same fragments byte for byte;
  * a peer that did not announce fragmentation gets the message whole; our own requests
- * (ike_req.c) are fragmented the same way and retransmitted as the same fragments.
+ * (ike_req.c) are fragmented the same way and retransmitted as the same fragments; the
+ * peer's fragmented responses to them are reassembled (§2.6.2) within the same limits.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,30 +20,18 @@
 
 #include "common/conf.h"
 #include "controlplane/ike/ike_conf.h"
+#include "controlplane/ike/ike_priv.h" /* IKE_FRAG_MAX, ike_sa_delete() */
 #include "controlplane/ike/ike_req.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
+#include "fixture.h"
 #include "initiator.h"
 
-#define PSK "correct horse battery staple"
-#define CLIENT "alice@example.test"
 #define N_CERTS 3
 #define CERT_LEN 1500 /* three of them: the whole response is over IKE_MSG_BUF (4096) */
 
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_CBC },
-	.encr_bits = { 256, 256 },
-	.prf = { IKE_PRF_HMAC_SHA2_256 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128 },
-	.dh = { IKE_DH_CURVE25519 },
-	.cookie_threshold = 100,
-	.local_id_type = IKE_ID_FQDN,
-	.local_id = "vpn.example.test",
-	.local_id_len = 16,
-};
-
-static const struct ike_addr peer4 = { 4, { 198, 51, 100, 7 }, 500 };
-static const struct ike_addr local4 = { 4, { 192, 0, 2, 1 }, 500 };
+static const struct ike_addr peer4 = FX_PEER4(500);
+static const struct ike_addr local4 = FX_LOCAL4(500);
 static const struct ike_addr peer6 = { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 }, 500 };
 static const struct ike_addr local6 = { 6, { 0x20, 0x01, 0x0d, 0xb8, [14] = 1, [15] = 1 }, 500 };
 
@@ -119,17 +108,18 @@ static struct fx *fx_new(unsigned fragment_size, bool v6)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ike_rng rng = { ini_rng, &f->rs };
-	struct ike_resp_cfg cfg = test_cfg;
+	struct ike_resp_cfg cfg = fx_resp_cfg();
 
 	assert_non_null(f);
+	cfg.encr[1] = IKE_ENCR_AES_CBC; /* and AES-CBC 256, no local traffic selectors */
+	cfg.encr_bits[1] = 256;
+	cfg.n_local_ts = 0;
 	cfg.fragment_size = fragment_size;
 	f->rs.s = 0xf4a6;
 	f->peer = v6 ? peer6 : peer4;
 	f->local = v6 ? local6 : local4;
 	assert_int_equal(ike_resp_create(&cfg, &rng, capture, &f->w, &f->r), 0);
-	assert_int_equal(ike_keyring_create(&f->kr), 0);
-	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, CLIENT, strlen(CLIENT), PSK,
-					 strlen(PSK)), 0);
+	f->kr = fx_keyring();
 	ike_keyring_authenticator(f->kr, &f->ca.inner);
 	f->auth = (struct ike_authenticator){ cert_verify, NULL, &f->ca };
 	ike_resp_set_auth(f->r, &f->auth);
@@ -447,6 +437,272 @@ static void test_our_request_fragmented(void **state)
 	fx_free(f);
 }
 
+/* ---- fragmented responses to our requests (RFC 7383 §2.6.2) ------------------------------ */
+
+static bool build_none(struct ike_bld *b, void *arg)
+{
+	(void)b, (void)arg;
+	return true;
+}
+
+/* What the done() of our request saw: the reassembled Vendor ID, checked byte for byte. */
+struct resp_seen {
+	unsigned calls;
+	bool with_resp;
+	size_t vid_len;
+	bool vid_ok;
+};
+
+static void resp_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_msg *resp,
+		      void *arg)
+{
+	struct resp_seen *s = arg;
+	const struct ike_pl *v;
+
+	(void)r, (void)sa;
+	s->calls++;
+	s->with_resp = resp != NULL;
+	if (!resp)
+		return;
+	v = ike_msg_find(resp, IKE_PL_VENDOR, NULL);
+	if (!v)
+		return;
+	s->vid_len = v->f.data.len;
+	s->vid_ok = true;
+	for (size_t i = 0; i < v->f.data.len; i++)
+		if (v->f.data.p[i] != (uint8_t)(i * 7))
+			s->vid_ok = false;
+}
+
+/* An established SA (PSK, no certificates) with fragmentation announced; our request on it
+ * (an empty INFORMATIONAL, one datagram) is out: @return its message ID. */
+static uint32_t send_our_request(struct fx *f, struct resp_seen *seen)
+{
+	struct ike_sa *sa;
+
+	do_init(f, true, false);
+	f->auth = f->ca.inner;
+	ike_resp_set_auth(f->r, &f->auth);
+	f->req_len = ini_build_auth(&f->in, &auth_opts, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &f->peer, &f->local);
+	assert_int_equal(ini_process_auth(&f->in, f->w.buf[0], f->w.len[0], &f->m, PSK), 0);
+	sa = ike_resp_find(f->r, f->in.spi_i, f->in.spi_r);
+	assert_non_null(sa);
+	ike_resp_tick(f->r, 1000);
+	f->w.n = 0;
+	assert_int_equal(ike_req_send(f->r, sa, IKE_XCHG_INFORMATIONAL, build_none, resp_done,
+				      seen), 0);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_open_req(&f->in, f->w.buf[0], f->w.len[0], &f->m), 0);
+	return f->m.hdr.msg_id;
+}
+
+/* The peer's answer: a Vendor ID of BIG_VID bytes in @p nfrag SKF fragments. */
+static void seal_big_answer(struct fx *f, uint32_t msg_id, unsigned nfrag, uint8_t *frags,
+			    size_t *lens)
+{
+	uint8_t inner[BIG_VID + 64];
+	struct ike_bld b;
+	size_t il;
+
+	ike_bld_init_chain(&b, inner, sizeof(inner));
+	assert_true(build_big(&b, NULL));
+	il = ike_bld_finish(&b);
+	assert_int_equal(ini_seal_resp_frags(&f->in, IKE_XCHG_INFORMATIONAL, msg_id, inner, il,
+					     ike_bld_first(&b), nfrag, frags, lens), 0);
+}
+
+static void feed(struct fx *f, const uint8_t *buf, size_t len)
+{
+	ike_resp_input(f->r, buf, len, &f->peer, &f->local);
+}
+
+/* Fragments in any order, duplicates ignored, forged ones dropped: the request completes
+ * once, when the last one is in, with the whole inner chain; nothing is answered. */
+static void test_our_request_fragmented_response(void **state)
+{
+	struct fx *f = fx_new(576, false);
+	uint8_t *frags = malloc(3 * INI_FRAG_CAP), bad[INI_FRAG_CAP];
+	struct resp_seen seen = { 0 };
+	struct ike_resp_stats st0, st;
+	struct ike_sa *sa;
+	size_t lens[3];
+	uint32_t mid;
+
+	(void)state;
+	assert_non_null(frags);
+	mid = send_our_request(f, &seen);
+	sa = ike_resp_find(f->r, f->in.spi_i, f->in.spi_r);
+	seal_big_answer(f, mid, 3, frags, lens);
+	ike_resp_get_stats(f->r, &st0);
+	f->w.n = 0;
+	feed(f, frags + 2 * INI_FRAG_CAP, lens[2]);
+	feed(f, frags, lens[0]);
+	feed(f, frags, lens[0]); /* duplicate */
+	/* fragment 2 with a flipped ciphertext byte: does not verify, dropped */
+	memcpy(bad, frags + INI_FRAG_CAP, lens[1]);
+	bad[lens[1] - 20] ^= 1;
+	feed(f, bad, lens[1]);
+	assert_int_equal(seen.calls, 0);
+	assert_true(ike_req_busy(sa));
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.decrypt_failed, st0.decrypt_failed + 1);
+	feed(f, frags + INI_FRAG_CAP, lens[1]);
+	assert_int_equal(seen.calls, 1);
+	assert_true(seen.with_resp);
+	assert_int_equal(seen.vid_len, BIG_VID);
+	assert_true(seen.vid_ok);
+	assert_false(ike_req_busy(sa));
+	assert_int_equal(f->w.n, 0); /* a response is never answered */
+	/* a late copy of a fragment: the request is no longer outstanding, dropped */
+	feed(f, frags, lens[0]);
+	assert_int_equal(seen.calls, 1);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.dropped, st0.dropped + 2);
+	free(frags);
+	fx_free(f);
+}
+
+/* The limits are those of requests: more than IKE_FRAG_MAX fragments or a message ID other
+ * than our outstanding request's are dropped; a reassembly started over with more fragments
+ * (§2.6.2) completes; the SA going meanwhile frees a partial one and completes the request
+ * with NULL. */
+static void test_our_request_fragmented_response_limits(void **state)
+{
+	struct fx *f = fx_new(576, false);
+	unsigned many = IKE_FRAG_MAX + 1;
+	uint8_t *frags = malloc((size_t)many * INI_FRAG_CAP);
+	struct resp_seen seen = { 0 };
+	size_t lens[IKE_FRAG_MAX + 1];
+	struct ike_sa *sa;
+	uint32_t mid;
+
+	(void)state;
+	assert_non_null(frags);
+	mid = send_our_request(f, &seen);
+	sa = ike_resp_find(f->r, f->in.spi_i, f->in.spi_r);
+	/* 17 fragments: every one of them dropped, the request stays outstanding */
+	seal_big_answer(f, mid, many, frags, lens);
+	for (unsigned i = 0; i < many; i++)
+		feed(f, frags + (size_t)i * INI_FRAG_CAP, lens[i]);
+	assert_int_equal(seen.calls, 0);
+	assert_true(ike_req_busy(sa));
+	/* the wrong message ID */
+	seal_big_answer(f, mid + 1, 2, frags, lens);
+	feed(f, frags, lens[0]);
+	feed(f, frags + INI_FRAG_CAP, lens[1]);
+	assert_int_equal(seen.calls, 0);
+	/* 2 fragments, of which one arrives; then the same answer in 4 (the peer fragmented
+	 * it again smaller): the first reassembly is dropped, the second completes; the lone
+	 * fragment of 2 coming late is refused (fewer than the reassembly in progress) */
+	seal_big_answer(f, mid, 2, frags, lens);
+	feed(f, frags, lens[0]);
+	memcpy(frags + 8 * INI_FRAG_CAP, frags + INI_FRAG_CAP, lens[1]);
+	lens[8] = lens[1];
+	seal_big_answer(f, mid, 4, frags, lens);
+	feed(f, frags, lens[0]);
+	feed(f, frags + 8 * INI_FRAG_CAP, lens[8]);
+	feed(f, frags + INI_FRAG_CAP, lens[1]);
+	feed(f, frags + 2 * INI_FRAG_CAP, lens[2]);
+	assert_int_equal(seen.calls, 0);
+	feed(f, frags + 3 * INI_FRAG_CAP, lens[3]);
+	assert_int_equal(seen.calls, 1);
+	assert_true(seen.vid_ok);
+	/* another request, half answered when the SA goes: done(NULL), nothing leaks */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(ike_req_send(f->r, sa, IKE_XCHG_INFORMATIONAL, build_none, resp_done,
+				      &seen), 0);
+	seal_big_answer(f, mid + 1, 3, frags, lens);
+	feed(f, frags, lens[0]);
+	assert_int_equal(seen.calls, 0);
+	ike_sa_delete(f->r, sa, false);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.with_resp);
+	free(frags);
+	fx_free(f);
+}
+
+/* ike_frag_add() itself, the one reassembly of requests and responses: numbering, count and
+ * byte limits, duplicates, a new message ID or more fragments starting over. */
+static void skf(struct ike_msg *m, uint32_t msg_id, uint16_t num, uint16_t total)
+{
+	memset(m, 0, sizeof(*m));
+	m->hdr.msg_id = msg_id;
+	m->n = 1;
+	m->pl[0].type = IKE_PL_SKF;
+	m->pl[0].f.u16a = num;
+	m->pl[0].f.u16b = total;
+	m->sk_next = num == 1 ? IKE_PL_VENDOR : 0;
+}
+
+static void test_reassembly_limits(void **state)
+{
+	struct ike_msg *m = malloc(sizeof(*m));
+	uint8_t *big = calloc(1, 8000), *whole = NULL, first = 0;
+	struct ike_frag *slot = NULL;
+	size_t wlen = 0;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(big);
+	/* fragment 0, a number over the total, more than IKE_FRAG_MAX fragments: refused */
+	skf(m, 5, 0, 2);
+	assert_int_equal(ike_frag_add(&slot, m, big, 10, &whole, &wlen, &first), -1);
+	skf(m, 5, 3, 2);
+	assert_int_equal(ike_frag_add(&slot, m, big, 10, &whole, &wlen, &first), -1);
+	skf(m, 5, 1, IKE_FRAG_MAX + 1);
+	assert_int_equal(ike_frag_add(&slot, m, big, 10, &whole, &wlen, &first), -1);
+	assert_null(slot);
+	/* 2 of 3, a duplicate, then 3 of 3 and 1 of 3: complete, in order, first from #1 */
+	skf(m, 5, 2, 3);
+	big[0] = 2;
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 0);
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 0);
+	skf(m, 5, 3, 3);
+	big[0] = 3;
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 0);
+	skf(m, 5, 1, 3);
+	big[0] = 1;
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 1);
+	assert_null(slot);
+	assert_int_equal(wlen, 3);
+	assert_int_equal(first, IKE_PL_VENDOR);
+	assert_int_equal(whole[0], 1);
+	assert_int_equal(whole[1], 2);
+	assert_int_equal(whole[2], 3);
+	free(whole);
+	whole = NULL;
+	/* another message ID starts over; fewer fragments of the same one are refused */
+	skf(m, 6, 1, 4);
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 0);
+	skf(m, 7, 1, 4);
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), 0);
+	assert_int_equal(slot->msg_id, 7);
+	assert_int_equal(slot->have, 1);
+	skf(m, 7, 2, 3);
+	assert_int_equal(ike_frag_add(&slot, m, big, 1, &whole, &wlen, &first), -1);
+	assert_non_null(slot);
+	/* what is held never exceeds IKE_MSG_MAX bytes: the fragment that would is dropped with
+	 * the whole reassembly */
+	for (unsigned i = 1; i <= IKE_FRAG_MAX; i++) {
+		int rc;
+
+		skf(m, 8, (uint16_t)i, IKE_FRAG_MAX);
+		rc = ike_frag_add(&slot, m, big, 8000, &whole, &wlen, &first);
+		if (i * 8000u > IKE_MSG_MAX) {
+			assert_int_equal(rc, -1);
+			assert_null(slot);
+			break;
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_null(whole);
+	ike_frag_free(slot);
+	free(big);
+	free(m);
+}
+
 /* An IKE SA rekeyed by the client keeps the client's announcement (RFC 7383 §2.3). */
 static void test_rekeyed_sa_inherits(void **state)
 {
@@ -528,6 +784,9 @@ int main(void)
 		cmocka_unit_test(test_default_sizes),
 		cmocka_unit_test(test_small_not_fragmented),
 		cmocka_unit_test(test_our_request_fragmented),
+		cmocka_unit_test(test_our_request_fragmented_response),
+		cmocka_unit_test(test_our_request_fragmented_response_limits),
+		cmocka_unit_test(test_reassembly_limits),
 		cmocka_unit_test(test_rekeyed_sa_inherits),
 		cmocka_unit_test(test_conf),
 	};

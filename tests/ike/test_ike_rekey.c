@@ -5,6 +5,13 @@
  * the requests the responder itself sends (ike_req.h): message IDs, window, retransmission
  * with backoff and give-up. Our responder against tests/ike/initiator.c, with a fake
  * dataplane that records what rampartd would send to rampart-dp.
+ *
+ * Every test runs twice: with the Diffie-Hellman inline (no worker pool) and on a real
+ * worker pool (controlplane/util/workpool.h), the test playing the event loop: after each
+ * input it delivers the workers' completions (fx_pump()). The randomness is deterministic
+ * and drawn on the loop either way, so the two runs must send the same bytes and install
+ * the same keys: each test's transcript digest is compared. Further tests wait on purpose
+ * while a job is pending (retransmissions, the SA or the responder going away meanwhile).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,31 +24,20 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "common/msg.h"
 #include "controlplane/ike/ike_priv.h"
 #include "controlplane/ike/ike_req.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
+#include "controlplane/util/workpool.h"
 #include "fake_dp.h" /* the dataplane these tests drive */
+#include "fixture.h"
 #include "initiator.h"
-
-#define PSK "correct horse battery staple"
-#define CLIENT "alice@example.test"
-
-static const struct ike_resp_cfg test_cfg = {
-	.encr = { IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_GCM_16, IKE_ENCR_AES_CBC },
-	.encr_bits = { 256, 128, 128 },
-	.prf = { IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384 },
-	.integ = { IKE_INTEG_HMAC_SHA2_256_128 },
-	.dh = { IKE_DH_CURVE25519, IKE_DH_ECP256, IKE_DH_MODP2048 },
-	.cookie_threshold = 100,
-	.local_id_type = IKE_ID_FQDN,
-	.local_id = "vpn.example.test",
-	.local_id_len = 16,
-	.local_ts = { { .addr = { 10, 1, 0, 0 }, .af = 4, .plen = 16 } },
-	.n_local_ts = 1,
-};
 
 /* ---- what the responder sends ------------------------------------------------------------ */
 
@@ -49,6 +45,7 @@ struct wire {
 	unsigned n;
 	uint8_t buf[4096];
 	size_t len;
+	EVP_MD_CTX *log;               /**< digest of everything sent (the transcript) */
 };
 
 static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_addr *from,
@@ -62,15 +59,32 @@ static void capture(void *arg, const uint8_t *buf, size_t len, const struct ike_
 	memcpy(w->buf, buf, len);
 	w->len = len;
 	w->n++;
+	assert_int_equal(EVP_DigestUpdate(w->log, buf, len), 1);
 }
+
+/* ---- the two runs ---------------------------------------------------------------------- */
+
+static unsigned g_threads;         /**< 0: inline; else a worker pool of that many threads */
+static bool g_compare;             /**< each transcript must equal the inline run's */
+static unsigned g_queue = 64;      /**< the pool's max_pending */
+
+/* Transcripts of the inline run, by the seed of the test's first session. */
+static struct {
+	uint64_t seed;
+	uint8_t md[32];
+} g_digests[64];
+static unsigned g_n_digests;
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static const struct ike_addr peer = { 4, { 198, 51, 100, 7 }, 500 };
-static const struct ike_addr local = { 4, { 192, 0, 2, 1 }, 500 };
+static const struct ike_addr peer = FX_PEER4(500);
+static const struct ike_addr local = FX_LOCAL4(500);
 
 struct fx {
 	struct ike_resp *r;
+	struct workpool *wp;
+	uint64_t seed;                 /**< of the first session (the transcript's key) */
+	bool hold;                     /**< fx_input()/fx_tick() leave completions pending */
 	struct ini_rng_state rs;
 	struct wire w;
 	struct fake_dp dp;
@@ -86,16 +100,27 @@ struct fx {
 static struct fx *fx_new(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
+	struct ike_resp_cfg cfg = fx_resp_cfg();
 	struct ike_rng rng = { ini_rng, &f->rs };
 	struct ike_dp_ops ops = { fdp_send, fdp_cancel, &f->dp };
 	struct pool_cfg pc = { .name = "clients", .af = 4, .first = { 10, 9, 0, 10 },
 			       .last = { 10, 9, 0, 17 }, .netmask_plen = 32 };
 
+	/* more proposals: AES-GCM-16 128, AES-CBC 128, PRF HMAC-SHA2-384, ECP-256, MODP-2048 */
+	cfg.encr[1] = IKE_ENCR_AES_GCM_16, cfg.encr_bits[1] = 128;
+	cfg.encr[2] = IKE_ENCR_AES_CBC, cfg.encr_bits[2] = 128;
+	cfg.prf[1] = IKE_PRF_HMAC_SHA2_384;
+	cfg.dh[1] = IKE_DH_ECP256, cfg.dh[2] = IKE_DH_MODP2048;
 	f->rs.s = 0x5eed;
-	assert_int_equal(ike_resp_create(&test_cfg, &rng, capture, &f->w, &f->r), 0);
-	assert_int_equal(ike_keyring_create(&f->kr), 0);
-	assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, CLIENT, strlen(CLIENT), PSK,
-					 strlen(PSK)), 0);
+	f->w.log = EVP_MD_CTX_new();
+	assert_non_null(f->w.log);
+	assert_int_equal(EVP_DigestInit_ex(f->w.log, EVP_sha256(), NULL), 1);
+	assert_int_equal(ike_resp_create(&cfg, &rng, capture, &f->w, &f->r), 0);
+	if (g_threads) {
+		assert_int_equal(wp_create(g_threads, g_queue, &f->wp), 0);
+		ike_resp_set_workpool(f->r, f->wp);
+	}
+	f->kr = fx_keyring();
 	ike_keyring_authenticator(f->kr, &f->auth);
 	ike_resp_set_auth(f->r, &f->auth);
 	ike_resp_set_dp(f->r, &ops);
@@ -106,12 +131,73 @@ static struct fx *fx_new(void)
 	return f;
 }
 
+/* The keys the dataplane got, into the transcript. */
+static void digest_dp(struct fx *f)
+{
+	for (unsigned i = 0; i < f->dp.n && i < FDP_MAX; i++) {
+		const struct rp_msg *m = &f->dp.q[i].msg;
+
+		EVP_DigestUpdate(f->w.log, &m->hdr.type, sizeof(m->hdr.type));
+		if (m->hdr.type != RP_MSG_SA_ADD)
+			continue;
+		EVP_DigestUpdate(f->w.log, &m->u.sa.spi, sizeof(m->u.sa.spi));
+		EVP_DigestUpdate(f->w.log, m->u.sa.enc_key, m->u.sa.enc_key_len);
+		EVP_DigestUpdate(f->w.log, m->u.sa.salt, m->u.sa.salt_len);
+		EVP_DigestUpdate(f->w.log, m->u.sa.auth_key, m->u.sa.auth_key_len);
+	}
+}
+
 static void fx_free(struct fx *f)
 {
-	ike_resp_destroy(f->r);
+	uint8_t md[32];
+
+	ike_resp_destroy(f->r); /* first: it cancels its jobs */
+	wp_destroy(f->wp);
 	pool_destroy(f->pool4);
 	ike_keyring_destroy(f->kr);
+	digest_dp(f);
+	assert_int_equal(EVP_DigestFinal_ex(f->w.log, md, NULL), 1);
+	EVP_MD_CTX_free(f->w.log);
+	/* the run on workers sends what the inline run sent, byte for byte */
+	if (f->seed && !g_threads && g_n_digests < 64) {
+		g_digests[g_n_digests].seed = f->seed;
+		memcpy(g_digests[g_n_digests++].md, md, sizeof(md));
+	} else if (f->seed && g_compare) {
+		unsigned i;
+
+		for (i = 0; i < g_n_digests && g_digests[i].seed != f->seed; i++)
+			;
+		assert_true(i < g_n_digests);
+		assert_memory_equal(g_digests[i].md, md, sizeof(md));
+	}
 	free(f);
+}
+
+/* The event loop's part: deliver the workers' completions until none is pending. */
+static void fx_pump(struct fx *f)
+{
+	for (int spins = 0; f->wp && wp_pending(f->wp); spins++) {
+		struct pollfd p = { .fd = wp_fd(f->wp), .events = POLLIN };
+
+		assert_true(spins < 6000); /* a minute: something is stuck */
+		poll(&p, 1, 10);
+		wp_run_done(f->wp);
+	}
+}
+
+/* ike_resp_input() / ike_resp_tick(), then the completions of what they started. */
+static void fx_input(struct fx *f, const uint8_t *buf, size_t len)
+{
+	ike_resp_input(f->r, buf, len, &peer, &local);
+	if (!f->hold)
+		fx_pump(f);
+}
+
+static void fx_tick(struct fx *f, uint64_t now)
+{
+	ike_resp_tick(f->r, now);
+	if (!f->hold)
+		fx_pump(f);
 }
 
 static unsigned pool_used(const struct fx *f)
@@ -125,7 +211,7 @@ static unsigned pool_used(const struct fx *f)
 static void send_req(struct fx *f)
 {
 	f->w.n = 0;
-	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
+	fx_input(f, f->req, f->req_len);
 }
 
 /* INIT, AUTH (one CHILD_SA), dataplane acknowledges: the IKE SA. */
@@ -136,6 +222,8 @@ static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed)
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
 	struct ike_sa *rsa;
 
+	if (!f->seed)
+		f->seed = seed;
 	ini_init(in, seed, IKE_DH_CURVE25519);
 	ini_proposal(sa, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, dh);
 	f->req_len = ini_build_init(in, sa, NULL, 0, f->req, sizeof(f->req));
@@ -672,25 +760,25 @@ static void test_req_basic(void **state)
 	/* a response with the wrong message ID is dropped */
 	rl = ini_seal_resp(&in, IKE_XCHG_INFORMATIONAL, 5, NULL, 0, 0, resp, sizeof(resp));
 	f->w.n = 0;
-	ike_resp_input(f->r, resp, rl, &peer, &local);
+	fx_input(f, resp, rl);
 	assert_int_equal(d1.calls, 0);
 	assert_int_equal(f->w.n, 0);
 	/* the right one completes #0 and sends #1 */
 	rl = ini_seal_resp(&in, IKE_XCHG_INFORMATIONAL, 0, NULL, 0, 0, resp, sizeof(resp));
-	ike_resp_input(f->r, resp, rl, &peer, &local);
+	fx_input(f, resp, rl);
 	assert_int_equal(d1.with_resp, 1);
 	assert_int_equal(d1.exchange, IKE_XCHG_INFORMATIONAL);
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(ini_open_req(&in, f->w.buf, f->w.len, &f->m), 0);
 	assert_int_equal(f->m.hdr.msg_id, 1);
 	/* a duplicate of the first answer changes nothing */
-	ike_resp_input(f->r, resp, rl, &peer, &local);
+	fx_input(f, resp, rl);
 	assert_int_equal(d1.calls, 1);
 	assert_int_equal(d2.calls, 0);
 	/* the second's callback deletes the SA: allowed */
 	d2.delete_sa = true;
 	rl = ini_seal_resp(&in, IKE_XCHG_INFORMATIONAL, 1, NULL, 0, 0, resp, sizeof(resp));
-	ike_resp_input(f->r, resp, rl, &peer, &local);
+	fx_input(f, resp, rl);
 	assert_int_equal(d2.with_resp, 1);
 	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
 	ini_free(&in);
@@ -724,9 +812,9 @@ static void test_req_timeout(void **state)
 	for (unsigned i = 0; i < IKE_REQ_RETRIES; i++) {
 		unsigned before = f->w.n;
 
-		ike_resp_tick(f->r, t + rto - 1);
+		fx_tick(f, t + rto - 1);
 		assert_int_equal(f->w.n, before);
-		ike_resp_tick(f->r, t + rto);
+		fx_tick(f, t + rto);
 		assert_int_equal(f->w.n, before + 1);
 		assert_int_equal(f->w.len, flen);
 		assert_memory_equal(f->w.buf, first, flen);
@@ -734,7 +822,7 @@ static void test_req_timeout(void **state)
 		rto *= 2;
 	}
 	mark = f->dp.n;
-	ike_resp_tick(f->r, t + rto);
+	fx_tick(f, t + rto);
 	assert_int_equal(d1.calls, 1);
 	assert_int_equal(d1.with_resp, 0);
 	assert_int_equal(d2.calls, 1);
@@ -783,15 +871,15 @@ static void test_req_queue(void **state)
 /* What the responder's CREATE_CHILD_SA request carried. */
 struct our_req {
 	uint32_t msg_id, rekey_spi, spi;    /**< REKEY_SA's SPI, the proposal's (new inbound) SPI */
-	struct ike_suite esp;
-	uint8_t ni[256];
-	size_t ni_len;
+	struct ike_suite esp;            /**< esp.dh: the PFS group (then ke is its KE) */
+	uint8_t ni[256], ke[512];
+	size_t ni_len, ke_len;
 	struct ike_ts_pl tsi, tsr;
 };
 
 static void read_our_req(struct fx *f, struct ini *in, struct our_req *q)
 {
-	const struct ike_pl *n, *ni;
+	const struct ike_pl *n, *ni, *ke;
 
 	memset(q, 0, sizeof(*q));
 	assert_int_equal(ini_open_req(in, f->w.buf, f->w.len, &f->m), 0);
@@ -818,13 +906,24 @@ static void read_our_req(struct fx *f, struct ini *in, struct our_req *q)
 			q->esp.integ = t->id;
 		} else if (t->type == IKE_TT_ESN) {
 			q->esp.esn = t->id == 1;
+		} else if (t->type == IKE_TT_DH) {
+			q->esp.dh = t->id;
 		}
 	}
 	ni = ike_msg_find(&f->m, IKE_PL_NONCE, NULL);
 	assert_non_null(ni);
 	q->ni_len = ni->f.data.len;
 	memcpy(q->ni, ni->f.data.p, q->ni_len);
-	assert_null(ike_msg_find(&f->m, IKE_PL_KE, NULL)); /* the old CHILD_SA had no PFS */
+	ke = ike_msg_find(&f->m, IKE_PL_KE, NULL);
+	if (!q->esp.dh) {
+		assert_null(ke); /* the old CHILD_SA had no PFS */
+	} else {
+		assert_non_null(ke); /* §1.3.3: PFS again, with the old CHILD_SA's group */
+		assert_int_equal(ke->f.u16a, q->esp.dh);
+		assert_true(ke->f.data.len <= sizeof(q->ke));
+		q->ke_len = ke->f.data.len;
+		memcpy(q->ke, ke->f.data.p, q->ke_len);
+	}
 	assert_non_null(ike_msg_find(&f->m, IKE_PL_TSI, NULL));
 	q->tsi = f->m.tsi;
 	q->tsr = f->m.tsr;
@@ -835,16 +934,29 @@ static void answer_our_req(struct fx *f, struct ini *in, const struct our_req *q
 			   const uint8_t *nr, size_t nr_len, uint32_t spi, struct ike_child_keys *ck)
 {
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
-	uint8_t inner[2048], out[2048];
+	uint8_t inner[2048], out[2048], gir[IKE_DH_SECRET_MAX];
+	struct ike_dh *dh = NULL;
+	size_t il, ol, gl = 0;
 	struct ike_alg a;
 	struct ike_bld b;
-	size_t il, ol;
 
 	ini_esp_proposal(sa, spi, q->esp.encr, q->esp.encr_bits, q->esp.integ, q->esp.esn,
 			 !q->esp.esn);
+	if (q->esp.dh) {
+		sa->xf[sa->n_xf++] = (struct ike_transform){ .type = IKE_TT_DH, .id = q->esp.dh };
+		sa->prop[0].n_xf++;
+		assert_int_equal(ike_dh_new(q->esp.dh, &in->rng, &dh), 0);
+		assert_int_equal(ike_dh_derive(dh, q->ke, q->ke_len, gir, &gl), 0);
+	}
 	ike_bld_init_chain(&b, inner, sizeof(inner));
 	ike_bld_sa(&b, sa);
 	ike_bld_data(&b, IKE_PL_NONCE, nr, nr_len);
+	if (dh) {
+		size_t pl;
+		const uint8_t *pub = ike_dh_pub(dh, &pl);
+
+		ike_bld_ke(&b, q->esp.dh, pub, pl);
+	}
 	ike_bld_ts(&b, IKE_PL_TSI, &q->tsi);
 	ike_bld_ts(&b, IKE_PL_TSR, &q->tsr);
 	il = ike_bld_finish(&b);
@@ -854,10 +966,11 @@ static void answer_our_req(struct fx *f, struct ini *in, const struct our_req *q
 	assert_true(ol > 0);
 	/* §2.17: the exchange's initiator (the responder) sends with the first keys */
 	assert_int_equal(ike_alg_init(&q->esp, false, &a), 0);
-	assert_int_equal(ike_child_keymat(in->suite.prf, in->keys.sk_d, in->keys.d_len, &a, NULL, 0,
-					  q->ni, q->ni_len, nr, nr_len, ck), 0);
+	assert_int_equal(ike_child_keymat(in->suite.prf, in->keys.sk_d, in->keys.d_len, &a,
+					  gl ? gir : NULL, gl, q->ni, q->ni_len, nr, nr_len, ck), 0);
+	ike_dh_free(dh);
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	free(sa);
 }
 
@@ -884,7 +997,7 @@ static void answer_delete(struct fx *f, struct ini *in, uint32_t spi)
 	ol = ini_seal_resp(in, IKE_XCHG_INFORMATIONAL, id, inner, il, ike_bld_first(&b), out,
 			   sizeof(out));
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 }
 
 /* At child_lifetime the responder rekeys: REKEY_SA with its inbound SPI, then (after the
@@ -908,9 +1021,9 @@ static void test_our_child_rekey(void **state)
 	old_in_id = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 0)->u.sa.sa_id;
 	old_out_id = fdp_find(&f->dp, RP_MSG_SA_ADD, 0, 1)->u.sa.sa_id;
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 3600 * 1000 - 1000);
+	fx_tick(f, f->now + 3600 * 1000 - 1000);
 	assert_int_equal(f->w.n, 0);
-	ike_resp_tick(f->r, f->now + 3600 * 1000);
+	fx_tick(f, f->now + 3600 * 1000);
 	assert_int_equal(f->w.n, 1);
 	read_our_req(f, &in, &q);
 	assert_int_equal(q.msg_id, 0);
@@ -970,7 +1083,7 @@ static void test_crossed_delete(void **state)
 	(void)state;
 	sa = establish(f, &in, 1120);
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 3600 * 1000);
+	fx_tick(f, f->now + 3600 * 1000);
 	read_our_req(f, &in, &q);
 	memset(nr, 0x42, sizeof(nr));
 	answer_our_req(f, &in, &q, nr, sizeof(nr), 0x7000dd01, &ck);
@@ -1013,7 +1126,7 @@ static void test_destroy_during_rekey(void **state)
 	establish(f, &in, 1150);
 	establish(f, &in2, 1151);
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 3600 * 1000);
+	fx_tick(f, f->now + 3600 * 1000);
 	assert_int_equal(f->w.n, 2); /* one rekey per IKE SA */
 	read_our_req(f, &in, &q); /* the last one sent (SAs are ticked newest first) */
 	memset(nr, 0x42, sizeof(nr));
@@ -1047,7 +1160,7 @@ static void test_lifetime_event(void **state)
 	f->w.n = 0;
 	ike_resp_lifetime(f->r, &ev);
 	assert_int_equal(f->w.n, 0);
-	ike_resp_tick(f->r, f->now + 1000);
+	fx_tick(f, f->now + 1000);
 	assert_int_equal(f->w.n, 1);
 	read_our_req(f, &in, &q);
 	assert_int_equal(q.rekey_spi, in.peer_esp_spi);
@@ -1058,13 +1171,13 @@ static void test_lifetime_event(void **state)
 	ol = ini_seal_resp(&in, IKE_XCHG_CREATE_CHILD_SA, q.msg_id, inner, il, ike_bld_first(&b),
 			   out, sizeof(out));
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	assert_int_equal(f->w.n, 0);
 	assert_int_equal(sa->n_child, 1);
 	assert_false(sa->child[0].rekeying);
-	ike_resp_tick(f->r, f->now + 2000);
+	fx_tick(f, f->now + 2000);
 	assert_int_equal(f->w.n, 0);
-	ike_resp_tick(f->r, f->now + 1000 + 60000);
+	fx_tick(f, f->now + 1000 + 60000);
 	assert_int_equal(f->w.n, 1); /* tried again */
 	read_our_req(f, &in, &q);
 	assert_int_equal(q.msg_id, 1);
@@ -1091,7 +1204,7 @@ static void collision(bool we_lose)
 	sa = establish(f, &in, we_lose ? 1300 : 1301);
 	old_in = sa->child[0].spi_in;
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 3600 * 1000);
+	fx_tick(f, f->now + 3600 * 1000);
 	assert_int_equal(f->w.n, 1);
 	read_our_req(f, &in, &q);
 	/* the peer's own rekey of the same CHILD_SA crosses ours */
@@ -1221,7 +1334,7 @@ static void answer_ike_req(struct fx *f, struct ini *in, const struct our_ike_re
 					       gl, nin->spi_i, nin->spi_r, &nin->keys), 0);
 	ike_dh_free(dh_key);
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	free(sa);
 }
 
@@ -1240,7 +1353,7 @@ static void answer_empty(struct fx *f, struct ini *in, bool expect_delete_ike)
 	}
 	ol = ini_seal_resp(in, f->m.hdr.exchange, f->m.hdr.msg_id, NULL, 0, 0, out, sizeof(out));
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 }
 
 /* At the IKE lifetime the responder rekeys the IKE SA and becomes the new SA's original
@@ -1262,7 +1375,7 @@ static void test_our_ike_rekey(void **state)
 	(void)state;
 	sa = establish(f, &in, 1400);
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 86400ull * 1000);
+	fx_tick(f, f->now + 86400ull * 1000);
 	assert_int_equal(f->w.n, 1);
 	read_ike_req(f, &in, &q);
 	assert_int_equal(q.group, IKE_DH_CURVE25519);
@@ -1289,7 +1402,7 @@ static void test_our_ike_rekey(void **state)
 	assert_int_equal(ike_sk_seal(&nin.alg, nin.keys.sk_er, nin.keys.sk_ar, &nin.rng, &h, 0,
 				     NULL, 0, out, sizeof(out), &ol), 0);
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(ike_msg_parse(f->w.buf, f->w.len, m, NULL), IKE_PERR_OK);
 	assert_int_equal(m->hdr.flags, IKE_HDR_F_R | IKE_HDR_F_I);
@@ -1311,7 +1424,7 @@ static void test_our_ike_rekey(void **state)
 		assert_int_equal(ike_sk_seal(&nin.alg, nin.keys.sk_er, nin.keys.sk_ar, &nin.rng, &h,
 					     ike_bld_first(&b), inner, il, out, sizeof(out), &ol), 0);
 	}
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	assert_null(ike_resp_find(f->r, nin.spi_i, nin.spi_r));
 	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_DEL, mark), 2);
 	assert_int_equal(pool_used(f), 0);
@@ -1335,7 +1448,7 @@ static void test_our_ike_rekey_ke(void **state)
 	(void)state;
 	establish(f, &in, 1450);
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 86400ull * 1000);
+	fx_tick(f, f->now + 86400ull * 1000);
 	read_ike_req(f, &in, &q);
 	assert_int_equal(q.group, IKE_DH_CURVE25519);
 	ike_bld_init_chain(&b, inner, sizeof(inner));
@@ -1344,9 +1457,9 @@ static void test_our_ike_rekey_ke(void **state)
 	ol = ini_seal_resp(&in, IKE_XCHG_CREATE_CHILD_SA, q.msg_id, inner, il, ike_bld_first(&b),
 			   out, sizeof(out));
 	f->w.n = 0;
-	ike_resp_input(f->r, out, ol, &peer, &local);
+	fx_input(f, out, ol);
 	assert_int_equal(f->w.n, 0);
-	ike_resp_tick(f->r, f->now + 86400ull * 1000 + 1000);
+	fx_tick(f, f->now + 86400ull * 1000 + 1000);
 	assert_int_equal(f->w.n, 1);
 	read_ike_req(f, &in, &q);
 	assert_int_equal(q.msg_id, 1);
@@ -1378,7 +1491,7 @@ static void ike_collision(bool we_lose)
 
 	sa = establish(f, &in, we_lose ? 1500 : 1501);
 	f->w.n = 0;
-	ike_resp_tick(f->r, f->now + 86400ull * 1000);
+	fx_tick(f, f->now + 86400ull * 1000);
 	assert_int_equal(f->w.n, 1);
 	read_ike_req(f, &in, &q);
 	/* the client's rekey crosses ours and is answered */
@@ -1435,6 +1548,331 @@ static void test_ike_collision_win(void **state)
 	ike_collision(false);
 }
 
+/* ---- the index of inbound CHILD_SA SPIs ------------------------------------------------------ */
+
+/* ike_spi_in_use() against a plain list while SPIs come and go: clustered values (so that
+ * deletions shift entries back, across the end of the table too), growth, duplicates; then
+ * the CHILD_SAs of sessions: added, moved by an IKE SA rekey, removed. */
+static void test_spi_index(void **state)
+{
+	struct fx *f = fx_new();
+	static uint32_t have[3000];
+	unsigned n = 0, x = 12345;
+	struct ini_cc cc = { .ike = true, .new_spi_i = 0x6677889900aabbccull,
+			     .ke_group = IKE_DH_CURVE25519 };
+	struct ike_sa *sa, *nsa;
+	struct ini in, nin;
+	uint32_t spi_in;
+
+	(void)state;
+	for (unsigned round = 0; round < 20000; round++) {
+		x = x * 1103515245u + 12345u;
+		/* few distinct values, many collisions: 256..1279 */
+		uint32_t v = 256 + (x >> 16) % 1024;
+
+		if (n < 3000 && ((x >> 8) & 3) != 0) {
+			ike_spi_index_add(f->r, v);
+			have[n++] = v;
+		} else if (n) {
+			unsigned k = (x >> 4) % n;
+
+			ike_spi_index_del(f->r, have[k]);
+			have[k] = have[--n];
+		}
+		if (round % 97 == 0)
+			for (uint32_t c = 256; c < 1300; c++) {
+				bool in_list = false;
+
+				for (unsigned i = 0; i < n && !in_list; i++)
+					in_list = have[i] == c;
+				assert_int_equal(ike_spi_in_use(f->r, c), in_list);
+			}
+	}
+	while (n)
+		ike_spi_index_del(f->r, have[--n]);
+	for (uint32_t c = 256; c < 1300; c++)
+		assert_false(ike_spi_in_use(f->r, c));
+	/* sessions */
+	sa = establish(f, &in, 2400);
+	spi_in = sa->child[0].spi_in;
+	assert_true(ike_spi_in_use(f->r, spi_in));
+	assert_int_equal(create(f, &in, &cc, &nin), 0);
+	nsa = ike_resp_find(f->r, cc.new_spi_i, cc.new_spi_r);
+	assert_non_null(nsa);
+	assert_int_equal(nsa->child[0].spi_in, spi_in);
+	assert_true(ike_spi_in_use(f->r, spi_in)); /* moved, still ours */
+	f->req_len = ini_build_info(&in, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
+	send_req(f); /* the old IKE SA goes: it holds nothing */
+	assert_true(ike_spi_in_use(f->r, spi_in));
+	f->req_len = ini_build_info(&nin, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
+	send_req(f);
+	assert_false(ike_spi_in_use(f->r, spi_in));
+	ini_cc_free(&cc);
+	ini_free(&nin);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* ---- waiting for the workers (run with a pool only) ------------------------------------------ */
+
+static unsigned pending(const struct fx *f)
+{
+	return f->wp ? wp_pending(f->wp) : 0;
+}
+
+/* A CREATE_CHILD_SA with PFS waits for its DH: nothing installed, no answer; its
+ * retransmission meanwhile starts no second job (in_progress); then the answer as usual. */
+static void test_async_child_pfs(void **state)
+{
+	struct fx *f = fx_new();
+	struct ini_cc cc = { .pfs_group = IKE_DH_ECP256, .ke_group = IKE_DH_ECP256 };
+	struct ike_resp_stats st;
+	struct ike_sa *sa;
+	struct ini in;
+	unsigned mark;
+
+	(void)state;
+	sa = establish(f, &in, 2000);
+	mark = f->dp.n;
+	f->hold = true;
+	f->req_len = ini_build_create(&in, &cc, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(pending(f), 1);
+	assert_int_equal(f->w.n, 0);
+	assert_int_equal(f->dp.n, mark);
+	send_req(f); /* retransmitted while the worker computes */
+	assert_int_equal(pending(f), 1);
+	assert_int_equal(f->w.n, 0);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.in_progress, 1);
+	fx_pump(f);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_ADD, mark), 2);
+	assert_int_equal(f->w.n, 0); /* waits for the dataplane now */
+	fdp_complete(&f->dp, 0);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_create(&in, &cc, f->w.buf, f->w.len, &f->m, NULL), 0);
+	assert_true(cc.pfs);
+	check_child_keys(f, mark, &cc);
+	assert_int_equal(sa->n_child, 2);
+	ini_cc_free(&cc);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* The IKE SA goes (operator, DPD) while the DH of the peer's CHILD_SA rekey runs: the
+ * result is dropped, nothing is installed, answered or left behind; the responder goes
+ * while the DH of the peer's IKE SA rekey runs: the same. */
+static void test_async_sa_gone(void **state)
+{
+	struct fx *f = fx_new();
+	struct ini_cc cc = { .pfs_group = IKE_DH_CURVE25519, .ke_group = IKE_DH_CURVE25519 };
+	struct ini_cc ike = { .ike = true, .new_spi_i = 0x2233445566778899ull,
+			      .ke_group = IKE_DH_ECP256 };
+	struct ike_resp_stats st;
+	struct ike_sa *sa;
+	struct ini in, in2;
+	unsigned mark, sent;
+
+	(void)state;
+	sa = establish(f, &in, 2100);
+	f->hold = true;
+	cc.rekey_spi = in.esp_spi;
+	f->req_len = ini_build_create(&in, &cc, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(pending(f), 1);
+	mark = f->dp.n;
+	ike_sa_delete(f->r, sa, true);
+	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	sent = f->w.n;
+	fx_pump(f);
+	assert_int_equal(f->w.n, sent);
+	assert_int_equal(fdp_count(&f->dp, RP_MSG_SA_ADD, mark), 0);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 0);
+	assert_int_equal(pool_used(f), 0);
+	/* a peer's IKE SA rekey waiting for its DH when the responder is destroyed */
+	f->hold = false;
+	establish(f, &in2, 2101);
+	f->hold = true;
+	f->req_len = ini_build_create(&in2, &ike, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(pending(f), 1);
+	assert_int_equal(f->w.n, 0);
+	ike_resp_destroy(f->r);
+	f->r = NULL;
+	assert_int_equal(fdp_complete(&f->dp, 0), 0);
+	ini_cc_free(&cc);
+	ini_cc_free(&ike);
+	ini_free(&in);
+	ini_free(&in2);
+	fx_free(f); /* the pool hands the cancelled job back: freed, unread */
+}
+
+/* Our rekey of a CHILD_SA with PFS: its key pair is made on a worker (no request until
+ * then, no second rekey started by another tick), the answer's g^ir too (nothing installed
+ * until then); the keys agree with the peer's; the old CHILD_SA goes. Then the IKE SA goes
+ * while the key pair of the next rekey is being made. */
+static void test_async_our_rekey(void **state)
+{
+	struct fx *f = fx_new();
+	struct ini_cc pfs = { .pfs_group = IKE_DH_ECP256, .ke_group = IKE_DH_ECP256 };
+	struct ike_child_keys ck;
+	const struct rp_msg *sin, *sout;
+	struct our_req q;
+	uint8_t nr[32];
+	struct ike_sa *sa;
+	struct ini in;
+	unsigned mark;
+	uint64_t t;
+
+	(void)state;
+	sa = establish(f, &in, 2200);
+	/* a CHILD_SA with PFS, then the peer deletes the one of IKE_AUTH */
+	assert_int_equal(create(f, &in, &pfs, NULL), 0);
+	f->req_len = ini_build_info(&in, IKE_PROTO_ESP, in.esp_spi, f->req, sizeof(f->req));
+	send_req(f);
+	fdp_complete(&f->dp, 0);
+	assert_int_equal(sa->n_child, 1);
+	assert_int_equal(sa->child[0].esp.dh, IKE_DH_ECP256);
+	f->hold = true;
+	f->w.n = 0;
+	t = f->now + 3600 * 1000;
+	fx_tick(f, t);
+	assert_int_equal(pending(f), 1); /* our key pair */
+	assert_int_equal(f->w.n, 0);
+	assert_true(sa->child[0].rekeying);
+	fx_tick(f, t + 1000);
+	assert_int_equal(pending(f), 1); /* no second one */
+	fx_pump(f);
+	assert_int_equal(f->w.n, 1);
+	read_our_req(f, &in, &q);
+	assert_int_equal(q.esp.dh, IKE_DH_ECP256);
+	assert_int_equal(q.rekey_spi, pfs.peer_spi);
+	memset(nr, 0x42, sizeof(nr));
+	mark = f->dp.n;
+	answer_our_req(f, &in, &q, nr, sizeof(nr), 0x7000ee01, &ck);
+	assert_int_equal(pending(f), 1); /* g^ir */
+	assert_int_equal(f->dp.n, mark);
+	fx_pump(f);
+	sin = fdp_find(&f->dp, RP_MSG_SA_ADD, mark, 0);
+	sout = fdp_find(&f->dp, RP_MSG_SA_ADD, mark, 1);
+	assert_non_null(sin);
+	assert_non_null(sout);
+	assert_int_equal(ntohl(sin->u.sa.spi), q.spi);
+	assert_memory_equal(sin->u.sa.enc_key, ck.er, sin->u.sa.enc_key_len);
+	assert_memory_equal(sout->u.sa.enc_key, ck.ei, sout->u.sa.enc_key_len);
+	fdp_complete(&f->dp, 0);
+	assert_int_equal(f->w.n, 1);
+	answer_delete(f, &in, pfs.peer_spi);
+	assert_int_equal(sa->n_child, 1);
+	assert_int_equal(sa->child[0].spi_out, 0x7000ee01);
+	assert_true(ike_spi_in_use(f->r, q.spi));
+	assert_false(ike_spi_in_use(f->r, pfs.peer_spi));
+	/* the next rekey of it: the IKE SA goes while its key pair is being made */
+	sa->child[0].rekey_ms = t + 2000;
+	f->w.n = 0;
+	fx_tick(f, t + 2000);
+	assert_int_equal(pending(f), 1);
+	ike_sa_delete(f->r, sa, true);
+	fx_pump(f);
+	assert_int_equal(f->w.n, 0);
+	assert_false(ike_spi_in_use(f->r, q.spi));
+	ini_cc_free(&pfs);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* Our IKE SA rekey: the key pair on a worker, then the request; g^ir of the answer on a
+ * worker, then the new IKE SA; the responder destroyed while that runs leaves nothing. */
+static void test_async_our_ike_rekey(void **state)
+{
+	struct fx *f = fx_new();
+	struct our_ike_req q;
+	uint8_t nr[32];
+	struct ike_sa *sa;
+	struct ini in, nin;
+
+	(void)state;
+	sa = establish(f, &in, 2300);
+	f->hold = true;
+	f->w.n = 0;
+	fx_tick(f, f->now + 86400ull * 1000);
+	assert_int_equal(pending(f), 1);
+	assert_int_equal(f->w.n, 0);
+	assert_true(sa->ike_rekeying);
+	fx_pump(f);
+	assert_int_equal(f->w.n, 1);
+	read_ike_req(f, &in, &q);
+	memset(nr, 0x55, sizeof(nr));
+	answer_ike_req(f, &in, &q, nr, sizeof(nr), 0x0123456789abcdefull, &nin);
+	assert_int_equal(pending(f), 1);
+	assert_null(ike_resp_find(f->r, q.spi, 0x0123456789abcdefull));
+	assert_true(sa->ike_rekeying); /* no second one meanwhile */
+	ike_resp_destroy(f->r);
+	f->r = NULL;
+	ini_free(&nin);
+	ini_free(&in);
+	fx_free(f);
+}
+
+/* The workers' queue is full: a CREATE_CHILD_SA with PFS is dropped without an answer
+ * (crypto_busy) and leaves the SA as it was; its retransmission, once there is room, is
+ * answered. */
+static atomic_int g_release;
+
+static void block_work(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&g_release))
+		usleep(1000);
+}
+
+static void block_done(void *arg, bool ok)
+{
+	(void)arg;
+	(void)ok;
+}
+
+static void test_async_queue_full(void **state)
+{
+	struct fx *f;
+	struct ini_cc cc = { .pfs_group = IKE_DH_CURVE25519, .ke_group = IKE_DH_CURVE25519 };
+	struct ike_resp_stats st;
+	struct ike_sa *sa;
+	struct ini in;
+	unsigned mark;
+
+	(void)state;
+	g_queue = 1;
+	f = fx_new();
+	g_queue = 64;
+	sa = establish(f, &in, 2500);
+	atomic_store(&g_release, 0);
+	assert_int_equal(wp_submit(f->wp, block_work, block_done, NULL), 0);
+	f->hold = true;
+	mark = f->dp.n;
+	f->req_len = ini_build_create(&in, &cc, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(f->w.n, 0);
+	assert_int_equal(f->dp.n, mark);
+	assert_null(sa->task);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.crypto_busy, 1);
+	atomic_store(&g_release, 1);
+	fx_pump(f);
+	send_req(f); /* the peer retransmits */
+	assert_int_equal(pending(f), 1);
+	fx_pump(f);
+	fdp_complete(&f->dp, 0);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_create(&in, &cc, f->w.buf, f->w.len, &f->m, NULL), 0);
+	assert_true(cc.pfs);
+	check_child_keys(f, mark, &cc);
+	ini_cc_free(&cc);
+	ini_free(&in);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1459,7 +1897,25 @@ int main(void)
 		cmocka_unit_test(test_our_ike_rekey_ke),
 		cmocka_unit_test(test_ike_collision_lose),
 		cmocka_unit_test(test_ike_collision_win),
+		cmocka_unit_test(test_spi_index),
+	};
+	const struct CMUnitTest async_tests[] = {
+		cmocka_unit_test(test_async_child_pfs),
+		cmocka_unit_test(test_async_sa_gone),
+		cmocka_unit_test(test_async_our_rekey),
+		cmocka_unit_test(test_async_our_ike_rekey),
+		cmocka_unit_test(test_async_queue_full),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int fails;
+
+	/* inline first (it records the transcripts), then on two worker threads */
+	g_threads = 0;
+	fails = cmocka_run_group_tests_name("inline", tests, NULL, NULL);
+	g_threads = 2;
+	g_compare = true;
+	fails += cmocka_run_group_tests_name("workpool", tests, NULL, NULL);
+	g_compare = false;
+	fails += cmocka_run_group_tests_name("workpool_waits", async_tests, NULL, NULL);
+	return fails;
 }

@@ -181,6 +181,11 @@ static void test_semantic_errors(void **state)
 		     "  authentication = { local = \"pre-share\"; remote = \"pre-share\"; };\n"
 		     "  authorization_policy = \"ap\"; } ); };\n",
 		     "unknown authorization policy 'ap'");
+	expect_error("ikev2 = { profiles = ( { name = \"p\"; match = { identity_remote = \"any\"; };\n"
+		     "  authentication = { local = \"pre-share\"; remote = \"pre-share\"; };\n"
+		     "  aaa = { accounting = \"acct\"; }; } ); };\n",
+		     "t.conf:3: setting 'ikev2.profiles.[0].aaa.accounting': no accounting list "
+		     "'acct' in the aaa section");
 	/* identity and method checks */
 	expect_error("ikev2 = { profiles = ( { name = \"p\"; match = { identity_remote = \"fqdn\"; };\n"
 		     "  authentication = { local = \"pre-share\"; remote = \"pre-share\"; }; } ); };\n",
@@ -369,6 +374,7 @@ static void test_selection(void **state)
 	assert_int_equal(p->auth_local, POL_AUTH_RSA_SIG);
 	assert_int_equal(p->auth_remote, POL_AUTH_EAP);
 	assert_int_equal(p->lifetime, 86400);
+	assert_false(p->has_lifetime); /* not configured: the ike section's applies */
 	pol_set_free(sel);
 	rp_cfg_free(&cfg);
 	X509_free(green);
@@ -585,9 +591,9 @@ static void test_show(void **state)
 			    "  authentication remote  rsa-sig\n"
 			    "  pki trustpoints        tp\n"
 			    "  keyring                none\n"
-			    "  lifetime               86400 seconds\n"
-			    "  dpd                    disabled\n"
-			    "  nat keepalive          disabled\n"
+			    "  lifetime               ike.lifetime\n"
+			    "  dpd                    ike.dpd\n"
+			    "  nat keepalive          ike.nat_keepalive\n"
 			    "  authorization policy   none\n"
 			    "  group                  g-cert\n");
 	sbuf_reset(&out);

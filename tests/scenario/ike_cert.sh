@@ -15,7 +15,10 @@
 # traffic counters; rampartd's log says which profile and trustpoint decided; the client's
 # Delete removes the session. Then: a client whose certificate comes from an untrusted CA is
 # refused (AUTHENTICATION_FAILED in charon's log, the trustpoint's reason in rampartd's); a
-# PSK client that no profile matches still gets in through the `ike` section's PSK peers.
+# PSK client that no profile matches still gets in through the `ike` section's PSK peers. A
+# second profile with identity_local = "dn": its client (remote id = rampartd's certificate
+# subject, a DN) gets in, charon checks that IDr and the signature over it, rampartd logs
+# the identity it used.
 # Last, charon restarted without RFC 7427 (signature_authentication = no): the classic
 # methods, RSA signature (1) and ECDSA-256 (9), and rampartd answers with method 1.
 #
@@ -48,6 +51,7 @@ mkcert server rsa:2048 "/O=Rampart Test/CN=vpn.example.test" "DNS:vpn.example.te
 mkcert rsa rsa:2048 "/O=Rampart Test/OU=clients/CN=rsa client" "email:rsa@certs.example.test" clientAuth ca 3
 mkcert ec "ec -pkeyopt ec_paramgen_curve:P-256" "/O=Rampart Test/OU=clients/CN=ec client" "email:ec@certs.example.test" clientAuth ca 4
 mkcert evil rsa:2048 "/O=Elsewhere/CN=evil" "email:evil@certs.example.test" clientAuth evilca 5
+mkcert dnc rsa:2048 "/O=Rampart Test/OU=clients/CN=dn client" "email:dnc@dn.example.test" clientAuth ca 6
 chmod 600 "$P"/*.key
 ok "test PKI made with openssl: CA, rampartd (RSA), clients RSA and ECDSA P-256, untrusted CA"
 
@@ -61,7 +65,11 @@ ikev2 = {
     { name = \"certclients\";
       match = { identity_remote = [ \"email domain certs.example.test\" ]; };
       authentication = { local = \"rsa-sig\"; remote = [ \"rsa-sig\", \"ecdsa-sig\" ]; };
-      trustpoints = [ \"lab\" ]; }
+      trustpoints = [ \"lab\" ]; },
+    { name = \"dnclients\";
+      match = { identity_remote = [ \"email domain dn.example.test\" ]; };
+      authentication = { local = \"rsa-sig\"; remote = [ \"rsa-sig\" ]; };
+      trustpoints = [ \"lab\" ]; identity_local = \"dn\"; }
   );
 };"
 ike_write_conf
@@ -70,11 +78,11 @@ ike_write_conf
 CHARON_PLUGINS="$CHARON_PLUGINS x509 pem pkcs1 pkcs8 pubkey constraints"
 mkdir -p "$CH/swanctl/x509" "$CH/swanctl/x509ca" "$CH/swanctl/private"
 cp "$P/ca.pem" "$CH/swanctl/x509ca/"
-for c in rsa ec evil; do
+for c in rsa ec evil dnc; do
 	cp "$P/$c.pem" "$CH/swanctl/x509/$c.pem"
 	cp "$P/$c.key" "$CH/swanctl/private/$c.key"
 done
-conn() { # NAME ID CERT [LOCAL_AUTH]
+conn() { # NAME ID CERT [LOCAL_AUTH [REMOTE_ID]]
 	cat <<EOF
   $1 {
     version = 2
@@ -87,7 +95,7 @@ conn() { # NAME ID CERT [LOCAL_AUTH]
     }
     remote {
       auth = pubkey
-      id = vpn.example.test
+      id = ${5:-vpn.example.test}
     }
     children {
       $1 {
@@ -103,6 +111,7 @@ $(conn rsa rsa@certs.example.test rsa.pem)
 $(conn pss rsa@certs.example.test rsa.pem rsa/pss-sha256)
 $(conn ec ec@certs.example.test ec.pem)
 $(conn evil evil@certs.example.test evil.pem)
+$(conn dn dnc@dn.example.test dnc.pem pubkey '"O=Rampart Test, CN=vpn.example.test"')
   psk {
     version = 2
     remote_addrs = $DP_OUT4
@@ -132,7 +141,7 @@ EOF
 )
 charon_conf <<<"$SWCONF"
 ike_start_all
-grep -q "IKEv2 authentication by the 1 ikev2 profile" "$WORK/cp.log" ||
+grep -q "IKEv2 authentication by the 2 ikev2 profiles" "$WORK/cp.log" ||
 	{ tail -n 20 "$WORK/cp.log"; fail "rampartd does not authenticate through the ikev2 profile"; }
 ok "rampartd authenticates through the ikev2 profile ($(grep -o 'CERTREQ names [0-9]* CA' "$WORK/cp.log"))"
 start_charon
@@ -182,6 +191,25 @@ tunnel() {
 tunnel rsa rsa@certs.example.test "RSA certificate" RSA_EMSA_PKCS1_SHA2_256
 tunnel pss rsa@certs.example.test "RSA certificate, RSA-PSS signature" RSA_EMSA_PSS_SHA2_256_SALT_32
 tunnel ec ec@certs.example.test "ECDSA P-256 certificate" ECDSA_WITH_SHA256_DER
+
+# --- identity_local = "dn": our IDr is the subject of our certificate ---------------------------
+n0=$(grep -c "authentication of 'O=Rampart Test, CN=vpn.example.test' with .* successful" "$CH/charon.log")
+if ! sw --initiate --ike dn --child dn --timeout 20 >"$WORK/initiate.dn" 2>&1; then
+	tail -n 20 "$WORK/initiate.dn"; echo "--- rampartd"; tail -n 30 "$WORK/cp.log"
+	fail "swanctl --initiate (profile with identity_local dn) failed"
+fi
+[ "$(grep -c "authentication of 'O=Rampart Test, CN=vpn.example.test' with .* successful" "$CH/charon.log")" -gt "$n0" ] ||
+	{ grep -i "authentication of\|IDr\|identity" "$CH/charon.log" | tail -n 10; fail "charon did not accept rampartd's DN identity"; }
+ok "charon verified rampartd as $(grep "authentication of 'O=Rampart Test" "$CH/charon.log" | tail -n 1 | sed 's/.*authentication/authentication/')"
+grep -q "profile dnclients: we identify as dn /O=Rampart Test/CN=vpn.example.test (identity_local)" "$WORK/cp.log" ||
+	{ grep "ike:" "$WORK/cp.log" | tail -n 10; fail "rampartd's log does not show the DN it identified as"; }
+ok "rampartd: $(grep -m1 "we identify as dn" "$WORK/cp.log" | sed 's/.*info ike: //')"
+vip=$(wait_vip "$POOL_NET." 5) || fail "no virtual IP for the identity_local client"
+wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping through the identity_local client's tunnel"
+ok "the identity_local client has $vip and reaches $LAN_HOST4"
+sw --terminate --ike dn --timeout 10 >"$WORK/terminate.dn" 2>&1 ||
+	{ cat "$WORK/terminate.dn"; fail "swanctl --terminate dn"; }
+within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
 
 # --- a certificate from a CA rampartd does not trust -------------------------------------------
 if sw --initiate --ike evil --child evil --timeout 15 >"$WORK/initiate.evil" 2>&1; then

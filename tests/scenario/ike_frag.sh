@@ -12,7 +12,11 @@
 # no datagram rampartd sent (captured on the client side) is over 576 bytes of IP; the
 # tunnel carries a ping to the LAN host. Then a client without fragmentation (fragmentation =
 # no): rampartd sends the response whole (IP fragments it) and logs that it is over the
-# fragment size; the tunnel still works.
+# fragment size; the tunnel still works. Last, what the peer fragments: charon restarted with
+# fragment_size = 576 and a modp4096 IKE SA; at ike.lifetime rampartd rekeys the IKE SA (its
+# CREATE_CHILD_SA request, with a 512-byte KE, goes in fragments), and charon's response,
+# with its own 512-byte KE, comes back in SKF fragments: rampartd reassembles them (logged),
+# completes the rekey, and the tunnel still carries a ping.
 #
 # Skips (77): as ike_psk.sh, and without the openssl command.
 . "$(dirname "$0")/lib.sh"
@@ -55,7 +59,8 @@ done
 ok "test PKI: root -> intermediate 1 -> intermediate 2 -> vpn.example.test, RSA 4096 ($chain_der bytes of DER we send)"
 
 # --- rampartd: small fragments ------------------------------------------------------------------
-IKE_EXTRA="fragment_size = 576;"
+IKE_EXTRA="fragment_size = 576;
+  lifetime = 40; # the last part waits for rampartd's IKE SA rekey; the others end before"
 RAMPART_EXTRA="pki = {
   trustpoints = ( { name = \"lab\"; ca_certificates = [ \"$P/root.pem\" ];
                     certificate = \"$P/server-chain.pem\"; private_key = \"$P/server.key\"; } );
@@ -76,13 +81,14 @@ mkdir -p "$CH/swanctl/x509" "$CH/swanctl/x509ca" "$CH/swanctl/private"
 cp "$P/root.pem" "$CH/swanctl/x509ca/"
 cp "$P/client.pem" "$CH/swanctl/x509/client.pem"
 cp "$P/client.key" "$CH/swanctl/private/client.key"
-conn() { # NAME FRAGMENTATION [ID CERT]
+conn() { # NAME FRAGMENTATION [ID CERT [IKE_PROPOSALS]]
 	cat <<EOF
   $1 {
     version = 2
     remote_addrs = $DP_OUT4
     vips = 0.0.0.0
     fragmentation = $2
+    ${5:+proposals = $5}
     local {
       auth = pubkey
       id = ${3:-frag@certs.example.test}
@@ -198,3 +204,34 @@ grep -q "<whole|[0-9]*> parsed IKE_AUTH response 1 \[ IDr CERT CERT CERT AUTH" "
 ok "charon: $(grep "<whole|[0-9]*> received packet: .*\[4500\] ([0-9]* bytes)" "$CH/charon.log" | sed -n 1p | sed 's/.*> //')"
 terminate whole
 ok "fragmentation = no: whole response (IP-fragmented), tunnel works"
+
+# --- what the peer fragments: its response to rampartd's IKE SA rekey (RFC 7383 §2.6.2) ----------
+kill -TERM "$charon_pid"
+charon_reset
+CHARON_EXTRA="fragment_size = 576"
+charon_conf <<EOF
+connections {
+$(conn resp yes frag@certs.example.test client.pem aes256gcm16-prfsha256-modp4096)
+}
+EOF
+start_charon
+ok "charon restarted with fragment_size = 576"
+connect resp "modp4096 IKE SA, charon fragmenting at 576 bytes too"
+n0=$(grep -c "rekeyed by us: now" "$WORK/cp.log")
+within 60 sh -c "[ \$(grep -c 'rekeyed by us: now' '$WORK/cp.log') -gt $n0 ]" ||
+	{ grep "ike:" "$WORK/cp.log" | tail -n 20; echo "--- charon"; tail -n 20 "$CH/charon.log"
+	  fail "rampartd did not rekey the IKE SA"; }
+line=$(grep "response #[0-9]* to our CREATE_CHILD_SA reassembled from [0-9]* fragments" "$WORK/cp.log" | tail -n 1)
+[ -n "$line" ] ||
+	{ grep -i "fragment\|rekey" "$WORK/cp.log" | tail -n 20; echo "--- charon"
+	  grep -i "fragment\|CREATE_CHILD" "$CH/charon.log" | tail -n 20
+	  fail "rampartd's log does not show a fragmented response reassembled"; }
+ok "rampartd: ${line#*ike: }"
+grep -q "splitting IKE message .* into [0-9]* fragments" "$CH/charon.log" ||
+	{ grep -i "fragment\|CREATE_CHILD" "$CH/charon.log" | tail -n 20; fail "charon did not fragment what it sent"; }
+ok "charon: $(grep "splitting IKE message" "$CH/charon.log" | tail -n 1 | sed 's/.*\] //')"
+ok "rampartd: $(grep "rekeyed by us: now" "$WORK/cp.log" | tail -n 1 | sed 's/.*ike: //')"
+wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping $LAN_HOST4 after the IKE SA rekey"
+ok "the tunnel carries a ping after the rekey"
+terminate resp
+ok "modp4096, fragments both ways: terminated"

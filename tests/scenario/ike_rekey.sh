@@ -8,14 +8,18 @@
 #   (set-up: ike_lib.sh; topology: netns.sh netns_topo_dp)
 #
 # rampartd: ike.child_lifetime = 20 s, ike.lifetime = 40 s (it rekeys what the client has
-# not rekeyed by then).
+# not rekeyed by then), ike.crypto_threads = 2 (the DH of every rekey on those workers).
 # Phase 1, connection "rk": charon rekeys on its own timers, before rampartd would: the
 #   CHILD_SA every ~15 s with PFS (esp_proposals aes128gcm16-x25519: CREATE_CHILD_SA with
 #   REKEY_SA and a KE), the IKE_SA every ~25 s (an IKE proposal with new SPIs and a KE), and
 #   deletes what it replaced.
-# Phase 2, connection "ours": charon never rekeys (rekey_time = 0): rampartd rekeys the
-#   CHILD_SA at 20 s and the IKE_SA at 40 s (becoming the new IKE_SA's original initiator)
-#   and deletes what it replaced.
+# Phase 2, connection "ours": charon never rekeys on its own (rekey_time = 0): rampartd
+#   rekeys the CHILD_SA at 20 s and the IKE_SA at 40 s (becoming the new IKE_SA's original
+#   initiator) and deletes what it replaced. The CHILD_SA it rekeys has PFS (charon rekeys
+#   the one of IKE_AUTH once by hand, esp_proposals aes128gcm16-x25519), so rampartd's
+#   request carries a KE too.
+# Every rekey thus has a Diffie-Hellman: rampartd computes it on its ike.crypto_threads
+#   workers (the default), answering the client's and completing its own.
 # In each phase a TCP transfer (paced at 500 kB/s each way) runs across the rekeys.
 #
 # Checks, per phase: while the transfer is still running, both rekeys have happened (charon's
@@ -32,7 +36,8 @@
 . "$(dirname "$0")/ike_lib.sh"
 ike_need
 IKE_EXTRA="child_lifetime = 20;
-  lifetime = 40;"
+  lifetime = 40;
+  crypto_threads = 2;"
 ike_write_conf
 conn() { # NAME IKE_REKEY CHILD_REKEY ESP_PROPOSALS
 	cat <<EOF
@@ -62,7 +67,7 @@ EOF
 charon_conf <<EOF
 connections {
 $(conn rk 25s 15s aes128gcm16-x25519)
-$(conn ours 0 0 aes128gcm16)
+$(conn ours 0 0 aes128gcm16-x25519)
 }
 secrets {
   ike-good {
@@ -72,6 +77,9 @@ secrets {
 }
 EOF
 ike_start_all
+grep -q "DH on 2 worker threads" "$WORK/cp.log" ||
+	{ tail -n 20 "$WORK/cp.log"; fail "rampartd does not run its DH on 2 worker threads"; }
+ok "rampartd: DH on 2 worker threads (ike.crypto_threads)"
 start_charon
 ok "charon up (pid $charon_pid) in $NS_CL"
 
@@ -209,14 +217,22 @@ ok "phase 1 session closed: no session, no SA in rampart-dp"
 
 # --- phase 2: rampartd rekeys --------------------------------------------------------------
 our_child_rekeyed() {
-	grep -q "CHILD_SA .* rekeyed by us, new" "$WORK/cp.log" &&
-		grep -q "parsed CREATE_CHILD_SA request [0-9]* \[ N(REKEY_SA) SA No TSi TSr \]" "$CH/charon.log"
+	grep -q "rekeying CHILD_SA .*, PFS)" "$WORK/cp.log" &&
+		grep -q "CHILD_SA .* rekeyed by us, new" "$WORK/cp.log" &&
+		grep -q "parsed CREATE_CHILD_SA request [0-9]* \[ N(REKEY_SA) SA No KE TSi TSr \]" "$CH/charon.log"
 }
 our_ike_rekeyed() {
 	grep -q "rekeyed by us: now" "$WORK/cp.log" &&
 		grep -q "parsed CREATE_CHILD_SA request [0-9]* \[ SA No KE \]" "$CH/charon.log"
 }
 connect ours
+# the CHILD_SA of IKE_AUTH has no DH group of its own (RFC 7296 §1.3.1): replaced by one
+# with PFS, which rampartd's own rekey then keeps
+n_before=$(grep -c "CHILD_SA .* rekeyed, new .*PFS" "$WORK/cp.log")
+sw --rekey --child ours >"$WORK/rekey" 2>&1 || { cat "$WORK/rekey"; fail "swanctl --rekey --child ours"; }
+pfs_child() { [ "$(grep -c "CHILD_SA .* rekeyed, new .*PFS" "$WORK/cp.log")" -gt "$n_before" ]; }
+within 10 pfs_child || fail "phase 2: charon's rekey of the CHILD_SA with PFS not answered"
+ok "phase 2: CHILD_SA rekeyed by charon with PFS (x25519)"
 xfer_start 5231 30000000
 wait_rekeys "phase 2 (rampartd rekeys)" our_child_rekeyed our_ike_rekeyed
 grep "rekeyed by us\|rekeying" "$WORK/cp.log" | sed 's/^/  /' | head -n 4

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# EAP pass-through (RFC 7296 §2.16): strongSwan clients (charon eap-md5 / eap-mschapv2)
+# authenticate with EAP relayed by rampartd to a real FreeRADIUS 3.2; rampartd authenticates
+# with an RSA certificate (topology: ike_lib.sh; FreeRADIUS runs in rampartd's namespace on
+# 127.0.0.1, configured by tests/aaa/radius_env.sh, which signs every reply with a
+# Message-Authenticator).
+#
+# Profiles: "eap-ikeid" (identity_remote fqdn testuser / baduser, remote "eap": the IKE
+# identity is the EAP identity, sent to RADIUS as EAP-Response/Identity) and "eap-query"
+# (identity_remote email domain eap.example.test, remote "eap query-identity": rampartd sends
+# EAP-Request/Identity, the client answers with its eap_id).
+#
+# Checks: EAP-MD5 without query-identity (no MSK: AUTH keyed with SK_pi/SK_pr), EAP-MD5 with
+# query-identity, EAP-MSCHAPv2 with query-identity (FreeRADIUS proposes MD5, the client NAKs;
+# the Access-Accept's MPPE keys are the MSK that keys both AUTH payloads), EAP-TLS with a client
+# certificate (many rounds; messages larger than one RADIUS attribute): each establishes the
+# IKE SA and the CHILD_SA, charon verified rampartd's certificate, rampartd's log names the
+# EAP identity and whether an MSK was used, the client gets a pool address and passes TCP
+# traffic both ways through rampart-dp (ike_traffic_check), and `show sessions` gives the EAP
+# identity next to the IKE identity. A wrong password is refused
+# (Access-Reject -> AUTHENTICATION_FAILED in charon's log), and no session remains.
+#
+# Skips (77): as ike_psk.sh, and without freeradius, openssl or charon's EAP plugins.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/ike_lib.sh"
+. "$(dirname "$0")/../aaa/radius_env.sh"
+ike_need
+command -v openssl >/dev/null || skip "no openssl command"
+command -v freeradius >/dev/null || skip "no freeradius (apt install freeradius)"
+[ -d /etc/freeradius/3.0 ] || skip "no /etc/freeradius/3.0"
+for p in eap-identity eap-md5 eap-mschapv2 eap-tls; do
+	[ -f "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
+		skip "no strongSwan plugin $p (apt install libcharon-extra-plugins)"
+done
+
+# --- the test PKI: a CA and rampartd's RSA certificate ------------------------------------------
+P=$WORK/pki
+mkdir -p "$P"
+ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
+ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
+	-subj "/O=Rampart Test/CN=Rampart EAP CA" -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign"
+ossl req -newkey rsa:2048 -nodes -keyout "$P/server.key" -out "$P/server.csr" \
+	-subj "/O=Rampart Test/CN=vpn.example.test"
+printf 'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$P/server.ext"
+ossl x509 -req -in "$P/server.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 2 -days 30 \
+	-out "$P/server.pem" -extfile "$P/server.ext"
+# EAP-TLS: the client's certificate (FreeRADIUS presents rampartd's, which charon checks
+# against the gateway identity)
+ossl req -newkey rsa:2048 -nodes -keyout "$P/tls.key" -out "$P/tls.csr" \
+	-subj "/O=Rampart Test/CN=tls@eap.example.test"
+printf 'subjectAltName=email:tls@eap.example.test\nextendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$P/tls.ext"
+ossl x509 -req -in "$P/tls.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 3 -days 30 \
+	-out "$P/tls.pem" -extfile "$P/tls.ext"
+chmod 600 "$P"/*.key
+ok "test PKI: CA, rampartd's RSA certificate (vpn.example.test), EAP-TLS client certificate"
+
+# --- FreeRADIUS: the lab configuration plus the users of this test ------------------------------
+R=$WORK/radius
+rad_setup "$R" || fail "FreeRADIUS configuration"
+cat >>"$R/raddb/mods-config/files/authorize" <<'EOC'
+baduser	Cleartext-Password := "the-right-one"
+EOC
+# EAP-TLS with the test PKI instead of the snakeoil certificate
+sed -i -e "s|^\(\s*\)private_key_file = .*|\1private_key_file = $P/server.key|" \
+	-e "s|^\(\s*\)certificate_file = .*|\1certificate_file = $P/server.pem|" \
+	-e "s|^\(\s*\)ca_file = .*|\1ca_file = $P/ca.pem|" \
+	-e 's|^\(\s*\)ca_path = \${cadir}|\1#ca_path = ${cadir}|' "$R/raddb/mods-available/eap"
+
+# --- rampartd: RADIUS group, EAP list, two EAP profiles -----------------------------------------
+RAMPART_EXTRA="pki = {
+  trustpoints = ( { name = \"lab\"; ca_certificates = [ \"$P/ca.pem\" ];
+                    certificate = \"$P/server.pem\"; private_key = \"$P/server.key\"; } );
+};
+aaa = {
+  radius = {
+    servers = ( { name = \"rad1\"; address = \"127.0.0.1\"; key = \"$RAD_SECRET\";
+                  timeout_ms = 2000; retransmit = 2; } );
+    groups = ( { name = \"eap-server\"; servers = [ \"rad1\" ]; } );
+  };
+  authentication = ( { name = \"eap-list\"; type = \"eap\"; methods = [ \"group eap-server\" ]; } );
+};
+ikev2 = {
+  profiles = (
+    { name = \"eap-ikeid\";
+      match = { identity_remote = [ \"fqdn testuser\", \"fqdn baduser\" ]; };
+      authentication = { local = \"rsa-sig\"; remote = [ \"eap\" ]; };
+      trustpoints = [ \"lab\" ];
+      aaa = { authentication_eap = \"eap-list\"; }; },
+    { name = \"eap-query\";
+      match = { identity_remote = [ \"email domain eap.example.test\" ]; };
+      authentication = { local = \"rsa-sig\"; remote = [ \"eap query-identity timeout 60\" ]; };
+      trustpoints = [ \"lab\" ];
+      aaa = { authentication_eap = \"eap-list\"; }; }
+  );
+};"
+ike_write_conf
+
+# --- charon: one connection per case ----------------------------------------------------------
+CHARON_PLUGINS="random nonce openssl aes sha1 sha2 md5 hmac kdf gcm curve25519 x509 pem pkcs1 pkcs8 pubkey constraints eap-identity eap-md5 eap-mschapv2 eap-tls kernel-libipsec kernel-netlink socket-default attr vici"
+mkdir -p "$CH/swanctl/x509ca" "$CH/swanctl/x509" "$CH/swanctl/private"
+cp "$P/ca.pem" "$CH/swanctl/x509ca/"
+cp "$P/tls.pem" "$CH/swanctl/x509/"
+cp "$P/tls.key" "$CH/swanctl/private/"
+conn() { # NAME IKE_ID EAP_METHOD EAP_ID
+	cat <<EOF
+  $1 {
+    version = 2
+    remote_addrs = $DP_OUT4
+    vips = 0.0.0.0
+    local {
+      auth = $3
+      id = $2
+      eap_id = $4${5:+
+      certs = $5}
+    }
+    remote {
+      auth = pubkey
+      id = vpn.example.test
+    }
+    children {
+      $1 {
+        remote_ts = $LAN_NET4
+      }
+    }
+  }
+EOF
+}
+charon_conf <<EOF
+connections {
+$(conn md5 testuser eap-md5 testuser)
+$(conn md5q alice@eap.example.test eap-md5 testuser)
+$(conn mschap bob@eap.example.test eap-mschapv2 testuser)
+$(conn bad baduser eap-md5 baduser)
+$(conn tls tls@eap.example.test eap-tls tls@eap.example.test tls.pem)
+}
+secrets {
+  eap-test {
+    id = testuser
+    secret = testpass
+  }
+  eap-bad {
+    id = baduser
+    secret = not-the-right-one
+  }
+}
+EOF
+
+ike_topo
+ip -n "$NS_DP" link set lo up
+ip netns exec "$NS_DP" freeradius -X -d "$R/raddb" >"$R/radiusd.out" 2>&1 </dev/null &
+rad_pid=$!
+PIDS+=("$rad_pid")
+within 15 grep -q 'Ready to process requests' "$R/radiusd.out" ||
+	{ tail -n 20 "$R/radiusd.out"; fail "FreeRADIUS did not start"; }
+ok "FreeRADIUS up (pid $rad_pid) on 127.0.0.1 in $NS_DP"
+ike_start_dp
+ike_start_cp
+grep -q "EAP pass-through to RADIUS for 2 profiles" "$WORK/cp.log" ||
+	{ tail -n 20 "$WORK/cp.log"; fail "rampartd did not set up the EAP relay"; }
+ok "rampartd relays EAP to RADIUS group eap-server"
+start_charon
+ok "charon up (pid $charon_pid) in $NS_CL"
+
+# CONN IKE_ID WHAT EAP_ID MSK(yes|no) PORT
+tunnel() {
+	local conn=$1 id=$2 what=$3 eapid=$4 msk=$5 port=$6 vip line
+	if ! sw --initiate --ike "$conn" --child "$conn" --timeout 30 >"$WORK/initiate.$conn" 2>&1; then
+		tail -n 25 "$WORK/initiate.$conn"
+		echo "--- rampartd"; tail -n 30 "$WORK/cp.log"
+		echo "--- freeradius"; tail -n 30 "$R/radiusd.out"
+		fail "swanctl --initiate ($what) failed"
+	fi
+	ok "$what: IKE_SA and CHILD_SA established"
+	grep -q "authentication of 'vpn.example.test' with RSA.* successful" "$CH/charon.log" ||
+		{ grep -i "authentication of" "$CH/charon.log"; fail "charon did not verify rampartd's certificate"; }
+	grep -Eq "EAP method EAP_(MD5|MSCHAPV2|TLS) succeeded" "$CH/charon.log" ||
+		{ grep -i "EAP" "$CH/charon.log" | tail; fail "charon does not report EAP success"; }
+	line=$(grep "authenticated by EAP as '$eapid'" "$WORK/cp.log" | tail -n 1)
+	[ -n "$line" ] || { grep "ike:" "$WORK/cp.log" | tail -n 15; fail "rampartd's log does not name EAP identity $eapid"; }
+	ok "rampartd: ${line#*ike: }"
+	line=$(grep "EAP Success for" "$WORK/cp.log" | tail -n 1)
+	case $msk:$line in
+	yes:*"with an MSK"* | no:*"no MSK"*) ok "rampartd: ${line#*ike: }" ;;
+	*) fail "MSK expected: $msk, rampartd says: $line" ;;
+	esac
+	vip=$(wait_vip "$POOL_NET." 5) || { ip -n "$NS_CL" addr; fail "no virtual IP from $POOL_NET.0/24"; }
+	ok "client has virtual IP $vip"
+	wait_ping "$NS_CL" "$LAN_HOST4" 10 || { tail -n 20 "$WORK/dp.log"; fail "ping $LAN_HOST4 through the tunnel ($what)"; }
+	ike_traffic_check "$conn" "$vip" "$id" "$port"
+	grep -q "EAP identity $eapid\$" "$WORK/sessions.$conn" ||
+		fail "show sessions does not give EAP identity $eapid for $id"
+	ok "show sessions: $id has EAP identity $eapid"
+	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
+		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
+	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
+	within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
+		fail "the session of $id stays after the client deleted it"
+	ok "$what: terminated by the client, session gone"
+}
+
+tunnel md5 testuser "EAP-MD5, IKE identity as EAP identity" testuser no 5201
+grep -q "EAP for profile eap-ikeid with the IKE identity" "$WORK/cp.log" ||
+	fail "rampartd did not use the IKE identity"
+tunnel md5q alice@eap.example.test "EAP-MD5, query-identity" testuser no 5202
+grep -q "EAP for profile eap-query: asking the client for its EAP identity" "$WORK/cp.log" ||
+	fail "rampartd did not query the EAP identity"
+tunnel mschap bob@eap.example.test "EAP-MSCHAPv2, query-identity" testuser yes 5203
+grep -q "Access-Accept from RADIUS server 0 of group eap-server (MPPE keys)" "$WORK/cp.log" ||
+	fail "no MPPE keys in FreeRADIUS's Access-Accept for EAP-MSCHAPv2"
+# EAP-TLS: many rounds of large messages (split into 253-octet EAP-Message attributes)
+n0=$(grep -c "EAP Request TLS" "$WORK/cp.log")
+tunnel tls tls@eap.example.test "EAP-TLS, query-identity" tls@eap.example.test yes 5204
+n=$(( $(grep -c "EAP Request TLS" "$WORK/cp.log") - n0 ))
+[ "$n" -ge 3 ] || fail "EAP-TLS took only $n TLS requests"
+# the client's certificate went to FreeRADIUS in one Access-Request: several EAP-Message
+# attributes of 253 octets (an attribute carries at most 253)
+big=$(grep -o "Received Access-Request Id [0-9]* from 127.0.0.1:[0-9]* to 127.0.0.1:1812 length [0-9]*" \
+	"$R/radiusd.out" | awk '{print $NF}' | sort -n | tail -n 1)
+[ "${big:-0}" -gt 800 ] || fail "no large Access-Request (split EAP-Message) seen by FreeRADIUS (largest ${big:-none})"
+ok "EAP-TLS relayed in $n TLS requests; largest Access-Request $big octets, accepted by FreeRADIUS"
+
+# --- a wrong password ------------------------------------------------------------------------------
+if sw --initiate --ike bad --child bad --timeout 20 >"$WORK/initiate.bad" 2>&1; then
+	cat "$WORK/initiate.bad"
+	fail "a wrong EAP password was accepted"
+fi
+grep -q "AUTHENTICATION_FAILED" "$CH/charon.log" ||
+	{ tail -n 20 "$CH/charon.log"; fail "no AUTHENTICATION_FAILED in charon's log for the wrong password"; }
+line=$(grep "EAP authentication failed: the AAA server rejected 'baduser'" "$WORK/cp.log" | tail -n 1)
+[ -n "$line" ] || { tail -n 20 "$WORK/cp.log"; fail "rampartd's log does not show the reject"; }
+ok "wrong password refused: ${line#*ike: }"
+grep -q "Access-Reject" "$R/radiusd.out" || fail "FreeRADIUS did not send an Access-Reject"
+ctl show sessions >"$WORK/sessions.end" 2>&1
+grep -qi "baduser" "$WORK/sessions.end" && { cat "$WORK/sessions.end"; fail "a session of baduser remains"; }
+ok "no session for baduser"
