@@ -382,7 +382,16 @@ int main(int argc, char **argv)
 		RP_ERR(COMP, "cannot create the event loop");
 		goto out;
 	}
-	rc = dpif_create(cp.base, cp.ch, NULL, &cp.dpif);
+	/* A dump (show sessions, show sa, DPD) answers one message per SA: let it hold every SA
+	 * the dataplane's tables can (dataplane.sa_max; the reply buffer grows as needed). */
+	const config_setting_t *dpc = rp_cfg_get(rp_cfg_root(&cp.cfg), "dataplane");
+	long long sa_max = dpc ? rp_cfg_int(dpc, "sa_max", 16384) : 16384;
+	struct dpif_opts dopts = {
+		.max_replies = sa_max + 16 > DPIF_MAX_REPLIES ? (unsigned)sa_max + 16 :
+							       DPIF_MAX_REPLIES,
+	};
+
+	rc = dpif_create(cp.base, cp.ch, &dopts, &cp.dpif);
 	if (rc) {
 		RP_ERR(COMP, "dataplane interface: %s", strerror(-rc));
 		goto out;
