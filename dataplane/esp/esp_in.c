@@ -116,7 +116,7 @@ static unsigned int in_prepare(struct esp_sa *sa, struct rte_mbuf *m, struct in_
 			return ESP_DROP_REPLAY_TOO_OLD + 1;
 		}
 	}
-	if (sa->ctr.packets >= sa->hard_packets || sa->ctr.bytes >= sa->hard_bytes)
+	if (esp_sa_hard_reached(sa))
 		return ESP_DROP_SA_HARD_LIMIT + 1;
 	if (tot < len) /* link-layer padding after the outer packet */
 		rte_pktmbuf_trim(m, (uint16_t)(len - tot));
@@ -282,8 +282,10 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 		struct rte_mbuf *m = ms[idx[j]];
 		struct esp_sa *sa = ss[idx[j]];
 		uint32_t ilen = 0;
-		unsigned int r = done[j] ? in_finish(sa, m, &ip[j], &sc[j], &ilen) :
-				 ESP_DROP_CRYPTO_ERROR + 1;
+		/* the hard limit again, exact: stage 1 let a whole burst of one SA past it */
+		unsigned int r = !done[j] ? ESP_DROP_CRYPTO_ERROR + 1 :
+				 esp_sa_hard_reached(sa) ? ESP_DROP_SA_HARD_LIMIT + 1 :
+				 in_finish(sa, m, &ip[j], &sc[j], &ilen);
 
 		if (r) {
 			esp_drop(sa, m, (uint8_t)(r - 1), dropped, reasons, nd);

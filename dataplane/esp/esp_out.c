@@ -120,7 +120,7 @@ static unsigned int out_prepare(IMB_MGR *mgr, struct esp_sa *sa, struct rte_mbuf
 		/* RFC 4303 section 2.4: pad so the trailer ends on the cipher's alignment. */
 		ct_len = RTE_ALIGN_CEIL(len + ESP_TRAILER_LEN, sa->pad_align);
 	}
-	if (sa->ctr.packets >= sa->hard_packets || sa->ctr.bytes >= sa->hard_bytes)
+	if (esp_sa_hard_reached(sa))
 		return ESP_DROP_SA_HARD_LIMIT + 1;
 	tail = ct_len - len + sa->icv_len;
 	if (rte_pktmbuf_headroom(m) < sa->hdr_len)
@@ -251,6 +251,12 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 
 		if (!done[j]) {
 			esp_drop(sa, m, ESP_DROP_CRYPTO_ERROR, dropped, reasons, nd);
+			continue;
+		}
+		/* the hard limit again, exact: stage 1 let a whole burst of one SA past it (the
+		 * sequence numbers it took are simply never seen) */
+		if (esp_sa_hard_reached(sa)) {
+			esp_drop(sa, m, ESP_DROP_SA_HARD_LIMIT, dropped, reasons, nd);
 			continue;
 		}
 		if ((sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) == (ESP_SAF_ESN | ESP_SAF_HMAC))

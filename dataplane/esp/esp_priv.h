@@ -53,6 +53,13 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
+/* The SA has reached its hard packet or byte limit (checked when a packet is prepared, a
+ * cheap early exit, and again in arrival order just before it is counted). */
+static inline bool esp_sa_hard_reached(const struct esp_sa *sa)
+{
+	return sa->ctr.packets >= sa->hard_packets || sa->ctr.bytes >= sa->hard_bytes;
+}
+
 /* Single-writer counter bump, readable by other lcores with relaxed loads. */
 static inline void esp_ctr_add(uint64_t *ctr, uint64_t n)
 {

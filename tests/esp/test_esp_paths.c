@@ -731,6 +731,54 @@ static void test_outbound_errors(void **state)
 		rte_pktmbuf_free(mb);
 	}
 	pair_free(&p);
+
+	/* Hard limits hold exactly within one burst of one SA, both ways (the counters move
+	 * only when a packet is finished, after the whole burst passed the first check). */
+	pair_make(&p, &algs[12], 4, 0, 203);
+	{
+		struct rte_mbuf *pk[5], *dr[5];
+		struct esp_sa *sas[5];
+		uint8_t rs[5];
+		uint16_t ng, nd = 0;
+
+		p.out->hard_packets = p.out->ctr.packets + 2;
+		p.in->hard_packets = p.in->ctr.packets + 3;
+		for (int i = 0; i < 5; i++) {
+			tu_inner(inner, 4, 64, 1);
+			pk[i] = tu_mbuf(inner, 64);
+			sas[i] = p.out;
+		}
+		ng = esp_outbound_burst(tu_mgr, pk, sas, 5, dr, rs, &nd);
+		assert_int_equal(ng, 2);
+		assert_int_equal(nd, 3);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(rs[i], ESP_DROP_SA_HARD_LIMIT);
+			rte_pktmbuf_free(dr[i]);
+		}
+		assert_int_equal(p.out->ctr.packets, p.out->hard_packets);
+		p.out->hard_packets = UINT64_MAX;
+		for (int i = 2; i < 5; i++) {
+			tu_inner(inner, 4, 64, 1);
+			pk[i] = tu_mbuf(inner, 64);
+			sas[i] = p.out;
+		}
+		nd = 0;
+		assert_int_equal(esp_outbound_burst(tu_mgr, pk + 2, sas + 2, 3, dr, rs, &nd), 3);
+		for (int i = 0; i < 5; i++)
+			sas[i] = p.in;
+		nd = 0;
+		ng = esp_inbound_burst(tu_mgr, pk, sas, 5, dr, rs, &nd);
+		assert_int_equal(ng, 3);
+		assert_int_equal(nd, 2);
+		assert_int_equal(rs[0], ESP_DROP_SA_HARD_LIMIT);
+		assert_int_equal(rs[1], ESP_DROP_SA_HARD_LIMIT);
+		assert_int_equal(p.in->ctr.packets, p.in->hard_packets);
+		for (int i = 0; i < 3; i++)
+			rte_pktmbuf_free(pk[i]);
+		rte_pktmbuf_free(dr[0]);
+		rte_pktmbuf_free(dr[1]);
+	}
+	pair_free(&p);
 }
 
 /* ---- inbound outer header checks ------------------------------------------------------ */
