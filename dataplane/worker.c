@@ -165,7 +165,10 @@ static void l2_send(struct dp_worker *w, unsigned int p, struct rte_mbuf *m, uin
 static void l2_send_bulk(struct dp_worker *w, unsigned int p, struct rte_mbuf **pkts,
 			 const uint8_t *af, const uint8_t *const *nh, uint16_t n)
 {
-	struct dp_neigh_key keys[LOOKUP_MAX];
+	/* 8-byte aligned each: rte_hash_crc() reads the 20-byte key in 64-bit words */
+	struct {
+		struct dp_neigh_key k;
+	} __rte_aligned(8) keys[LOOKUP_MAX];
 	const void *kp[LOOKUP_MAX];
 	void *data[LOOKUP_MAX];
 	struct rte_ether_addr fb_mac[2];
@@ -173,8 +176,8 @@ static void l2_send_bulk(struct dp_worker *w, unsigned int p, struct rte_mbuf **
 	uint64_t hits = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		dp_neigh_key_set(&keys[i], p, af[i], nh[i]);
-		kp[i] = &keys[i];
+		dp_neigh_key_set(&keys[i].k, p, af[i], nh[i]);
+		kp[i] = &keys[i].k;
 	}
 	if (n)
 		rte_hash_lookup_bulk_data(w->neigh->hash, kp, n, &hits, data);
