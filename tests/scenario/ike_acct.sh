@@ -42,18 +42,8 @@ for p in eap-identity eap-md5; do
 done
 
 # --- the test PKI: a CA and rampartd's RSA certificate (EAP needs a server certificate) -------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
-	-subj "/O=Rampart Test/CN=Rampart Acct CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-ossl req -newkey rsa:2048 -nodes -keyout "$P/server.key" -out "$P/server.csr" \
-	-subj "/O=Rampart Test/CN=vpn.example.test"
-printf 'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$P/server.ext"
-ossl x509 -req -in "$P/server.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 2 -days 30 \
-	-out "$P/server.pem" -extfile "$P/server.ext"
-chmod 600 "$P"/*.key
+pki_ca "Rampart Acct CA"
+pki_server
 ok "test PKI: CA and rampartd's RSA certificate (vpn.example.test)"
 
 # --- FreeRADIUS: the lab configuration, accounting into detail files ---------------------------

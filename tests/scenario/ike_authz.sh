@@ -55,24 +55,11 @@ DNS_G=198.18.2.53
 BANNER_G="group grp1.example (RADIUS group authorization)"
 
 # --- the test PKI: a CA and rampartd's RSA certificate ------------------------------------------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
-	-subj "/O=Rampart Test/CN=Rampart AuthZ CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-ossl req -newkey rsa:2048 -nodes -keyout "$P/server.key" -out "$P/server.csr" \
-	-subj "/O=Rampart Test/CN=vpn.example.test"
-printf 'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$P/server.ext"
-ossl x509 -req -in "$P/server.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 2 -days 30 \
-	-out "$P/server.pem" -extfile "$P/server.ext"
+pki_ca "Rampart AuthZ CA"
+pki_server
 # a client certificate whose OU names its group (reference: group authorization, `dn ...`)
-ossl req -newkey rsa:2048 -nodes -keyout "$P/dave.key" -out "$P/dave.csr" \
-	-subj "/O=Rampart Test/OU=grp1.example/CN=dave"
-printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$P/dave.ext"
-ossl x509 -req -in "$P/dave.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 3 -days 30 \
-	-out "$P/dave.pem" -extfile "$P/dave.ext"
-chmod 600 "$P"/*.key
+pki_cert dave "/O=Rampart Test/OU=grp1.example/CN=dave" \
+	'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' 3
 ok "test PKI: CA, rampartd's RSA certificate (vpn.example.test), client dave (OU=grp1.example)"
 
 # --- FreeRADIUS: the lab configuration plus the users of this test ------------------------------

@@ -35,25 +35,12 @@ for p in eap-identity eap-md5 eap-mschapv2 eap-tls; do
 done
 
 # --- the test PKI: a CA and rampartd's RSA certificate ------------------------------------------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
-	-subj "/O=Rampart Test/CN=Rampart EAP CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-ossl req -newkey rsa:2048 -nodes -keyout "$P/server.key" -out "$P/server.csr" \
-	-subj "/O=Rampart Test/CN=vpn.example.test"
-printf 'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$P/server.ext"
-ossl x509 -req -in "$P/server.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 2 -days 30 \
-	-out "$P/server.pem" -extfile "$P/server.ext"
+pki_ca "Rampart EAP CA"
+pki_server
 # EAP-TLS: the client's certificate (FreeRADIUS presents rampartd's, which charon checks
 # against the gateway identity)
-ossl req -newkey rsa:2048 -nodes -keyout "$P/tls.key" -out "$P/tls.csr" \
-	-subj "/O=Rampart Test/CN=tls@eap.example.test"
-printf 'subjectAltName=email:tls@eap.example.test\nextendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$P/tls.ext"
-ossl x509 -req -in "$P/tls.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 3 -days 30 \
-	-out "$P/tls.pem" -extfile "$P/tls.ext"
-chmod 600 "$P"/*.key
+pki_cert tls "/O=Rampart Test/CN=tls@eap.example.test" \
+	'subjectAltName=email:tls@eap.example.test\nextendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' 3
 ok "test PKI: CA, rampartd's RSA certificate (vpn.example.test), EAP-TLS client certificate"
 
 # --- FreeRADIUS: the lab configuration plus the users of this test ------------------------------

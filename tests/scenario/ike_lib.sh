@@ -333,3 +333,28 @@ ike_traffic_check() {
 		"$WORK/sessions.$tag" || fail "show sessions does not show non-zero counters ($tag)"
 	ok "rampartctl show sessions: $id with $vip and non-zero counters"
 }
+
+# ---- a test PKI under $P (= $WORK/pki) -------------------------------------------------------
+# pki_ca "CA common name"; pki_cert NAME SUBJECT EXTENSIONS SERIAL (EXTENSIONS: printf %b
+# text, one extension a line) signs $P/NAME.pem with key $P/NAME.key; pki_server makes
+# rampartd's RSA certificate vpn.example.test ($P/server.pem).
+P=$WORK/pki
+ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
+pki_ca() {
+	mkdir -p "$P"
+	ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
+		-subj "/O=Rampart Test/CN=$1" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign"
+	chmod 600 "$P/ca.key"
+}
+pki_cert() {
+	ossl req -newkey rsa:2048 -nodes -keyout "$P/$1.key" -out "$P/$1.csr" -subj "$2"
+	printf '%b' "$3" >"$P/$1.ext"
+	ossl x509 -req -in "$P/$1.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial "$4" \
+		-days 30 -out "$P/$1.pem" -extfile "$P/$1.ext"
+	chmod 600 "$P/$1.key"
+}
+pki_server() {
+	pki_cert server "/O=Rampart Test/CN=vpn.example.test" \
+		'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' 2
+}
