@@ -104,13 +104,42 @@ static inline bool rp_cur_u16(struct rp_cursor *c, uint16_t *v)
 	return true;
 }
 
+/** The big-endian 32-bit value at @p p (any alignment). */
+static inline uint32_t rp_get_be32(const void *p)
+{
+	const uint8_t *s = p;
+
+	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+}
+
+/** The prefix length of the IPv4 netmask at @p m (network order, as on the wire), in
+ * @p plen. @return false if the mask is not contiguous. */
+static inline bool rp_mask4_plen(const void *m, uint8_t *plen)
+{
+	uint32_t v = rp_get_be32(m);
+
+	if ((~v + 1) & ~v) /* contiguous: inverted + 1 is a power of two (or 0) */
+		return false;
+	*plen = (uint8_t)__builtin_popcount(v);
+	return true;
+}
+
+/** Store @p v big-endian at @p p (any alignment). */
+static inline void rp_put_be32(void *p, uint32_t v)
+{
+	uint8_t *d = p;
+
+	d[0] = (uint8_t)(v >> 24), d[1] = (uint8_t)(v >> 16), d[2] = (uint8_t)(v >> 8);
+	d[3] = (uint8_t)v;
+}
+
 static inline bool rp_cur_u32(struct rp_cursor *c, uint32_t *v)
 {
 	const uint8_t *s = rp_cur_take(c, 4);
 
 	if (!s)
 		return false;
-	*v = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+	*v = rp_get_be32(s);
 	return true;
 }
 
@@ -193,8 +222,9 @@ static inline bool rp_wbuf_u16(struct rp_wbuf *w, uint16_t v)
 
 static inline bool rp_wbuf_u32(struct rp_wbuf *w, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[4];
 
+	rp_put_be32(b, v);
 	return rp_wbuf_bytes(w, b, 4);
 }
 
@@ -232,10 +262,7 @@ static inline void rp_wbuf_patch_u32(struct rp_wbuf *w, size_t off, uint32_t v)
 		w->err = true;
 		return;
 	}
-	w->p[off] = (uint8_t)(v >> 24);
-	w->p[off + 1] = (uint8_t)(v >> 16);
-	w->p[off + 2] = (uint8_t)(v >> 8);
-	w->p[off + 3] = (uint8_t)v;
+	rp_put_be32(w->p + off, v);
 }
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/aaa/radius.h"
 #include "controlplane/aaa/radius_client.h"
@@ -193,14 +194,6 @@ static void schedule(struct acct *a, uint64_t delay_ms)
 	evtimer_add(a->kick, &tv);
 }
 
-static void put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* The request for @p r as of now: attributes in the order FreeRADIUS's detail file shows. */
 static struct radius_req *build(struct acct *a, const struct rec *r)
 {
@@ -237,13 +230,13 @@ static struct radius_req *build(struct acct *a, const struct rec *r)
 
 		rc |= radius_req_add_u32(q, RADIUS_A_ACCT_SESSION_TIME, r->session_time);
 		/* RFC 2869 §5.1/5.2: the octets beyond 2^32 go into the Gigawords */
-		put(v, (uint32_t)c->in_octets);
+		rp_put_be32(v, (uint32_t)c->in_octets);
 		rc |= radius_req_add(q, RADIUS_A_ACCT_INPUT_OCTETS, v, 4);
-		put(v, (uint32_t)(c->in_octets >> 32));
+		rp_put_be32(v, (uint32_t)(c->in_octets >> 32));
 		rc |= radius_req_add(q, RADIUS_A_ACCT_INPUT_GIGAWORDS, v, 4);
-		put(v, (uint32_t)c->out_octets);
+		rp_put_be32(v, (uint32_t)c->out_octets);
 		rc |= radius_req_add(q, RADIUS_A_ACCT_OUTPUT_OCTETS, v, 4);
-		put(v, (uint32_t)(c->out_octets >> 32));
+		rp_put_be32(v, (uint32_t)(c->out_octets >> 32));
 		rc |= radius_req_add(q, RADIUS_A_ACCT_OUTPUT_GIGAWORDS, v, 4);
 		rc |= radius_req_add_u32(q, RADIUS_A_ACCT_INPUT_PACKETS,
 					 c->in_packets > UINT32_MAX ? UINT32_MAX :

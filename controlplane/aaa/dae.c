@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/aaa/radius.h"
 
@@ -122,12 +123,6 @@ static void match_one(const struct dae_session *s, void *arg)
 	q->ids[q->n++] = s->id;
 }
 
-static uint32_t u32(const struct radius_attr *a)
-{
-	return (uint32_t)a->val[0] << 24 | (uint32_t)a->val[1] << 16 | (uint32_t)a->val[2] << 8 |
-	       a->val[3];
-}
-
 /*
  * Check the attributes of a verified request (§3.4, §3.5). @return 0 to act, an Error-Cause
  * for a NAK, or -1 to drop silently (stale Event-Timestamp).
@@ -187,7 +182,7 @@ static int examine(struct dae *d, const struct radius_pkt *p, uint64_t now_s, st
 			}
 			break;
 		case RADIUS_A_EVENT_TIMESTAMP: {
-			uint64_t ts = u32(a);
+			uint64_t ts = rp_get_be32(a->val);
 			uint64_t w = d->cfg.ts_window_s;
 
 			seen_ts = true;
@@ -206,7 +201,7 @@ static int examine(struct dae *d, const struct radius_pkt *p, uint64_t now_s, st
 				return DAE_ERR_UNSUPPORTED_ATTRIBUTE;
 			}
 			q->has_timeout = true;
-			q->timeout = u32(a);
+			q->timeout = rp_get_be32(a->val);
 			if (!q->timeout || q->timeout > INT32_MAX) {
 				snprintf(why, wlen, "Session-Timeout %u", q->timeout);
 				return DAE_ERR_INVALID_ATTRIBUTE_VALUE;

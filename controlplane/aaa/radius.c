@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "common/cursor.h"
+
 /* ---- tables ------------------------------------------------------------------------------ */
 
 struct attr_desc {
@@ -251,8 +253,7 @@ bool radius_get_u32(const struct radius_pkt *pkt, uint8_t type, uint32_t *v)
 
 	if (!a || a->len != 4)
 		return false;
-	*v = (uint32_t)a->val[0] << 24 | (uint32_t)a->val[1] << 16 | (uint32_t)a->val[2] << 8 |
-	     a->val[3];
+	*v = rp_get_be32(a->val);
 	return true;
 }
 
@@ -576,8 +577,9 @@ bool radius_bld_str(struct radius_bld *b, uint8_t type, const char *s)
 
 bool radius_bld_u32(struct radius_bld *b, uint8_t type, uint32_t v)
 {
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[4];
 
+	rp_put_be32(x, v);
 	return radius_bld_attr(b, type, x, 4);
 }
 
@@ -686,8 +688,7 @@ void radius_pkt_summary(const struct radius_pkt *pkt, char *buf, size_t len)
 				     a->val[2], a->val[3]);
 		} else if ((t == RADIUS_T_INTEGER || t == RADIUS_T_DATE) && a->len == 4) {
 			n = snprintf(buf + o, len - o, "%u",
-				     (uint32_t)a->val[0] << 24 | (uint32_t)a->val[1] << 16 |
-					     (uint32_t)a->val[2] << 8 | a->val[3]);
+				     rp_get_be32(a->val));
 		} else if (t == RADIUS_T_STRING) {
 			size_t k = 0;
 

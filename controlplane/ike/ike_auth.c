@@ -59,13 +59,6 @@ struct auth_task {
 	int dp_status;
 };
 
-static const char *sa_name(const struct ike_sa *sa, char *buf, size_t len)
-{
-	snprintf(buf, len, "IKE_SA %016llx_i %016llx_r", (unsigned long long)sa->spi_i,
-		 (unsigned long long)sa->spi_r);
-	return buf;
-}
-
 /* The CHILD_SA could not be installed: remove what may be there, give the address back,
  * and answer with an error instead of the CHILD_SA (strongSwan answers an installation
  * failure with NO_PROPOSAL_CHOSEN too). */
@@ -74,7 +67,7 @@ static void install_failed(struct auth_task *a)
 	char nm[64];
 
 	RP_WARN("ike", "%s: dataplane refused the CHILD_SA (%s), answering NO_PROPOSAL_CHOSEN",
-		sa_name(a->t.sa, nm, sizeof(nm)), strerror(-a->dp_status));
+		ike_sa_name(a->t.sa, nm, sizeof(nm)), strerror(-a->dp_status));
 	ike_child_uninstall(a->t.r, &a->child.c);
 	a->dp_sent = false;
 	ike_child_release(a->t.r, &a->child);
@@ -122,17 +115,17 @@ static void cfg_exchange(struct auth_task *a)
 	a->cfg.cfg_type = 0;
 	if (q->type == IKE_CFG_SET) {
 		if (!accept) {
-			RP_INFO("ike", "%s: CFG_SET of the peer ignored (%s)", sa_name(sa, nm, sizeof(nm)),
+			RP_INFO("ike", "%s: CFG_SET of the peer ignored (%s)", ike_sa_name(sa, nm, sizeof(nm)),
 				sa->profile ? "config_exchange.set_accept is off" : "no ikev2 profile");
 			return;
 		}
 		ike_cfg_build_ack(q, &a->cfg);
 		RP_INFO("ike", "%s: CFG_SET of the peer acknowledged (CFG_ACK): %s",
-			sa_name(sa, nm, sizeof(nm)), a->cfg.log);
+			ike_sa_name(sa, nm, sizeof(nm)), a->cfg.log);
 		for (unsigned i = 0; i < q->n_routes; i++)
 			RP_INFO("ike", "%s: the peer announces route %s/%u (logged, not installed: "
 				"rampart-dp routes only the session's addresses)",
-				sa_name(sa, nm, sizeof(nm)),
+				ike_sa_name(sa, nm, sizeof(nm)),
 				inet_ntop(q->routes[i].af == 6 ? AF_INET6 : AF_INET, q->routes[i].addr,
 					  pfx, sizeof(pfx)) ? pfx : "?", q->routes[i].plen);
 		return;
@@ -144,7 +137,7 @@ static void cfg_exchange(struct auth_task *a)
 
 		if (ike_cfg_build(&c, NULL, IKE_CFG_SET, &a->cfg))
 			RP_INFO("ike", "%s: no CFG_REQUEST: pushing CFG_SET (%s): %s",
-				sa_name(sa, nm, sizeof(nm)),
+				ike_sa_name(sa, nm, sizeof(nm)),
 				sa->authz ? sa->authz->name : "ike section defaults", a->cfg.log);
 	}
 }
@@ -211,13 +204,13 @@ static enum ike_task_rc after_authz(struct auth_task *a)
 		return IKE_TASK_DONE; /* childless (RFC 6023) */
 	if (!r->has_dp) {
 		RP_WARN("ike", "%s: no dataplane, cannot create a CHILD_SA",
-			sa_name(a->t.sa, nm, sizeof(nm)));
+			ike_sa_name(a->t.sa, nm, sizeof(nm)));
 		a->child.err = IKE_N_NO_PROPOSAL_CHOSEN;
 		r->st.child_failed++;
 		return IKE_TASK_DONE;
 	}
 	if (ike_child_prepare(r, a->t.sa, &a->req, &a->t.peer, &a->t.local, &a->child)) {
-		RP_NOTICE("ike", "%s: no CHILD_SA: %s", sa_name(a->t.sa, nm, sizeof(nm)),
+		RP_NOTICE("ike", "%s: no CHILD_SA: %s", ike_sa_name(a->t.sa, nm, sizeof(nm)),
 			  ike_notify_name(a->child.err));
 		r->st.child_failed++;
 		return IKE_TASK_DONE;
@@ -292,7 +285,7 @@ static void log_auth_failed(const struct auth_task *a, int status)
 	if (a->idi_type == IKE_ID_DER_ASN1_DN)
 		snprintf(id, sizeof(id), "(a distinguished name)");
 	RP_NOTICE("ike", "%s: authentication of '%s' (ID type %u) failed: %s, "
-		  "AUTHENTICATION_FAILED", sa_name(a->t.sa, nm, sizeof(nm)), id, a->idi_type,
+		  "AUTHENTICATION_FAILED", ike_sa_name(a->t.sa, nm, sizeof(nm)), id, a->idi_type,
 		  status != -EACCES ? strerror(-status) :
 		  a->method == IKE_AUTH_PSK ? "wrong key, unknown identity or not allowed" :
 		  "refused (the reason is logged above)");
@@ -356,7 +349,7 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	}
 	if (!idi || idi->body.len < 4 || idi->f.data.len > IKE_ID_MAX) {
 		RP_LOG_RL(RP_LOG_INFO, "ike", "%s: IKE_AUTH without a usable IDi, dropped",
-			  sa_name(sa, nm, sizeof(nm)));
+			  ike_sa_name(sa, nm, sizeof(nm)));
 		return IKE_TASK_FAILED;
 	}
 	a->idi_type = idi->f.u8a;
@@ -370,7 +363,7 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	sa->peer_vendor |= (uint8_t)(ike_cfg_vendor_flags(m) | /* IKE_AUTH may carry some too */
 				     ike_cfg_id_flags(a->idi_type, a->idi, a->idi_len));
 	if (!r->has_auth) {
-		RP_NOTICE("ike", "%s: %s, AUTHENTICATION_FAILED", sa_name(sa, nm, sizeof(nm)),
+		RP_NOTICE("ike", "%s: %s, AUTHENTICATION_FAILED", ike_sa_name(sa, nm, sizeof(nm)),
 			  "no authenticator configured");
 		a->auth_err = IKE_N_AUTHENTICATION_FAILED;
 		r->st.auth_failed++;
@@ -409,12 +402,12 @@ static enum ike_task_rc auth_process(struct ike_task *t, const struct ike_msg *m
 	for (pl = NULL; (pl = ike_msg_find(m, IKE_PL_CERT, pl));) {
 		if (pl->f.u8a != IKE_CERT_X509_SIG || !pl->f.data.len) {
 			RP_LOG_RL(RP_LOG_INFO, "ike", "%s: CERT of encoding %u ignored (only X.509 "
-				  "Signature, 4, is supported)", sa_name(sa, nm, sizeof(nm)), pl->f.u8a);
+				  "Signature, 4, is supported)", ike_sa_name(sa, nm, sizeof(nm)), pl->f.u8a);
 			continue;
 		}
 		if (q.n_certs == IKE_AUTH_CERTS_MAX) {
 			RP_LOG_RL(RP_LOG_INFO, "ike", "%s: more than %u CERT payloads, the rest ignored",
-				  sa_name(sa, nm, sizeof(nm)), IKE_AUTH_CERTS_MAX);
+				  ike_sa_name(sa, nm, sizeof(nm)), IKE_AUTH_CERTS_MAX);
 			break;
 		}
 		q.cert[q.n_certs] = pl->f.data.p;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cursor.h"
 #include "controlplane/ike/ike_proto.h"
 #include "controlplane/policy/policy.h"
 #include "controlplane/pool/pool.h"
@@ -141,16 +142,6 @@ static int attr_len_ok(uint16_t type, size_t len)
 	}
 }
 
-static uint8_t mask_plen(const uint8_t m[4])
-{
-	uint32_t v = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-	uint8_t n = 0;
-
-	while (n < 32 && (v & (0x80000000u >> n)))
-		n++;
-	return n;
-}
-
 void ike_cfg_req_parse(const struct ike_msg *m, struct ike_cfg_req *q)
 {
 	memset(q, 0, sizeof(*q));
@@ -173,20 +164,24 @@ void ike_cfg_req_parse(const struct ike_msg *m, struct ike_cfg_req *q)
 			q->peer_version[k] = 0;
 		}
 		if (q->type == IKE_CFG_SET) {
-			/* §3.15: the peer pushes; we acknowledge what we understand */
+			uint8_t plen4;
+
+			/* §3.15: the peer pushes; we acknowledge what we understand (an IPv4
+			 * subnet with a non-contiguous mask is no route) */
 			if (!attr_len_ok(a->type, a->value.len)) {
 				q->n_set_bad++;
 				continue;
 			}
 			q->set_type[q->n_set++] = a->type;
 			if (a->type == IKE_CFG_INTERNAL_IP4_SUBNET && a->value.len == 8 &&
+			    rp_mask4_plen(a->value.p + 4, &plen4) &&
 			    q->n_routes < sizeof(q->routes) / sizeof(q->routes[0])) {
 				struct rp_prefix *p = &q->routes[q->n_routes++];
 
 				memset(p, 0, sizeof(*p));
 				p->af = 4;
 				memcpy(p->addr, a->value.p, 4);
-				p->plen = mask_plen(a->value.p + 4);
+				p->plen = plen4;
 			} else if (a->type == IKE_CFG_INTERNAL_IP6_SUBNET && a->value.len == 17 &&
 				   q->n_routes < sizeof(q->routes) / sizeof(q->routes[0])) {
 				struct rp_prefix *p = &q->routes[q->n_routes++];

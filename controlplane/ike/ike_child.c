@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
 #include "controlplane/policy/policy.h"
@@ -117,8 +118,7 @@ static bool select_esp(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 
 		if (pr->proto != IKE_PROTO_ESP || pr->spi_len != 4)
 			continue;
-		spi = (uint32_t)pr->spi[0] << 24 | (uint32_t)pr->spi[1] << 16 |
-		      (uint32_t)pr->spi[2] << 8 | pr->spi[3];
+		spi = rp_get_be32(pr->spi);
 		if (spi < 256) /* RFC 4303 §2.1: reserved */
 			continue;
 		for (unsigned i = 0; i < pr->n_xf; i++) {
@@ -667,7 +667,7 @@ int ike_sa_child_add(struct ike_resp *r, struct ike_sa *sa, const struct ike_chi
 	if (sa->n_child >= IKE_CHILD_MAX)
 		return -ENOSPC;
 	sa->child[sa->n_child++] = *c;
-	ike_spi_index_add(r, c->spi_in);
+	ike_spi_index_add(r, c->spi_in, sa);
 	return 0;
 }
 

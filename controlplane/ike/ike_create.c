@@ -37,6 +37,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
 
@@ -67,18 +68,6 @@ struct create_task {
 	enum ike_task_rc (*cont)(struct create_task *c);
 };
 
-static const char *sa_name(const struct ike_sa *sa, char *buf, size_t len)
-{
-	snprintf(buf, len, "IKE_SA %016llx_i %016llx_r", (unsigned long long)sa->spi_i,
-		 (unsigned long long)sa->spi_r);
-	return buf;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static enum ike_task_rc fail_with(struct create_task *c, uint16_t err)
 {
 	char nm[64];
@@ -86,7 +75,7 @@ static enum ike_task_rc fail_with(struct create_task *c, uint16_t err)
 	c->err = err;
 	c->t.r->st.child_failed++;
 	RP_NOTICE("ike", "%s: CREATE_CHILD_SA #%u (%s) refused: %s",
-		  sa_name(c->t.sa, nm, sizeof(nm)), c->t.msg_id,
+		  ike_sa_name(c->t.sa, nm, sizeof(nm)), c->t.msg_id,
 		  c->kind == CC_REKEY_IKE ? "IKE SA rekey" :
 		  c->kind == CC_REKEY_CHILD ? "CHILD_SA rekey" : "new CHILD_SA",
 		  ike_notify_name(err));
@@ -100,7 +89,7 @@ static void install_failed(struct create_task *c)
 	char nm[64];
 
 	RP_WARN("ike", "%s: dataplane refused the new CHILD_SA (%s), answering NO_PROPOSAL_CHOSEN",
-		sa_name(c->t.sa, nm, sizeof(nm)), strerror(-c->dp_status));
+		ike_sa_name(c->t.sa, nm, sizeof(nm)), strerror(-c->dp_status));
 	/* a route already switched to the new outbound SA would go with its SA_DEL: point
 	 * it back to the CHILD_SA that had it */
 	{
@@ -189,7 +178,7 @@ static enum ike_task_rc dh_start(struct create_task *c, const struct ike_pl *ke,
 	c->job = NULL;
 	ike_dhjob_free(j);
 	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: CREATE_CHILD_SA #%u dropped: %s",
-		  sa_name(c->t.sa, nm, sizeof(nm)), c->t.msg_id, rc == -EAGAIN ?
+		  ike_sa_name(c->t.sa, nm, sizeof(nm)), c->t.msg_id, rc == -EAGAIN ?
 		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
 	return IKE_TASK_FAILED;
 }
@@ -211,7 +200,7 @@ static enum ike_task_rc child_process(struct create_task *c, const struct ike_ms
 		c->kind = CC_REKEY_CHILD;
 		if (n->f.u8a != IKE_PROTO_ESP || n->f.spi.len != 4)
 			return fail_with(c, IKE_N_CHILD_SA_NOT_FOUND);
-		c->old_spi_out = be32(n->f.spi.p);
+		c->old_spi_out = rp_get_be32(n->f.spi.p);
 		{
 			const struct ike_child *old = ike_sa_child_by_out(sa, c->old_spi_out);
 
@@ -259,7 +248,7 @@ static enum ike_task_rc child_install(struct create_task *c)
 	if (j && j->rc) {
 		char nm[64];
 
-		RP_WARN("ike", "%s: CREATE_CHILD_SA #%u: %s: %s", sa_name(c->t.sa, nm, sizeof(nm)),
+		RP_WARN("ike", "%s: CREATE_CHILD_SA #%u: %s: %s", ike_sa_name(c->t.sa, nm, sizeof(nm)),
 			c->t.msg_id, ike_dh_name(j->group), strerror(-j->rc));
 		ike_dhjob_free(j);
 		ike_child_release(r, &c->child);
@@ -354,7 +343,7 @@ static enum ike_task_rc ike_rekey_keys(struct create_task *c)
 					   c->ni, c->ni_len, c->nr, sizeof(c->nr), j->gir,
 					   j->gir_len, nsa->spi_i, nsa->spi_r, &nsa->keys);
 	if (rc) {
-		RP_WARN("ike", "%s: IKE SA rekey #%u: %s: %s", sa_name(sa, nm, sizeof(nm)),
+		RP_WARN("ike", "%s: IKE SA rekey #%u: %s: %s", ike_sa_name(sa, nm, sizeof(nm)),
 			c->t.msg_id, ike_dh_name(j->group), strerror(-rc));
 		ike_dhjob_free(j);
 		return IKE_TASK_FAILED;
@@ -438,18 +427,18 @@ static void commit_child(struct create_task *c)
 	if (ike_sa_child_add(r, sa, &c->child.c)) {
 		/* checked in process(); only a rekey of ours completing meanwhile fills it */
 		RP_WARN("ike", "%s: no room for CHILD_SA %08x_i after all, removed",
-			sa_name(sa, nm, sizeof(nm)), c->child.c.spi_in);
+			ike_sa_name(sa, nm, sizeof(nm)), c->child.c.spi_in);
 		ike_child_uninstall(r, &c->child.c);
 	}
 	c->dp_sent = false;
 	if (old)
 		RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o rekeyed, new %08x_i %08x_o (%s%s)",
-			sa_name(sa, nm, sizeof(nm)), old->spi_in, old->spi_out, c->child.c.spi_in,
+			ike_sa_name(sa, nm, sizeof(nm)), old->spi_in, old->spi_out, c->child.c.spi_in,
 			c->child.c.spi_out, ike_encr_name(c->child.c.esp.encr),
 			c->child.c.esp.dh ? ", PFS" : "");
 	else
 		RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o created (%s%s), %u in all",
-			sa_name(sa, nm, sizeof(nm)), c->child.c.spi_in, c->child.c.spi_out,
+			ike_sa_name(sa, nm, sizeof(nm)), c->child.c.spi_in, c->child.c.spi_out,
 			ike_encr_name(c->child.c.esp.encr), c->child.c.esp.dh ? ", PFS" : "",
 			sa->n_child);
 }
@@ -507,6 +496,7 @@ static void commit_ike(struct create_task *c)
 	char nm[64], nm2[64];
 
 	ike_sa_move_session(sa, nsa);
+	ike_spi_index_rehome(r, nsa);
 	nsa->peer = c->t.peer;
 	nsa->local = c->t.local;
 	nsa->next_msg_id = 0; /* §2.18: message IDs start again */
@@ -532,7 +522,7 @@ static void commit_ike(struct create_task *c)
 	sa->rekeyed_ms = r->now_ms;
 	ike_sa_set_state(r, sa, IKE_SA_REKEYED);
 	RP_INFO("ike", "%s rekeyed by the peer: now %s (%s), %u CHILD_SA%s moved",
-		sa_name(sa, nm, sizeof(nm)), sa_name(nsa, nm2, sizeof(nm2)),
+		ike_sa_name(sa, nm, sizeof(nm)), ike_sa_name(nsa, nm2, sizeof(nm2)),
 		ike_dh_name(nsa->alg.s.dh), nsa->n_child, nsa->n_child == 1 ? "" : "s");
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
 #include "controlplane/policy/policy.h"
@@ -25,11 +26,6 @@ struct info_task {
 	bool crossed[IKE_CHILD_MAX];       /**< our Delete of it is in flight too */
 	struct ike_cfg_out *ack;           /**< CFG_ACK for the peer's CFG_SET, or NULL */
 };
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static enum ike_task_rc info_process(struct ike_task *t, const struct ike_msg *m)
 {
@@ -46,7 +42,7 @@ static enum ike_task_rc info_process(struct ike_task *t, const struct ike_msg *m
 			continue;
 		/* the peer names its inbound SPI, i.e. our outbound one */
 		for (unsigned i = 0; i < d->f.u16a; i++) {
-			uint32_t spi = be32(d->f.spi.p + 4 * i);
+			uint32_t spi = rp_get_be32(d->f.spi.p + 4 * i);
 			const struct ike_child *c = NULL;
 			unsigned k;
 

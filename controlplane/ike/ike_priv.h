@@ -394,7 +394,7 @@ struct ike_resp {
 	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
 	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
 	/* inbound SPIs of every CHILD_SA (ike_sa.c): ike_spi_in_use() without a walk */
-	uint32_t *spis;                /**< open addressing, 0: empty slot */
+	struct ike_spi_ent *spis;      /**< open addressing, spi 0: empty slot */
 	unsigned spis_size, spis_n;    /**< slots (a power of 2), SPIs in it */
 	bool spis_lost;                /**< an insertion failed (no memory): walk until rebuilt */
 	struct ike_session_hooks hooks; /**< accounting (ike_sa.h) */
@@ -512,12 +512,23 @@ bool ike_select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 /** The SA payload answering with suite @p s as proposal @p num (SPI @p spi if not 0). */
 void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out);
 
+/** One entry of r->spis: an inbound CHILD_SA SPI and the IKE SA that holds the CHILD_SA. */
+struct ike_spi_ent {
+	uint32_t spi;
+	struct ike_sa *sa;
+};
+
 /** True if @p spi is an inbound SPI of one of our CHILD_SAs (one probe of r->spis). */
 bool ike_spi_in_use(struct ike_resp *r, uint32_t spi);
-/** r->spis: @p spi is now / no longer the inbound SPI of a CHILD_SA (ike_sa_child_add(),
- * ike_sa_child_remove(); a CHILD_SA moving to another IKE SA stays in it). */
-void ike_spi_index_add(struct ike_resp *r, uint32_t spi);
+/** The IKE SA holding the CHILD_SA whose inbound SPI is @p spi, and that CHILD_SA in
+ * @p child; NULL (and *child NULL) if none. */
+struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_child **child);
+/** r->spis: @p spi is now / no longer the inbound SPI of a CHILD_SA of @p sa
+ * (ike_sa_child_add(), ike_sa_child_remove()). */
+void ike_spi_index_add(struct ike_resp *r, uint32_t spi, struct ike_sa *sa);
 void ike_spi_index_del(struct ike_resp *r, uint32_t spi);
+/** The CHILD_SAs of @p sa moved to it from another IKE SA (ike_sa_move_session()). */
+void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa);
 
 /** Delete every other SA of the peer identity of @p keep (INITIAL_CONTACT, §3.10.1). */
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep);

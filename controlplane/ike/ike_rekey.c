@@ -42,6 +42,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/ike/ike_priv.h"
 #include "controlplane/ike/ike_req.h"
@@ -76,13 +77,6 @@ struct rekey {
 	bool lost;                    /**< §2.8.1: our new CHILD_SA is the redundant one */
 };
 
-static const char *sa_name(const struct ike_sa *sa, char *buf, size_t len)
-{
-	snprintf(buf, len, "IKE_SA %016llx_i %016llx_r", (unsigned long long)sa->spi_i,
-		 (unsigned long long)sa->spi_r);
-	return buf;
-}
-
 static void rekey_free(struct rekey *k)
 {
 	for (struct rekey **p = &k->r->rekeys; *p; p = &(*p)->next)
@@ -98,37 +92,14 @@ static void rekey_free(struct rekey *k)
 
 /* The IKE SA holding the CHILD_SA with inbound SPI @p spi_in (it may have been moved by an
  * IKE SA rekey meanwhile), and that CHILD_SA. */
-static struct ike_sa *find_child(struct ike_resp *r, uint32_t spi_in, struct ike_child **out)
-{
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		for (unsigned i = 0; i < sa->n_child; i++)
-			if (sa->child[i].spi_in == spi_in) {
-				*out = &sa->child[i];
-				return sa;
-			}
-	*out = NULL;
-	return NULL;
-}
-
 static void retry_later(struct ike_resp *r, uint32_t spi_in)
 {
 	struct ike_child *c;
 
-	if (find_child(r, spi_in, &c)) {
+	if (ike_spi_find_child(r, spi_in, &c)) {
 		c->rekeying = false;
 		c->rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 	}
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* ---- deleting a CHILD_SA ---------------------------------------------------------------- */
@@ -137,7 +108,7 @@ static bool build_delete(struct ike_bld *b, void *arg)
 {
 	uint8_t spi[4];
 
-	put32(spi, (uint32_t)(uintptr_t)arg);
+	rp_put_be32(spi, (uint32_t)(uintptr_t)arg);
 	return ike_bld_delete(b, IKE_PROTO_ESP, 4, spi, 1);
 }
 
@@ -173,7 +144,7 @@ static void delete_child(struct ike_resp *r, struct ike_sa *sa, uint32_t spi_in)
 			sa->child[i].deleting = true;
 	if (rc)
 		RP_WARN("ike", "%s: cannot send the Delete of CHILD_SA %08x_i: %s",
-			sa_name(sa, nm, sizeof(nm)), spi_in, strerror(-rc));
+			ike_sa_name(sa, nm, sizeof(nm)), spi_in, strerror(-rc));
 }
 
 /* ---- the rekey exchange ------------------------------------------------------------------ */
@@ -188,17 +159,17 @@ static bool build_rekey(struct ike_bld *b, void *arg)
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
 	struct ike_ts_pl *tsi = calloc(1, sizeof(*tsi)), *tsr = calloc(1, sizeof(*tsr));
 	struct ike_child *old;
-	struct ike_sa *isa = find_child(r, k->old_in, &old);
+	struct ike_sa *isa = ike_spi_find_child(r, k->old_in, &old);
 	uint8_t spi[4];
 	bool ok = false;
 
 	if (!sa || !tsi || !tsr || !isa)
 		goto out;
-	put32(spi, k->old_in);
+	rp_put_be32(spi, k->old_in);
 	ike_bld_notify(b, IKE_PROTO_ESP, spi, 4, IKE_N_REKEY_SA, NULL, 0);
 	sa->n_prop = 1;
 	sa->prop[0] = (struct ike_proposal){ .num = 1, .proto = IKE_PROTO_ESP, .spi_len = 4 };
-	put32(sa->prop[0].spi, k->c.spi_in);
+	rp_put_be32(sa->prop[0].spi, k->c.spi_in);
 	sa->xf[x++] = (struct ike_transform){ .type = IKE_TT_ENCR, .id = k->c.esp.encr,
 					      .key_len = k->c.esp.encr_bits,
 					      .has_key_len = k->c.esp.encr_bits != 0 };
@@ -295,15 +266,15 @@ static void installed(int status, const struct dpif_reply *rep, void *arg)
 		k->dp_status = status;
 	if (--k->dp_pending)
 		return;
-	sa = find_child(r, k->c.spi_in, &nc);
+	sa = ike_spi_find_child(r, k->c.spi_in, &nc);
 	if (!sa || sa->state != IKE_SA_ESTABLISHED) {
 		rekey_free(k); /* the session went meanwhile */
 		return;
 	}
-	find_child(r, k->old_in, &old);
+	ike_spi_find_child(r, k->old_in, &old);
 	if (k->dp_status) {
 		RP_WARN("ike", "%s: dataplane refused the CHILD_SA of our rekey (%s): deleting it, "
-			"keeping %08x_i", sa_name(sa, nm, sizeof(nm)), strerror(-k->dp_status),
+			"keeping %08x_i", ike_sa_name(sa, nm, sizeof(nm)), strerror(-k->dp_status),
 			k->old_in);
 		nc->rekeyed = true; /* not current; its route goes back to the old one */
 		if (old)
@@ -313,11 +284,11 @@ static void installed(int status, const struct dpif_reply *rep, void *arg)
 		retry_later(r, k->old_in);
 	} else if (k->lost) {
 		RP_INFO("ike", "%s: CHILD_SA rekey collision: ours (%08x_i) has the lowest nonce, "
-			"deleting it", sa_name(sa, nm, sizeof(nm)), k->c.spi_in);
+			"deleting it", ike_sa_name(sa, nm, sizeof(nm)), k->c.spi_in);
 		delete_child(r, sa, k->c.spi_in);
 	} else if (old) {
 		RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o rekeyed by us, new %08x_i %08x_o",
-			sa_name(sa, nm, sizeof(nm)), old->spi_in, old->spi_out, nc->spi_in,
+			ike_sa_name(sa, nm, sizeof(nm)), old->spi_in, old->spi_out, nc->spi_in,
 			nc->spi_out);
 		old->rekeying = false;
 		delete_child(r, sa, k->old_in);
@@ -365,7 +336,7 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	for (n = NULL; (n = ike_msg_find(resp, IKE_PL_NOTIFY, n));)
 		if (n->f.u16a <= IKE_N_ERROR_MAX) {
 			RP_NOTICE("ike", "%s: our rekey of CHILD_SA %08x_i refused: %s, "
-				  "retrying in %u s", sa_name(sa, nm, sizeof(nm)), k->old_in,
+				  "retrying in %u s", ike_sa_name(sa, nm, sizeof(nm)), k->old_in,
 				  ike_notify_name(n->f.u16a), IKE_REKEY_RETRY_MS / 1000);
 			goto retry;
 		}
@@ -377,11 +348,11 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	    (k->dh && (!ke || ke->f.u16a != k->c.esp.dh ||
 		       ike_dh_check_peer(k->c.esp.dh, ke->f.data.p, ke->f.data.len)))) {
 		RP_WARN("ike", "%s: unusable answer to our rekey of CHILD_SA %08x_i",
-			sa_name(sa, nm, sizeof(nm)), k->old_in);
+			ike_sa_name(sa, nm, sizeof(nm)), k->old_in);
 		goto retry;
 	}
 	/* the one proposal we made, so nothing else to check than the SPI */
-	k->c.spi_out = get32(pr->spi);
+	k->c.spi_out = rp_get_be32(pr->spi);
 	/* what the keys need, for after the DH: @p sa may go meanwhile */
 	k->sa_spi_i = sa->spi_i;
 	k->sa_spi_r = sa->spi_r;
@@ -410,7 +381,7 @@ static void rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct ike_m
 	if (rc >= 0)
 		return;
 	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: answer to our rekey of CHILD_SA %08x_i dropped: %s",
-		  sa_name(sa, nm, sizeof(nm)), k->old_in, rc == -EAGAIN ?
+		  ike_sa_name(sa, nm, sizeof(nm)), k->old_in, rc == -EAGAIN ?
 		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
 gone:
 	/* the peer made its CHILD_SA: it goes again */
@@ -430,7 +401,7 @@ static void rekey_finish(struct rekey *k)
 	/* the IKE SA of the exchange (its Delete, if any, goes there), and where the CHILD_SA
 	 * is now: an IKE SA rekey may have moved it off the former */
 	struct ike_sa *sa = ike_resp_find(r, k->sa_spi_i, k->sa_spi_r);
-	struct ike_sa *isa = find_child(r, k->old_in, &old);
+	struct ike_sa *isa = ike_spi_find_child(r, k->old_in, &old);
 	struct ike_child_keys ck;
 	struct rp_msg_sa in, out;
 	struct ike_alg esp;
@@ -535,7 +506,7 @@ static void rekey_send(struct rekey *k)
 {
 	struct ike_resp *r = k->r;
 	struct ike_child *c;
-	struct ike_sa *sa = find_child(r, k->old_in, &c);
+	struct ike_sa *sa = ike_spi_find_child(r, k->old_in, &c);
 	char nm[64];
 	int rc;
 
@@ -552,13 +523,13 @@ static void rekey_send(struct rekey *k)
 	rc = ike_req_send(r, sa, IKE_XCHG_CREATE_CHILD_SA, build_rekey, rekey_done, k);
 	if (rc) {
 		RP_WARN("ike", "%s: cannot start the rekey of CHILD_SA %08x_i: %s, retrying in %u s",
-			sa_name(sa, nm, sizeof(nm)), c->spi_in, strerror(-rc),
+			ike_sa_name(sa, nm, sizeof(nm)), c->spi_in, strerror(-rc),
 			IKE_REKEY_RETRY_MS / 1000);
 		retry_later(r, k->old_in);
 		rekey_free(k);
 		return;
 	}
-	RP_INFO("ike", "%s: rekeying CHILD_SA %08x_i %08x_o (%s%s)", sa_name(sa, nm, sizeof(nm)),
+	RP_INFO("ike", "%s: rekeying CHILD_SA %08x_i %08x_o (%s%s)", ike_sa_name(sa, nm, sizeof(nm)),
 		c->spi_in, c->spi_out, k->why, k->dh ? ", PFS" : "");
 }
 
@@ -629,7 +600,7 @@ static void rekey_start(struct ike_resp *r, struct ike_sa *sa, struct ike_child 
 	return;
 fail:
 	RP_WARN("ike", "%s: cannot start the rekey of CHILD_SA %08x_i: %s, retrying in %u s",
-		sa_name(sa, nm, sizeof(nm)), c->spi_in, strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
+		ike_sa_name(sa, nm, sizeof(nm)), c->spi_in, strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
 	c->rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 	if (k)
 		rekey_free(k);
@@ -711,7 +682,7 @@ static void delete_ike(struct ike_resp *r, struct ike_sa *sa)
 			      NULL);
 
 	if (rc) {
-		RP_WARN("ike", "%s: cannot send its Delete (%s), deleting it", sa_name(sa, nm,
+		RP_WARN("ike", "%s: cannot send its Delete (%s), deleting it", ike_sa_name(sa, nm,
 			sizeof(nm)), strerror(-rc));
 		ike_sa_delete(r, sa, false);
 	}
@@ -750,7 +721,7 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 			for (unsigned i = 0; i < 8 && r->cfg.dh[i]; i++)
 				if (r->cfg.dh[i] == g) {
 					RP_INFO("ike", "%s: the peer wants %s for the IKE SA rekey",
-						sa_name(sa, nm, sizeof(nm)), ike_dh_name(g));
+						ike_sa_name(sa, nm, sizeof(nm)), ike_dh_name(g));
 					sa->ike_rekeying = false;
 					sa->ike_rekey_group = g;
 					sa->ike_rekey_ms = r->now_ms;
@@ -758,7 +729,7 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 				}
 		}
 		RP_NOTICE("ike", "%s: our IKE SA rekey refused: %s, retrying in %u s",
-			  sa_name(sa, nm, sizeof(nm)), ike_notify_name(n->f.u16a),
+			  ike_sa_name(sa, nm, sizeof(nm)), ike_notify_name(n->f.u16a),
 			  IKE_REKEY_RETRY_MS / 1000);
 		goto retry;
 	}
@@ -770,7 +741,7 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 	    !ke || ke->f.u16a != k->s.dh || ke->f.data.len > IKE_DH_PUB_MAX ||
 	    ike_dh_check_peer(k->s.dh, ke->f.data.p, ke->f.data.len)) {
 		RP_WARN("ike", "%s: unusable answer to our IKE SA rekey",
-			sa_name(sa, nm, sizeof(nm)));
+			ike_sa_name(sa, nm, sizeof(nm)));
 		goto retry;
 	}
 	for (int i = 0; i < 8; i++)
@@ -796,7 +767,7 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 	if (rc >= 0)
 		return;
 	RP_LOG_RL(RP_LOG_NOTICE, "ike", "%s: answer to our IKE SA rekey dropped: %s",
-		  sa_name(sa, nm, sizeof(nm)), rc == -EAGAIN ?
+		  ike_sa_name(sa, nm, sizeof(nm)), rc == -EAGAIN ?
 		  "public-key work queue full (ike.crypto_threads busy)" : strerror(-rc));
 retry:
 	sa->ike_rekeying = false;
@@ -835,7 +806,7 @@ static void ike_rekey_finish(struct ike_rekey *k)
 					   j->gir, j->gir_len, k->spi, k->spi_r, &nsa->keys);
 	if (rc) {
 		RP_WARN("ike", "%s: our IKE SA rekey: %s: %s, retrying in %u s",
-			sa_name(sa, nm, sizeof(nm)), ike_dh_name(k->s.dh), strerror(-rc),
+			ike_sa_name(sa, nm, sizeof(nm)), ike_dh_name(k->s.dh), strerror(-rc),
 			IKE_REKEY_RETRY_MS / 1000);
 		goto retry;
 	}
@@ -864,13 +835,13 @@ static void ike_rekey_finish(struct ike_rekey *k)
 					      sa->ike_coll_len) < 0);
 		if (lost) {
 			RP_INFO("ike", "%s: IKE SA rekey collision: ours (%s) is redundant, "
-				"deleting it", sa_name(sa, nm, sizeof(nm)), sa_name(nsa, nm2, sizeof(nm2)));
+				"deleting it", ike_sa_name(sa, nm, sizeof(nm)), ike_sa_name(nsa, nm2, sizeof(nm2)));
 			nsa->peer_id_type = sa->peer_id_type;
 			delete_ike(r, nsa);
 			goto out;
 		}
 		RP_INFO("ike", "%s: IKE SA rekey collision: ours (%s) survives, the peer's goes",
-			sa_name(sa, nm, sizeof(nm)), sa_name(nsa, nm2, sizeof(nm2)));
+			ike_sa_name(sa, nm, sizeof(nm)), ike_sa_name(nsa, nm2, sizeof(nm2)));
 		ike_sa_move_session(psa, nsa);
 		/* empty now; the peer deletes it, else it goes like any rekeyed IKE SA */
 		psa->rekeyed_ms = r->now_ms;
@@ -882,7 +853,7 @@ static void ike_rekey_finish(struct ike_rekey *k)
 		sa->succ_spi_r = nsa->spi_r;
 		ike_sa_set_state(r, sa, IKE_SA_REKEYED);
 		RP_INFO("ike", "%s rekeyed by us: now %s (%s), %u CHILD_SA%s moved",
-			sa_name(sa, nm, sizeof(nm)), sa_name(nsa, nm2, sizeof(nm2)),
+			ike_sa_name(sa, nm, sizeof(nm)), ike_sa_name(nsa, nm2, sizeof(nm2)),
 			ike_dh_name(nsa->alg.s.dh), nsa->n_child, nsa->n_child == 1 ? "" : "s");
 	}
 	delete_ike(r, sa); /* §2.18: the rekey's initiator deletes the old IKE SA */
@@ -920,13 +891,13 @@ static void ike_rekey_send(struct ike_rekey *k)
 	k->sa = NULL;
 	if (rc) {
 		RP_WARN("ike", "%s: cannot start the IKE SA rekey: %s, retrying in %u s",
-			sa_name(sa, nm, sizeof(nm)), strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
+			ike_sa_name(sa, nm, sizeof(nm)), strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
 		sa->ike_rekeying = false;
 		sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 		ike_rekey_free(k);
 		return;
 	}
-	RP_INFO("ike", "%s: rekeying the IKE SA (lifetime reached)", sa_name(sa, nm, sizeof(nm)));
+	RP_INFO("ike", "%s: rekeying the IKE SA (lifetime reached)", ike_sa_name(sa, nm, sizeof(nm)));
 }
 
 /* On the loop: the worker made our key pair (or failed). */
@@ -996,7 +967,7 @@ static void ike_rekey_start(struct ike_resp *r, struct ike_sa *sa)
 	return;
 fail:
 	RP_WARN("ike", "%s: cannot start the IKE SA rekey: %s, retrying in %u s",
-		sa_name(sa, nm, sizeof(nm)), strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
+		ike_sa_name(sa, nm, sizeof(nm)), strerror(-rc), IKE_REKEY_RETRY_MS / 1000);
 	sa->ike_rekey_ms = r->now_ms + IKE_REKEY_RETRY_MS;
 	if (k)
 		ike_rekey_free(k);
@@ -1040,7 +1011,7 @@ void ike_resp_lifetime(struct ike_resp *r, const struct rp_msg_lifetime *ev)
 			if (c->sa_id_in != ev->sa_id && c->sa_id_out != ev->sa_id)
 				continue;
 			RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o reached its %s %s limit (%llu "
-				"bytes, %llu packets)%s", sa_name(sa, nm, sizeof(nm)), c->spi_in,
+				"bytes, %llu packets)%s", ike_sa_name(sa, nm, sizeof(nm)), c->spi_in,
 				c->spi_out, ev->hard ? "hard" : "soft",
 				ev->by_packets ? "packet" : "byte", (unsigned long long)ev->bytes,
 				(unsigned long long)ev->packets,

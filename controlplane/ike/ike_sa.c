@@ -33,6 +33,13 @@ const char *ike_sa_state_name(enum ike_sa_state s)
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
+const char *ike_sa_name(const struct ike_sa *sa, char *buf, size_t len)
+{
+	snprintf(buf, len, "IKE_SA %016llx_i %016llx_r", (unsigned long long)sa->spi_i,
+		 (unsigned long long)sa->spi_r);
+	return buf;
+}
+
 static void sa_info(const struct ike_resp *r, const struct ike_sa *sa, struct ike_sa_info *in);
 
 /* The one place an SA changes state. */
@@ -423,31 +430,32 @@ static unsigned spi_home(uint32_t spi, unsigned size)
 	return (unsigned)(h ^ (h >> 32)) & (size - 1);
 }
 
-static void spi_put(uint32_t *t, unsigned size, uint32_t spi)
+static void spi_put(struct ike_spi_ent *t, unsigned size, uint32_t spi, struct ike_sa *sa)
 {
 	unsigned i = spi_home(spi, size);
 
-	while (t[i])
+	while (t[i].spi)
 		i = (i + 1) & (size - 1);
-	t[i] = spi;
+	t[i].spi = spi;
+	t[i].sa = sa;
 }
 
 static bool spi_resize(struct ike_resp *r, unsigned size)
 {
-	uint32_t *t = calloc(size, sizeof(*t));
+	struct ike_spi_ent *t = calloc(size, sizeof(*t));
 
 	if (!t)
 		return false;
 	for (unsigned i = 0; i < r->spis_size; i++)
-		if (r->spis[i])
-			spi_put(t, size, r->spis[i]);
+		if (r->spis[i].spi)
+			spi_put(t, size, r->spis[i].spi, r->spis[i].sa);
 	free(r->spis);
 	r->spis = t;
 	r->spis_size = size;
 	return true;
 }
 
-void ike_spi_index_add(struct ike_resp *r, uint32_t spi)
+void ike_spi_index_add(struct ike_resp *r, uint32_t spi, struct ike_sa *sa)
 {
 	if (r->spis_lost || !spi)
 		return; /* the rebuild picks it up */
@@ -456,7 +464,7 @@ void ike_spi_index_add(struct ike_resp *r, uint32_t spi)
 		r->spis_lost = true;
 		return;
 	}
-	spi_put(r->spis, r->spis_size, spi);
+	spi_put(r->spis, r->spis_size, spi, sa);
 	r->spis_n++;
 }
 
@@ -466,18 +474,19 @@ void ike_spi_index_del(struct ike_resp *r, uint32_t spi)
 
 	if (r->spis_lost || !r->spis_size || !spi)
 		return;
-	for (i = spi_home(spi, r->spis_size); r->spis[i] != spi; i = (i + 1) & m)
-		if (!r->spis[i])
+	for (i = spi_home(spi, r->spis_size); r->spis[i].spi != spi; i = (i + 1) & m)
+		if (!r->spis[i].spi)
 			return;
 	/* shift back what follows in the cluster unless its home lies in (i, j] */
-	for (j = (i + 1) & m; r->spis[j]; j = (j + 1) & m) {
-		k = spi_home(r->spis[j], r->spis_size);
+	for (j = (i + 1) & m; r->spis[j].spi; j = (j + 1) & m) {
+		k = spi_home(r->spis[j].spi, r->spis_size);
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			r->spis[i] = r->spis[j];
 			i = j;
 		}
 	}
-	r->spis[i] = 0;
+	r->spis[i].spi = 0;
+	r->spis[i].sa = NULL;
 	r->spis_n--;
 }
 
@@ -485,7 +494,7 @@ void ike_spi_index_del(struct ike_resp *r, uint32_t spi)
 static void spi_rebuild(struct ike_resp *r)
 {
 	unsigned n = 0, size = 64;
-	uint32_t *t;
+	struct ike_spi_ent *t;
 
 	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
 		n += sa->n_child;
@@ -495,10 +504,10 @@ static void spi_rebuild(struct ike_resp *r)
 	if (!t)
 		return;
 	n = 0;
-	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
+	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
 		for (unsigned i = 0; i < sa->n_child; i++)
 			if (sa->child[i].spi_in) {
-				spi_put(t, size, sa->child[i].spi_in);
+				spi_put(t, size, sa->child[i].spi_in, sa);
 				n++;
 			}
 	free(r->spis);
@@ -508,25 +517,74 @@ static void spi_rebuild(struct ike_resp *r)
 	r->spis_lost = false;
 }
 
-bool ike_spi_in_use(struct ike_resp *r, uint32_t spi)
+/* The slot of @p spi, or NULL; NULL with *walk set when the set is lost (no memory). */
+static struct ike_spi_ent *spi_slot(struct ike_resp *r, uint32_t spi, bool *walk)
 {
-	unsigned i;
-
+	*walk = false;
 	if (r->spis_lost)
 		spi_rebuild(r);
-	if (r->spis_lost) { /* still no memory: walk */
-		for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
-			for (unsigned c = 0; c < sa->n_child; c++)
-				if (sa->child[c].spi_in == spi)
-					return true;
-		return false;
+	if (r->spis_lost) {
+		*walk = true;
+		return NULL;
 	}
 	if (!r->spis_size || !spi)
+		return NULL;
+	for (unsigned i = spi_home(spi, r->spis_size); r->spis[i].spi;
+	     i = (i + 1) & (r->spis_size - 1))
+		if (r->spis[i].spi == spi)
+			return &r->spis[i];
+	return NULL;
+}
+
+static struct ike_child *child_of(struct ike_sa *sa, uint32_t spi)
+{
+	for (unsigned c = 0; sa && c < sa->n_child; c++)
+		if (sa->child[c].spi_in == spi)
+			return &sa->child[c];
+	return NULL;
+}
+
+struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_child **child)
+{
+	bool walk;
+	struct ike_spi_ent *e = spi_slot(r, spi, &walk);
+
+	*child = NULL;
+	if (walk) { /* still no memory */
+		for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
+			if ((*child = child_of(sa, spi)))
+				return sa;
+		return NULL;
+	}
+	if (!e || !(*child = child_of(e->sa, spi)))
+		return NULL;
+	return e->sa;
+}
+
+bool ike_spi_in_use(struct ike_resp *r, uint32_t spi)
+{
+	bool walk;
+	struct ike_spi_ent *e = spi_slot(r, spi, &walk);
+
+	if (walk) {
+		for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
+			if (child_of(sa, spi))
+				return true;
 		return false;
-	for (i = spi_home(spi, r->spis_size); r->spis[i]; i = (i + 1) & (r->spis_size - 1))
-		if (r->spis[i] == spi)
-			return true;
-	return false;
+	}
+	return e != NULL;
+}
+
+void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa)
+{
+	bool walk;
+
+	for (unsigned c = 0; c < sa->n_child; c++) {
+		struct ike_spi_ent *e = spi_slot(r, sa->child[c].spi_in, &walk);
+
+		if (e)
+			e->sa = sa;
+	}
 }
 
 void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_t *type,

@@ -308,6 +308,10 @@ struct ike_sa *ike_resp_find(struct ike_resp *r, uint64_t spi_i, uint64_t spi_r)
 
 enum ike_sa_state ike_sa_state(const struct ike_sa *sa);
 const char *ike_sa_state_name(enum ike_sa_state s);
+
+/** "IKE_SA <spi_i>_i <spi_r>_r", the name logs give an SA, in @p buf (64 bytes suffice). */
+const char *ike_sa_name(const struct ike_sa *sa, char *buf, size_t len);
+
 /** Negotiated suite and derived keys (tests compare them with the initiator's). */
 const struct ike_alg *ike_sa_alg(const struct ike_sa *sa);
 const struct ike_keys *ike_sa_keys(const struct ike_sa *sa);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cursor.h"
+
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
 static bool parse_addr(const char *s, size_t len, uint8_t *af, uint8_t *out)
@@ -29,24 +31,11 @@ static bool parse_addr(const char *s, size_t len, uint8_t *af, uint8_t *out)
 	return false;
 }
 
-static bool mask_plen(const uint8_t m[4], bool wildcard, uint8_t *plen)
-{
-	uint32_t v = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-
-	if (wildcard)
-		v = ~v;
-	/* contiguous: inverted + 1 is a power of two */
-	if ((~v + 1) & ~v)
-		return false;
-	*plen = (uint8_t)__builtin_popcount(v);
-	return true;
-}
-
 bool pol_netmask_parse(const char *s, uint8_t *plen)
 {
 	uint8_t m[4];
 
-	return inet_pton(AF_INET, s, m) == 1 && mask_plen(m, false, plen);
+	return inet_pton(AF_INET, s, m) == 1 && rp_mask4_plen(m, plen);
 }
 
 static bool host_bits_clear(const struct pol_prefix *p)
@@ -132,11 +121,16 @@ int pol_prefix_parse(const char *s, unsigned forms, struct pol_prefix *p, char *
 		bool wildcard = (forms & POL_PFX_WILDCARD) &&
 				(!(forms & POL_PFX_MASK) || (m[0] != 255 && (m[0] | m[1] | m[2] | m[3])));
 
-		if (!(m[0] | m[1] | m[2] | m[3]))
+		if (!(m[0] | m[1] | m[2] | m[3])) {
 			p->plen = 0;
-		else if (!mask_plen(m, wildcard, &p->plen))
-			FAIL("'%.*s' is not a contiguous %s", (int)wl[1], w[1],
-			     wildcard ? "wildcard mask" : "netmask");
+		} else {
+			if (wildcard) /* a wildcard mask is the inverted netmask */
+				for (unsigned i = 0; i < 4; i++)
+					m[i] = (uint8_t)~m[i];
+			if (!rp_mask4_plen(m, &p->plen))
+				FAIL("'%.*s' is not a contiguous %s", (int)wl[1], w[1],
+				     wildcard ? "wildcard mask" : "netmask");
+		}
 	} else {
 		FAIL("'%s' is not in a form accepted here", s);
 	}

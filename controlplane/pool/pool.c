@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 
 struct pool {
@@ -16,18 +17,13 @@ struct pool {
 	uint64_t *bits;
 };
 
-static uint32_t be32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* The number of addresses of @p cfg, or 0 with the reason in @p err. */
 static uint64_t cfg_size(const struct pool_cfg *cfg, char *err, size_t errlen)
 {
 	uint64_t size;
 
 	if (cfg->af == 4) {
-		uint32_t a = be32(cfg->first), b = be32(cfg->last);
+		uint32_t a = rp_get_be32(cfg->first), b = rp_get_be32(cfg->last);
 
 		if (b < a) {
 			snprintf(err, errlen, "the last address is below the first");
@@ -101,12 +97,9 @@ static void idx_to_addr(const struct pool *p, uint32_t idx, uint8_t *addr)
 {
 	memset(addr, 0, 16);
 	if (p->cfg.af == 4) {
-		uint32_t a = be32(p->cfg.first) + idx;
+		uint32_t a = rp_get_be32(p->cfg.first) + idx;
 
-		addr[0] = (uint8_t)(a >> 24);
-		addr[1] = (uint8_t)(a >> 16);
-		addr[2] = (uint8_t)(a >> 8);
-		addr[3] = (uint8_t)a;
+		rp_put_be32(addr, a);
 	} else {
 		uint32_t v = idx + 1; /* never the prefix's all-zero address */
 

@@ -1571,7 +1571,7 @@ static void test_spi_index(void **state)
 		uint32_t v = 256 + (x >> 16) % 1024;
 
 		if (n < 3000 && ((x >> 8) & 3) != 0) {
-			ike_spi_index_add(f->r, v);
+			ike_spi_index_add(f->r, v, NULL);
 			have[n++] = v;
 		} else if (n) {
 			unsigned k = (x >> 4) % n;
