@@ -124,7 +124,19 @@ static const struct rp_cfg_schema dae_schema[] = {
 	{ 0 }
 };
 
+static const struct rp_cfg_schema local_user_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 64,
+	  .help = "user name (the EAP identity), printable ASCII without ':' or blanks" },
+	{ .name = "password", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 128,
+	  .help = "password (EAP-MD5, EAP-MSCHAPv2 of the local method)" },
+	{ 0 }
+};
+
 const struct rp_cfg_schema rp_conf_aaa_schema[] = {
+	{ .name = "local_users", .kind = RP_CFG_LIST, .max = 4096, .children = local_user_schema,
+	  .help = "local users for the method \"local\" of EAP lists (username NAME password)" },
+	{ .name = "local_users_file", .kind = RP_CFG_STRING, .min = 1, .max = 255,
+	  .help = "file of more local users, one name:password a line ('#': comment)" },
 	{ .name = "radius", .kind = RP_CFG_GROUP, .children = radius_schema,
 	  .help = "RADIUS servers and server groups" },
 	{ .name = "authentication", .kind = RP_CFG_LIST, .max = 64, .children = authen_schema,

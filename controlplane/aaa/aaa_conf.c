@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "controlplane/aaa/local_users.h"
+
 static const config_setting_t *aaa_root(const struct rp_cfg *c)
 {
 	return rp_cfg_get(rp_cfg_root(c), "aaa");
@@ -227,10 +229,16 @@ int aaa_conf_check(struct rp_cfg *c)
 					rp_cfg_error(c, e, "no RADIUS group named \"%s\"", m.group);
 				else if (m.kind == AAA_M_LOCAL && kk == 2)
 					rp_cfg_error(c, e, "accounting has no local method");
+				else if (m.kind == AAA_M_LOCAL && kk == 0 &&
+					 !strcmp(rp_cfg_str(l, "type", ""), "eap") &&
+					 !local_users_configured(c))
+					rp_cfg_error(c, e, "EAP method local needs local users "
+						     "(aaa.local_users or aaa.local_users_file)");
 			}
 		}
 	}
 	check_dae(c, rp_cfg_get(aaa, "dynamic_author"));
+	local_users_load(c, NULL);
 	return c->n_errors > before ? -EINVAL : 0;
 }
 

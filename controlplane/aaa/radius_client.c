@@ -63,12 +63,27 @@ struct server {
 	struct radius_server_state st;
 };
 
+/* The server that issued a State (Access-Challenge): the conversation stays with it. */
+struct affinity {
+	struct affinity *hnext;           /* bucket chain */
+	struct affinity *older, *newer;   /* age list (insertion order = expiry order) */
+	time_t expires;                   /* CLOCK_MONOTONIC seconds */
+	uint32_t hash;
+	unsigned srv;
+	uint8_t len;
+	uint8_t state[];
+};
+
+#define AFF_BUCKETS 1024u
+
 struct radius_xact {
 	struct radius_client *c;
 	struct radius_xact *prev, *next;
 	struct radius_req *req;
 	radius_cb cb;
 	void *arg;
+	bool pinned;              /* carries a State: only server pin may answer it */
+	unsigned pin;
 	unsigned srv;             /* current server */
 	uint32_t tried;           /* bit per server */
 	bool all_dead;            /* started with every server dead: try them all */
@@ -90,6 +105,11 @@ struct radius_client {
 	struct server srv[RADIUS_GROUP_MAX_SERVERS];
 	struct radius_xact *pending;
 	bool *freed;              /* set while a callback runs: did it free the client? */
+	struct affinity *aff[AFF_BUCKETS];
+	struct affinity *aff_oldest, *aff_newest;
+	unsigned n_aff;
+	uint32_t aff_seed;
+	bool aff_full_logged;
 	struct radius_pkt rx_pkt;
 	uint8_t rx[RADIUS_MAX_LEN + 1];
 };
@@ -162,6 +182,8 @@ int radius_client_new(struct event_base *base, const struct radius_group_cfg *cf
 		return -ENOMEM;
 	c->base = base;
 	c->cfg = *cfg;
+	if (RAND_bytes((uint8_t *)&c->aff_seed, sizeof(c->aff_seed)) != 1)
+		c->aff_seed = (uint32_t)rand();
 	if (!c->cfg.max_sockets || c->cfg.max_sockets > RADIUS_MAX_SOCKETS)
 		c->cfg.max_sockets = RADIUS_MAX_SOCKETS;
 	for (unsigned i = 0; i < cfg->n_servers; i++) {
@@ -214,6 +236,8 @@ static void xact_free(struct radius_xact *x)
 	free(x);
 }
 
+static void aff_drop(struct radius_client *c, struct affinity *a);
+
 void radius_client_free(struct radius_client *c)
 {
 	if (!c)
@@ -229,6 +253,8 @@ void radius_client_free(struct radius_client *c)
 	}
 	if (c->freed)
 		*c->freed = true;
+	while (c->aff_oldest)
+		aff_drop(c, c->aff_oldest);
 	for (unsigned i = 0; i < c->cfg.n_servers; i++) {
 		struct server *s = &c->srv[i];
 
@@ -519,6 +545,116 @@ static int pick_server(struct radius_xact *x)
 	return -1;
 }
 
+/* ---- conversations: State -> the server that issued it ------------------------------------ */
+
+static time_t now_s(void)
+{
+	struct timespec t;
+
+	now_mono(&t);
+	return t.tv_sec;
+}
+
+static uint32_t aff_hash(const struct radius_client *c, const uint8_t *p, size_t len)
+{
+	uint32_t h = 2166136261u ^ c->aff_seed; /* FNV-1a, seeded per client */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static void aff_drop(struct radius_client *c, struct affinity *a)
+{
+	struct affinity **pp = &c->aff[a->hash % AFF_BUCKETS];
+
+	while (*pp != a)
+		pp = &(*pp)->hnext;
+	*pp = a->hnext;
+	if (a->older)
+		a->older->newer = a->newer;
+	else
+		c->aff_oldest = a->newer;
+	if (a->newer)
+		a->newer->older = a->older;
+	else
+		c->aff_newest = a->older;
+	c->n_aff--;
+	free(a);
+}
+
+static void aff_expire(struct radius_client *c, time_t now)
+{
+	while (c->aff_oldest && c->aff_oldest->expires <= now)
+		aff_drop(c, c->aff_oldest);
+}
+
+static struct affinity *aff_find(const struct radius_client *c, const uint8_t *p, size_t len,
+				 time_t now)
+{
+	uint32_t h = aff_hash(c, p, len);
+
+	for (struct affinity *a = c->aff[h % AFF_BUCKETS]; a; a = a->hnext)
+		if (a->hash == h && a->len == len && !memcmp(a->state, p, len))
+			return a->expires > now ? a : NULL;
+	return NULL;
+}
+
+/* Remember that server @p srv issued State @p p. Bounded: the oldest goes first. */
+static void aff_add(struct radius_client *c, unsigned srv, const uint8_t *p, size_t len)
+{
+	time_t now = now_s();
+	struct affinity *a;
+
+	if (!len || len > RADIUS_ATTR_MAX_VALUE)
+		return;
+	aff_expire(c, now);
+	a = aff_find(c, p, len, now);
+	if (a)
+		aff_drop(c, a);
+	if (c->n_aff >= RADIUS_STATE_MAX) {
+		if (!c->aff_full_logged)
+			RP_WARN(COMP, "group %s: %u conversations (State) remembered, forgetting the "
+				"oldest", c->cfg.name, RADIUS_STATE_MAX);
+		c->aff_full_logged = true;
+		aff_drop(c, c->aff_oldest);
+	}
+	a = malloc(sizeof(*a) + len);
+	if (!a)
+		return; /* the next round takes the usual server order */
+	a->hash = aff_hash(c, p, len);
+	a->srv = srv;
+	a->len = (uint8_t)len;
+	memcpy(a->state, p, len);
+	a->expires = now + RADIUS_STATE_TTL_S;
+	a->hnext = c->aff[a->hash % AFF_BUCKETS];
+	c->aff[a->hash % AFF_BUCKETS] = a;
+	a->newer = NULL;
+	a->older = c->aff_newest;
+	if (c->aff_newest)
+		c->aff_newest->newer = a;
+	else
+		c->aff_oldest = a;
+	c->aff_newest = a;
+	c->n_aff++;
+}
+
+/* The State attribute of a request description (attributes are well formed), or NULL. */
+static const uint8_t *req_state(const struct radius_req *r, size_t *len)
+{
+	for (size_t o = 0; o + 2 <= r->attrs_len; o += r->attrs[o + 1])
+		if (r->attrs[o] == RADIUS_A_STATE) {
+			*len = r->attrs[o + 1] - 2u;
+			return r->attrs + o + 2;
+		}
+	return NULL;
+}
+
+bool radius_client_has_state(const struct radius_client *c, const void *state, size_t len)
+{
+	return len && len <= RADIUS_ATTR_MAX_VALUE && aff_find(c, state, len, now_s());
+}
+
 /* ---- transmission ------------------------------------------------------------------------- */
 
 static int encode_for(struct radius_xact *x, struct server *s)
@@ -603,6 +739,15 @@ static int start_next(struct radius_xact *x, int err)
 {
 	int next;
 
+	if (x->pinned) {
+		/* only the server that issued the State knows the conversation */
+		if (x->tried)
+			return err;
+		err = start_on(x, x->pin);
+		if (err == -EIO)
+			srv_failed(&x->c->srv[x->pin]);
+		return err;
+	}
 	while ((next = pick_server(x)) >= 0) {
 		if (x->attempts)
 			RP_INFO(COMP, "group %s: failing over to server %s", x->c->cfg.name,
@@ -642,6 +787,10 @@ static void xact_timeout(evutil_socket_t fd, short what, void *arg)
 	}
 	RP_INFO(COMP, "server %s: no answer to id %u after %u tries", s->cfg.name, x->id,
 		x->tries);
+	if (x->pinned)
+		RP_WARN(COMP, "group %s: server %s issued the State of this conversation and does "
+			"not answer: no failover (no other server knows the State), the "
+			"conversation fails", x->c->cfg.name, s->cfg.name);
 	srv_failed(s);
 	id_release(x);
 	fail_over(x, -ETIMEDOUT);
@@ -680,6 +829,20 @@ int radius_send(struct radius_client *c, struct radius_req *r, radius_cb cb, voi
 	x->cb = cb;
 	x->arg = arg;
 	x->all_dead = !alive;
+	if (r->code == RADIUS_ACCESS_REQUEST) {
+		size_t slen;
+		const uint8_t *st = req_state(r, &slen);
+		struct affinity *a = st ? aff_find(c, st, slen, now_s()) : NULL;
+
+		if (a) {
+			/* a State is answered once: the server's next Challenge brings a new one */
+			x->pinned = true;
+			x->pin = a->srv;
+			RP_DEBUG(COMP, "group %s: request with the State of server %s goes there "
+				 "only", c->cfg.name, c->srv[a->srv].cfg.name);
+			aff_drop(c, a);
+		}
+	}
 	x->next = c->pending;
 	if (c->pending)
 		c->pending->prev = x;
@@ -742,6 +905,12 @@ static void handle_response(struct radius_client *c, struct rsock *s, size_t n)
 	}
 	srv->st.responses++;
 	srv_alive(srv);
+	if (x->req->code == RADIUS_ACCESS_REQUEST && p->code == RADIUS_ACCESS_CHALLENGE) {
+		const struct radius_attr *a = radius_find(p, 0, RADIUS_A_STATE, NULL);
+
+		if (a)
+			aff_add(c, srv->idx, a->val, a->len);
+	}
 	{
 		struct radius_result res = { .pkt = p, .req_auth = x->auth,
 					     .secret = srv->cfg.secret,

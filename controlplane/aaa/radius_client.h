@@ -22,6 +22,15 @@
  * dropped silently (RFC 2865 §3) and counted; the request keeps waiting. Nothing blocks:
  * each request has its own timer, each socket its own read event.
  *
+ * Conversations (EAP, RFC 3579): the State of a verified Access-Challenge is remembered with
+ * the server that sent it. An Access-Request that carries a remembered State goes to that
+ * server only, whether marked dead or not, with its retransmissions but no failover: no
+ * other server knows the State (it would reject the request); if it stays silent the
+ * request ends with -ETIMEDOUT. So failover happens only before a server has answered a
+ * conversation. A State is used once (the next Challenge brings a new one) and forgotten
+ * after RADIUS_STATE_TTL_S; at most RADIUS_STATE_MAX are kept per group (the oldest is
+ * forgotten first). A request with an unknown State takes the usual order.
+ *
  * Ownership: radius_send() consumes the request description whatever it returns. The
  * result passed to the callback (packet views, request authenticator, secret) is valid only
  * during the callback. The callback may send new requests and may free the client.
@@ -41,6 +50,8 @@ struct event_base;
 #define RADIUS_GROUP_MAX_SERVERS 8u
 #define RADIUS_SECRET_MAX 128u
 #define RADIUS_MAX_SOCKETS 64u
+#define RADIUS_STATE_TTL_S 300      /**< how long a Challenge's State ties a conversation */
+#define RADIUS_STATE_MAX 16384u     /**< States remembered per group */
 
 struct radius_server_cfg {
 	char name[32];
@@ -136,6 +147,12 @@ int radius_send(struct radius_client *c, struct radius_req *r, radius_cb cb, voi
 
 /** Drop a pending request without calling its callback (e.g. its IKE SA went away). */
 void radius_cancel(struct radius_xact *x);
+
+/**
+ * True if a server of this group issued State @p state (an Access-Challenge not yet followed
+ * up): a caller with several groups sends the next round to this one.
+ */
+bool radius_client_has_state(const struct radius_client *c, const void *state, size_t len);
 
 /** State of server @p i of the group. @return false if @p i is out of range. */
 bool radius_client_server_state(const struct radius_client *c, unsigned i,

@@ -8,26 +8,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "common/log.h"
 #include "controlplane/aaa/aaa_conf.h"
+#include "controlplane/aaa/eap_local.h"
+#include "controlplane/aaa/local_users.h"
 #include "controlplane/aaa/radius.h"
 #include "controlplane/aaa/radius_client.h"
 
 #define COMP "aaa"
 #define MAX_LISTS 32u
 #define MAX_GROUPS 16u
+#define M_LOCAL UINT32_MAX             /**< the method "local" in eap_list.group[] */
+#define TAG_LEN 8u
 
 struct eap_list {
 	char name[32];
 	unsigned n;
-	unsigned group[AAA_MAX_METHODS];   /**< indices into groups[] */
+	unsigned group[AAA_MAX_METHODS];   /**< indices into groups[], or M_LOCAL */
 };
 
 struct ike_eap_radius {
 	struct eap_list lists[MAX_LISTS];
 	unsigned n_lists;
+	struct event_base *base;
+	struct local_users *users;      /**< the local user base (lists with "local") */
+	struct eap_local *local;        /**< the local EAP server (idem) */
+	uint8_t tag[TAG_LEN];           /**< begins the States of the local server */
 	struct {
 		char name[32];
 		struct radius_client *c;
@@ -43,6 +53,7 @@ struct xact {
 	const struct eap_list *list;
 	unsigned method;                /**< index in list->group[] being asked */
 	struct radius_xact *rx;
+	struct event *ev;               /**< the local server's answer, delivered from the loop */
 	ike_eap_aaa_cb cb;
 	void *cb_arg;
 	uint64_t spi_i;
@@ -52,6 +63,32 @@ struct xact {
 	size_t eap_len;
 	uint8_t eap[];                  /**< the client's EAP message */
 };
+
+/* A list names "local": load the local users and start the local EAP server (once). */
+static int use_local(struct ike_eap_radius *er, const struct rp_cfg *cfg, const char *list)
+{
+	int rc;
+
+	if (er->local)
+		return 0;
+	/* aaa_conf_check() reported the problems already; reading again only fails if the
+	 * users file changed in between (then reported again, with the same counter) */
+	rc = local_users_load((struct rp_cfg *)cfg, &er->users);
+	if (!rc && !er->users)
+		rc = -ENOENT;
+	if (rc) {
+		RP_ERR(COMP, "EAP list %s: method local: no usable local users (%s)", list,
+		       strerror(-rc));
+		return -EINVAL;
+	}
+	rc = eap_local_new(&er->local);
+	if (rc)
+		return rc;
+	RP_NOTICE(COMP, "local EAP server: %u local user%s, EAP-MD5%s", local_users_count(er->users),
+		  local_users_count(er->users) == 1 ? "" : "s",
+		  eap_local_has_mschapv2(er->local) ? " and EAP-MSCHAPv2" : " only");
+	return 0;
+}
 
 static int group_index(struct ike_eap_radius *er, struct event_base *base,
 		       const struct rp_cfg *cfg, const char *name)
@@ -88,6 +125,11 @@ int ike_eap_radius_create(struct event_base *base, const struct rp_cfg *cfg,
 	er = calloc(1, sizeof(*er));
 	if (!er)
 		return -ENOMEM;
+	er->base = base;
+	if (RAND_bytes(er->tag, sizeof(er->tag)) != 1) {
+		free(er);
+		return -EIO;
+	}
 	for (int i = 0; i < rp_cfg_count(l) && er->n_lists < MAX_LISTS; i++) {
 		const config_setting_t *e = rp_cfg_elem(l, i);
 		const char *name = rp_cfg_str(e, "name", ""), *type = rp_cfg_str(e, "type", "");
@@ -108,8 +150,14 @@ int ike_eap_radius_create(struct event_base *base, const struct rp_cfg *cfg,
 			int g;
 
 			if (m[k].kind != AAA_M_GROUP) {
-				RP_WARN(COMP, "EAP list %s: method local cannot relay EAP, skipped", name);
-				continue;
+				rc = use_local(er, cfg, name);
+				if (rc)
+					break;
+				if (k + 1 < n)
+					RP_WARN(COMP, "EAP list %s: the methods after local are never "
+						"used (local answers every request)", name);
+				el->group[el->n++] = M_LOCAL;
+				break;
 			}
 			g = group_index(er, base, cfg, m[k].group);
 			if (g < 0) {
@@ -127,7 +175,14 @@ int ike_eap_radius_create(struct event_base *base, const struct rp_cfg *cfg,
 			rc = -EINVAL;
 			break;
 		}
-		RP_INFO(COMP, "EAP list %s: %u RADIUS group%s", name, el->n, el->n == 1 ? "" : "s");
+		{
+			bool loc = el->group[el->n - 1] == M_LOCAL;
+			unsigned ng = el->n - loc;
+
+			RP_INFO(COMP, "EAP list %s: %u RADIUS group%s%s", name, ng, ng == 1 ? "" : "s",
+				!loc ? "" : ng ? ", then the local users when none answers" :
+				", the local users");
+		}
 		er->n_lists++;
 	}
 	if (rc || !er->n_lists) {
@@ -149,19 +204,99 @@ static void unlink_x(struct xact *x)
 
 static void free_x(struct xact *x)
 {
+	if (x->ev)
+		event_free(x->ev);
 	OPENSSL_cleanse(x, sizeof(*x) + x->eap_len);
 	free(x);
 }
 
 static void on_answer(int err, const struct radius_result *res, void *arg);
 
+/* printable copy of an identity for logs */
+static const char *id_txt(const uint8_t *id, size_t len, char *buf, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < cap; i++)
+		buf[i] = id[i] >= 0x20 && id[i] < 0x7f ? (char)id[i] : '?';
+	buf[i] = 0;
+	return buf;
+}
+
+/* The local EAP server answers x's message: ends x. */
+static void local_answer(struct xact *x)
+{
+	struct ike_eap_radius *er = x->er;
+	struct ike_eap_aaa_ans ans = { 0 };
+	struct eap_local_out o;
+	const uint8_t *st = x->state;
+	size_t st_len = x->state_len;
+	char idb[256];
+	int rc;
+
+	if (st_len && (st_len < TAG_LEN || memcmp(st, er->tag, TAG_LEN)))
+		st_len = 0, st = NULL; /* a RADIUS server's State: cannot be continued here */
+	rc = eap_local_process(er->local, er->users, er->tag, TAG_LEN, x->user, x->user_len,
+			       x->eap, x->eap_len, st, st_len, &o);
+	id_txt(x->user, x->user_len, idb, sizeof(idb));
+	if (rc) {
+		ans.status = rc;
+	} else {
+		ans.eap = o.eap;
+		ans.eap_len = o.eap_len;
+		switch (o.verdict) {
+		case EAP_LOCAL_CHALLENGE:
+			ans.code = IKE_EAP_AAA_CHALLENGE;
+			ans.state = o.state;
+			ans.state_len = o.state_len;
+			RP_INFO(COMP, "IKE_SA %016llx_i: local user '%s': %s",
+				(unsigned long long)x->spi_i, idb, o.why);
+			break;
+		case EAP_LOCAL_SUCCESS:
+			ans.code = IKE_EAP_AAA_ACCEPT;
+			ans.msk = o.msk_len ? o.msk : NULL;
+			ans.msk_len = o.msk_len;
+			RP_NOTICE(COMP, "IKE_SA %016llx_i: local user '%s' authenticated: %s",
+				  (unsigned long long)x->spi_i, idb, o.why);
+			break;
+		case EAP_LOCAL_FAILURE:
+			ans.code = IKE_EAP_AAA_REJECT;
+			RP_NOTICE(COMP, "IKE_SA %016llx_i: local user '%s' refused: %s",
+				  (unsigned long long)x->spi_i, idb, o.why);
+			break;
+		}
+	}
+	unlink_x(x);
+	x->cb(x->cb_arg, &ans);
+	OPENSSL_cleanse(&o, sizeof(o));
+	free_x(x);
+}
+
+static void local_fire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	local_answer(arg);
+}
+
 static int ask(struct xact *x)
 {
-	struct radius_client *c = x->er->groups[x->list->group[x->method]].c;
-	struct radius_req *q = radius_req_new(RADIUS_ACCESS_REQUEST);
+	struct radius_client *c;
+	struct radius_req *q;
 	char peer[INET6_ADDRSTRLEN];
 	int rc;
 
+	if (x->list->group[x->method] == M_LOCAL) {
+		/* answered from the event loop, never from within send() (ike_eap.h) */
+		static const struct timeval now = { 0, 0 };
+
+		x->ev = evtimer_new(x->er->base, local_fire, x);
+		if (!x->ev || evtimer_add(x->ev, &now))
+			return -ENOMEM;
+		return 0;
+	}
+	c = x->er->groups[x->list->group[x->method]].c;
+	q = radius_req_new(RADIUS_ACCESS_REQUEST);
 	if (!q)
 		return -ENOMEM;
 	inet_ntop(x->peer.af == 6 ? AF_INET6 : AF_INET, x->peer.addr, peer, sizeof(peer));
@@ -197,7 +332,21 @@ static void on_answer(int err, const struct radius_result *res, void *arg)
 	int n;
 
 	x->rx = NULL;
-	if (err == -ETIMEDOUT && x->method + 1 < x->list->n) {
+	if (err == -ETIMEDOUT && x->state_len)
+		RP_WARN(COMP, "IKE_SA %016llx_i: the RADIUS server of group %s that holds this EAP "
+			"conversation does not answer; no other server knows its State",
+			(unsigned long long)x->spi_i, x->er->groups[x->list->group[x->method]].name);
+	else if (err == -ETIMEDOUT && x->method + 1 < x->list->n &&
+		 x->list->group[x->method + 1] == M_LOCAL) {
+		/* like IOS: local only when the groups before it do not answer, not when they
+		 * reject */
+		RP_WARN(COMP, "IKE_SA %016llx_i: no server of RADIUS group %s answered, falling "
+			"back to the local users", (unsigned long long)x->spi_i,
+			x->er->groups[x->list->group[x->method]].name);
+		x->method++;
+		local_answer(x);
+		return;
+	} else if (err == -ETIMEDOUT && x->method + 1 < x->list->n) {
 		RP_WARN(COMP, "IKE_SA %016llx_i: no server of RADIUS group %s answered, asking "
 			"group %s", (unsigned long long)x->spi_i,
 			x->er->groups[x->list->group[x->method]].name,
@@ -294,6 +443,19 @@ static int be_send(void *arg, const struct ike_eap_aaa_req *req, ike_eap_aaa_cb 
 	x->local = req->local;
 	memcpy(x->eap, req->eap, req->eap_len);
 	x->eap_len = req->eap_len;
+	/* the next round goes to the group (and server) that issued the State */
+	if (l->group[l->n - 1] == M_LOCAL && x->state_len >= TAG_LEN &&
+	    !memcmp(x->state, er->tag, TAG_LEN)) {
+		x->method = l->n - 1; /* a conversation of the local server goes on there */
+	} else {
+		for (unsigned i = 0; x->state_len && i < l->n; i++)
+			if (l->group[i] != M_LOCAL &&
+			    radius_client_has_state(er->groups[l->group[i]].c, x->state,
+						    x->state_len)) {
+				x->method = i;
+				break;
+			}
+	}
 	rc = ask(x);
 	if (rc) {
 		free_x(x);
@@ -326,6 +488,8 @@ void ike_eap_radius_destroy(struct ike_eap_radius *er)
 		be_cancel(er, er->pending);
 	for (unsigned i = 0; i < er->n_groups; i++)
 		radius_client_free(er->groups[i].c);
+	eap_local_free(er->local);
+	local_users_free(er->users);
 	free(er);
 }
 

@@ -13,7 +13,13 @@
  * Access-Accept the EAP-Success and the MSK (MS-MPPE-Recv-Key | MS-MPPE-Send-Key, RFC
  * 2548, decrypted with the answering server's secret); Access-Reject a failure. When no
  * server of a group answers (the client fails over between the group's servers) the next
- * `group` method of the list is asked; `local` is not an EAP method and is skipped.
+ * `group` method of the list is asked. The method `local` (it ends a list) is rampartd's own
+ * EAP server (controlplane/aaa/eap_local.h) on the local users (local_users.h): used alone,
+ * or after groups only when none of them answered at the start of a conversation (IOS: a
+ * reject is final); its answers come from the event loop like RADIUS ones, its State (tagged
+ * with a random per-process prefix) routes the next rounds back to it. That is
+ * for the first round only: a round with a State goes to the group and server that issued
+ * it (radius_client.h), and fails if that server is silent.
  * A profile without `aaa.authentication_eap` uses the first EAP list.
  *
  * Ownership: create() reads the configuration (nothing of it is kept) and borrows @p base;

@@ -2,7 +2,9 @@
 /*
  * The asynchronous RADIUS client against fake servers in the same process and event loop
  * (UDP sockets on 127.0.0.1): answers, retransmission, failover, dead-server marking and
- * revival, bad replies dropped, identifier exhaustion spreading over sockets, cancel, free.
+ * revival, bad replies dropped, identifier exhaustion spreading over sockets, cancel, free;
+ * EAP-like conversations (Access-Challenge with a State) stay with the server that issued the
+ * State: no failover once it has answered, even when it dies.
  * The fake servers use the codec already checked against FreeRADIUS bytes (test_radius).
  */
 #include <errno.h>
@@ -23,7 +25,14 @@
 
 #define SECRET "s3cret-shared"
 
-enum fake_mode { F_ACCEPT, F_SILENT, F_BAD_THEN_GOOD, F_UNSIGNED, F_DELAY };
+/*
+ * F_CHALLENGE: a request without State gets an Access-Challenge with a State of this fake
+ * ("F<port>:<n>"); one with that fake's State an Access-Accept; any other State an
+ * Access-Reject (as FreeRADIUS does for a State it does not know). F_CHALLENGE_ONLY: the
+ * same Challenges, but requests with a State are not answered (the server died mid-way).
+ */
+enum fake_mode { F_ACCEPT, F_SILENT, F_BAD_THEN_GOOD, F_UNSIGNED, F_DELAY, F_CHALLENGE,
+		 F_CHALLENGE_ONLY };
 
 struct fake {
 	int fd;
@@ -32,6 +41,9 @@ struct fake {
 	enum fake_mode mode;
 	unsigned received;      /* datagrams */
 	unsigned bad_requests;  /* requests that did not verify */
+	unsigned with_state;    /* requests carrying a State */
+	unsigned foreign_state; /* ... a State this fake did not issue */
+	unsigned challenges;
 	char last_pw[130];
 };
 
@@ -40,6 +52,9 @@ struct done {
 	int err[1024];
 	unsigned server[1024];
 	unsigned attempts[1024];
+	uint8_t code[1024];
+	uint8_t state[8][64];   /* State of the first answers */
+	size_t state_len[8];
 	uint32_t fip;
 	struct event_base *base;
 };
@@ -69,6 +84,29 @@ static void fake_reply(struct fake *f, const uint8_t *buf, size_t n, struct sock
 				       (uint8_t *)f->last_pw);
 	code = rq.code == RADIUS_ACCOUNTING_REQUEST ? RADIUS_ACCOUNTING_RESPONSE
 						    : RADIUS_ACCESS_ACCEPT;
+	if (f->mode == F_CHALLENGE || f->mode == F_CHALLENGE_ONLY) {
+		const struct radius_attr *st = radius_find(&rq, 0, RADIUS_A_STATE, NULL);
+		char mine[64];
+		int ml = snprintf(mine, sizeof(mine), "F%u:", f->port);
+
+		if (st) {
+			f->with_state++;
+			if (st->len <= (size_t)ml || memcmp(st->val, mine, (size_t)ml)) {
+				f->foreign_state++;
+				code = RADIUS_ACCESS_REJECT;
+			} else if (f->mode == F_CHALLENGE_ONLY) {
+				return;
+			}
+		} else {
+			code = RADIUS_ACCESS_CHALLENGE;
+			ml = snprintf(mine, sizeof(mine), "F%u:%u", f->port, ++f->challenges);
+			radius_bld_init(&b, out, sizeof(out), code, rq.id, rq.auth, true);
+			radius_bld_attr(&b, RADIUS_A_STATE, mine, (size_t)ml);
+			len = radius_bld_finish(&b, SECRET, strlen(SECRET));
+			sendto(f->fd, out, len, 0, (struct sockaddr *)peer, plen);
+			return;
+		}
+	}
 	if (f->mode == F_BAD_THEN_GOOD) {
 		radius_bld_init(&b, out, sizeof(out), code, rq.id, rq.auth, true);
 		len = radius_bld_finish(&b, "wrong", 5);
@@ -152,9 +190,16 @@ static void on_done(int err, const struct radius_result *res, void *arg)
 
 	d->err[i] = err;
 	if (!err) {
+		const struct radius_attr *st = radius_find(res->pkt, 0, RADIUS_A_STATE, NULL);
+
 		d->server[i] = res->server;
 		d->attempts[i] = res->attempts;
+		d->code[i] = res->pkt->code;
 		radius_get_u32(res->pkt, RADIUS_A_FRAMED_IP_ADDRESS, &d->fip);
+		if (st && i < 8 && st->len <= sizeof(d->state[0])) {
+			memcpy(d->state[i], st->val, st->len);
+			d->state_len[i] = st->len;
+		}
 	}
 	if (d->n >= d->want)
 		event_base_loopbreak(base);
@@ -188,6 +233,16 @@ static struct radius_req *access_req(const char *user, const char *pw)
 	assert_non_null(r);
 	assert_int_equal(radius_req_add_str(r, RADIUS_A_USER_NAME, user), 0);
 	assert_int_equal(radius_req_set_password(r, pw, strlen(pw)), 0);
+	return r;
+}
+
+/* The next round of a conversation: the State of answer @p i of @p d. */
+static struct radius_req *next_round(const struct done *d, int i)
+{
+	struct radius_req *r = access_req("u", "p");
+
+	assert_true(d->state_len[i] > 0);
+	assert_int_equal(radius_req_add(r, RADIUS_A_STATE, d->state[i], d->state_len[i]), 0);
 	return r;
 }
 
@@ -488,6 +543,188 @@ static void test_slow_does_not_block(void **state)
 	fake_stop(&a);
 }
 
+/*
+ * A conversation that failed over to the second server stays there: its next round goes
+ * straight to the server that issued the State, though the first is still "alive" and
+ * first in order; and a conversation stays with its server even when that one is marked dead.
+ */
+static void test_conversation_stays(void **state)
+{
+	struct radius_group_cfg g;
+	struct radius_client *c;
+	struct radius_server_state st;
+	struct fake a, b;
+	static struct done d;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	fake_start(&a, F_SILENT);
+	fake_start(&b, F_CHALLENGE);
+	radius_group_cfg_init(&g);
+	g.dead_after = 3;
+	add_server(&g, "a", a.port, 30, 1);
+	add_server(&g, "b", b.port, 1000, 1);
+	assert_int_equal(radius_client_new(base, &g, &c), 0);
+	/* round 1: a stays silent (2 datagrams), b challenges */
+	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+	run(&d, 1, 3000);
+	assert_int_equal(d.err[0], 0);
+	assert_int_equal(d.code[0], RADIUS_ACCESS_CHALLENGE);
+	assert_int_equal(d.server[0], 1);
+	assert_int_equal(a.received, 2);
+	assert_true(radius_client_server_state(c, 0, &st));
+	assert_false(st.dead);
+	assert_true(radius_client_has_state(c, d.state[0], d.state_len[0]));
+	assert_false(radius_client_has_state(c, "F1:1", 4));
+	/* round 2 with b's State: to b only, answered at the first datagram */
+	assert_int_equal(radius_send(c, next_round(&d, 0), on_done, &d, NULL), 0);
+	run(&d, 2, 3000);
+	assert_int_equal(d.err[1], 0);
+	assert_int_equal(d.code[1], RADIUS_ACCESS_ACCEPT);
+	assert_int_equal(d.server[1], 1);
+	assert_int_equal(d.attempts[1], 1);
+	assert_int_equal(a.received, 2);
+	assert_int_equal(b.with_state, 1);
+	assert_int_equal(b.foreign_state, 0);
+	/* used once: forgotten */
+	assert_false(radius_client_has_state(c, d.state[0], d.state_len[0]));
+	radius_client_free(c);
+
+	/* a conversation on a; a is then marked dead (by another request it leaves
+	 * unanswered); the conversation's next round still goes to a, which answers */
+	memset(&d, 0, sizeof(d));
+	a.mode = F_CHALLENGE;
+	b.mode = F_CHALLENGE;
+	b.with_state = 0;
+	g.dead_after = 1;
+	assert_int_equal(radius_client_new(base, &g, &c), 0);
+	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+	run(&d, 1, 3000);
+	assert_int_equal(d.code[0], RADIUS_ACCESS_CHALLENGE);
+	assert_int_equal(d.server[0], 0);
+	a.mode = F_SILENT;
+	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+	run(&d, 2, 3000);
+	assert_int_equal(d.server[1], 1);
+	assert_true(radius_client_server_state(c, 0, &st));
+	assert_true(st.dead);
+	a.mode = F_CHALLENGE;
+	assert_int_equal(radius_send(c, next_round(&d, 0), on_done, &d, NULL), 0);
+	run(&d, 3, 3000);
+	assert_int_equal(d.err[2], 0);
+	assert_int_equal(d.code[2], RADIUS_ACCESS_ACCEPT);
+	assert_int_equal(d.server[2], 0);
+	assert_int_equal(a.with_state, 1);
+	assert_int_equal(a.foreign_state, 0);
+	assert_int_equal(b.with_state, 0);
+	assert_true(radius_client_server_state(c, 0, &st));
+	assert_false(st.dead);
+	radius_client_free(c);
+	fake_stop(&a);
+	fake_stop(&b);
+}
+
+/*
+ * The server holding a conversation dies after its Challenge: the next round times out on
+ * it and is not failed over (b would not know the State); a new conversation then fails
+ * over to b and completes there.
+ */
+static void test_conversation_server_dies(void **state)
+{
+	struct radius_group_cfg g;
+	struct radius_client *c;
+	struct radius_server_state st;
+	struct fake a, b;
+	static struct done d;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	fake_start(&a, F_CHALLENGE_ONLY);
+	fake_start(&b, F_CHALLENGE);
+	radius_group_cfg_init(&g);
+	g.dead_after = 1;
+	add_server(&g, "a", a.port, 30, 2);
+	add_server(&g, "b", b.port, 1000, 1);
+	assert_int_equal(radius_client_new(base, &g, &c), 0);
+	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+	run(&d, 1, 3000);
+	assert_int_equal(d.code[0], RADIUS_ACCESS_CHALLENGE);
+	assert_int_equal(d.server[0], 0);
+	assert_int_equal(radius_send(c, next_round(&d, 0), on_done, &d, NULL), 0);
+	run(&d, 2, 3000);
+	assert_int_equal(d.err[1], -ETIMEDOUT);
+	assert_int_equal(a.with_state, 3);  /* sent and retransmitted twice */
+	assert_int_equal(b.received, 0);    /* never failed over */
+	assert_true(radius_client_server_state(c, 0, &st));
+	assert_true(st.dead);
+	assert_int_equal(st.timeouts, 1);
+	/* a new conversation: b (a is dead), both rounds there */
+	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+	run(&d, 3, 3000);
+	assert_int_equal(d.code[2], RADIUS_ACCESS_CHALLENGE);
+	assert_int_equal(d.server[2], 1);
+	assert_int_equal(radius_send(c, next_round(&d, 2), on_done, &d, NULL), 0);
+	run(&d, 4, 3000);
+	assert_int_equal(d.err[3], 0);
+	assert_int_equal(d.code[3], RADIUS_ACCESS_ACCEPT);
+	assert_int_equal(d.server[3], 1);
+	assert_int_equal(b.foreign_state, 0);
+	assert_int_equal(a.with_state, 3);
+	/* a State nobody issued takes the usual order (and the server refuses it) */
+	memcpy(d.state[4], "F1:9", 4);
+	d.state_len[4] = 4;
+	assert_int_equal(radius_send(c, next_round(&d, 4), on_done, &d, NULL), 0);
+	run(&d, 5, 3000);
+	assert_int_equal(d.err[4], 0);
+	assert_int_equal(d.code[4], RADIUS_ACCESS_REJECT);
+	assert_int_equal(b.foreign_state, 1);
+	radius_client_free(c);
+	fake_stop(&a);
+	fake_stop(&b);
+}
+
+/* The remembered States are bounded: the oldest are forgotten first. */
+static void test_state_bound(void **state)
+{
+	struct radius_group_cfg g;
+	struct radius_client *c;
+	struct fake b;
+	static struct done d;
+	unsigned sent = 0;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	fake_start(&b, F_CHALLENGE);
+	radius_group_cfg_init(&g);
+	add_server(&g, "b", b.port, 1000, 1);
+	assert_int_equal(radius_client_new(base, &g, &c), 0);
+	/* RADIUS_STATE_MAX + 10 conversations, 200 at a time (the answers fit the socket buffers) */
+	while (sent < RADIUS_STATE_MAX + 10) {
+		unsigned n = RADIUS_STATE_MAX + 10 - sent < 200 ? RADIUS_STATE_MAX + 10 - sent : 200;
+
+		d.n = 0;
+		for (unsigned i = 0; i < n; i++)
+			assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
+		run(&d, (int)n, 10000);
+		assert_int_equal(d.n, (int)n);
+		sent += n;
+	}
+	{
+		char s[64];
+		int l;
+
+		/* the fake numbers its States from 1: the first 10 are forgotten */
+		l = snprintf(s, sizeof(s), "F%u:%u", b.port, 10u);
+		assert_false(radius_client_has_state(c, s, (size_t)l));
+		l = snprintf(s, sizeof(s), "F%u:%u", b.port, 11u);
+		assert_true(radius_client_has_state(c, s, (size_t)l));
+		l = snprintf(s, sizeof(s), "F%u:%u", b.port, RADIUS_STATE_MAX + 10);
+		assert_true(radius_client_has_state(c, s, (size_t)l));
+	}
+	radius_client_free(c);
+	fake_stop(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +735,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_and_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_does_not_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation_server_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,8 +11,8 @@
 # EAP-Request/Identity, the client answers with its eap_id).
 #
 # Checks: EAP-MD5 without query-identity (no MSK: AUTH keyed with SK_pi/SK_pr), EAP-MD5 with
-# query-identity, EAP-MSCHAPv2 with query-identity (FreeRADIUS proposes MD5, the client NAKs;
-# the Access-Accept's MPPE keys are the MSK that keys both AUTH payloads), EAP-TLS with a client
+# query-identity, EAP-MSCHAPv2 with and without query-identity (FreeRADIUS proposes MD5, the
+# client NAKs; the Access-Accept's MPPE keys are the MSK that keys both AUTH payloads), EAP-TLS with a client
 # certificate (many rounds; messages larger than one RADIUS attribute): each establishes the
 # IKE SA and the CHILD_SA, charon verified rampartd's certificate, rampartd's log names the
 # EAP identity and whether an MSK was used, the client gets a pool address and passes TCP
@@ -119,6 +119,7 @@ connections {
 $(conn md5 testuser eap-md5 testuser)
 $(conn md5q alice@eap.example.test eap-md5 testuser)
 $(conn mschap bob@eap.example.test eap-mschapv2 testuser)
+$(conn mschapi testuser eap-mschapv2 testuser)
 $(conn bad baduser eap-md5 baduser)
 $(conn tls tls@eap.example.test eap-tls tls@eap.example.test tls.pem)
 }
@@ -196,6 +197,19 @@ grep -q "EAP for profile eap-query: asking the client for its EAP identity" "$WO
 tunnel mschap bob@eap.example.test "EAP-MSCHAPv2, query-identity" testuser yes 5203
 grep -q "Access-Accept from RADIUS server 0 of group eap-server (MPPE keys)" "$WORK/cp.log" ||
 	fail "no MPPE keys in FreeRADIUS's Access-Accept for EAP-MSCHAPv2"
+ikeid="EAP for profile eap-ikeid with the IKE identity"
+mppe="Access-Accept from RADIUS server 0 of group eap-server (MPPE keys)"
+n0=$(grep -c "$ikeid" "$WORK/cp.log")
+m0=$(grep -cF "$mppe" "$WORK/cp.log")
+c0=$(grep -c "EAP method EAP_MSCHAPV2 succeeded" "$CH/charon.log")
+tunnel mschapi testuser "EAP-MSCHAPv2, IKE identity as EAP identity" testuser yes 5205
+[ "$(grep -c "$ikeid" "$WORK/cp.log")" -gt "$n0" ] ||
+	fail "rampartd did not use the IKE identity for EAP-MSCHAPv2"
+[ "$(grep -cF "$mppe" "$WORK/cp.log")" -gt "$m0" ] ||
+	fail "no MPPE keys in FreeRADIUS's Access-Accept for EAP-MSCHAPv2 without query-identity"
+[ "$(grep -c "EAP method EAP_MSCHAPV2 succeeded" "$CH/charon.log")" -gt "$c0" ] ||
+	fail "charon does not report EAP-MSCHAPv2 success for mschapi"
+ok "EAP-MSCHAPv2 without query-identity: the IKE identity went to FreeRADIUS, its MPPE keys are the MSK"
 # EAP-TLS: many rounds of large messages (split into 253-octet EAP-Message attributes)
 n0=$(grep -c "EAP Request TLS" "$WORK/cp.log")
 tunnel tls tls@eap.example.test "EAP-TLS, query-identity" tls@eap.example.test yes 5204
