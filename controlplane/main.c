@@ -27,6 +27,7 @@
 #include "controlplane/ike/ike_eap_radius.h"
 #include "controlplane/ike/ike_io.h"
 #include "controlplane/mgmt/mgmt.h"
+#include "controlplane/pki/revoke.h"
 #include "controlplane/policy/policy.h"
 #include "controlplane/policy/policy_cmd.h"
 #include "controlplane/util/workpool.h"
@@ -177,6 +178,8 @@ static int attach_policy(struct cp *cp, struct ike_keyring *kr, unsigned n_peers
 	/* ike.crypto_threads, as for IKE_SA_INIT's DH (0: on the loop, no pool) */
 	rc = ike_io_crypto_threads(cp->ike) ?
 	     wp_create(ike_io_crypto_threads(cp->ike), PAUTH_MAX_PENDING, &pauth_wp) : 0;
+	if (!rc && !pauth_wp)
+		pki_rev_offline_thread(); /* validation on the loop: no CRL / OCSP fetches here */
 	if (!rc && pauth_wp) {
 		pauth_ev = event_new(cp->base, wp_fd(pauth_wp), EV_READ | EV_PERSIST, on_pauth_done,
 				     pauth_wp);

@@ -10,10 +10,14 @@
  * CA's DER SubjectPublicKeyInfo), pki_tp_find_by_certreq() picks ours; the peer's own
  * certificate names its issuer, pki_tp_issued() tells which trustpoints know that CA.
  *
- * Revocation: "crl" checks every certificate of the chain against the configured CRL files
- * (a missing or expired CRL fails the check unless "none" follows "crl", as in IOS
- * `revocation-check crl none`); "none" alone checks nothing. OCSP and fetching CRLs from
- * distribution points are refused at load (not implemented yet).
+ * Revocation: the methods of `revocation_check` in order, as IOS `revocation-check ocsp crl
+ * none`, for every certificate of the chain below the trust anchor: "ocsp" asks the responder
+ * (revoke.h), "crl" checks the CRL files and, with crl_fetch, the CRLs of the certificate's
+ * distribution points (revoke.h). A method that answers good or revoked decides; one that
+ * cannot answer (no CRL, responder down, status unknown) passes to the next; "none" at the
+ * end accepts what no method could answer (logged), except a CRL that is there but expired
+ * or invalid. Without "none", no answer refuses. Fetches block the calling thread: rampartd
+ * validates on its worker pool (see revoke.h).
  *
  * Ownership: pki_tp_create() copies what it needs from the configuration; pki_tp_destroy()
  * frees everything (the private key is freed with EVP_PKEY_free, which wipes it).
@@ -45,6 +49,14 @@ struct pki_tp_cfg {
 	unsigned n_crl;
 	bool rev_crl;                  /**< revocation_check contains "crl" */
 	bool rev_none_fallback;        /**< ... followed by "none": an unavailable CRL is accepted */
+	/* The full order (when n_methods is not 0, rev_crl and rev_none_fallback are ignored). */
+	enum pki_rev_method { PKI_REV_M_CRL = 1, PKI_REV_M_OCSP, PKI_REV_M_NONE } methods[3];
+	unsigned n_methods;
+	bool crl_fetch;                /**< CRLs from the certificates' http:// distribution points */
+	const char *ocsp_url;          /**< responder; NULL: the certificate's AIA */
+	bool ocsp_no_nonce;            /**< no nonce in OCSP requests */
+	unsigned fetch_timeout_ms;     /**< 0: 5000 */
+	size_t fetch_max_bytes;        /**< largest CRL fetched; 0: 4 MiB */
 	bool require_client_auth_eku;  /**< peer leaf must carry EKU clientAuth (or anyEKU) */
 	bool partial_chain;            /**< a configured intermediate CA is a trust anchor too */
 };
@@ -87,6 +99,9 @@ EVP_PKEY *pki_tp_key(const struct pki_tp *tp);
 
 /** SHA-1 of the DER SubjectPublicKeyInfo of @p cert (RFC 7296 §3.7). */
 int pki_spki_sha1(const X509 *cert, uint8_t out[PKI_SHA1_LEN]);
+
+/** The trustpoint's fetched revocation data (NULL without crl_fetch or ocsp). */
+struct pki_rev *pki_tp_rev(const struct pki_tp *tp);
 
 /** Number of CA certificates loaded. */
 size_t pki_tp_n_ca(const struct pki_tp *tp);

@@ -142,22 +142,30 @@ static int build_trustpoints(struct build *b)
 				rp_cfg_error(b->c, rp_cfg_elem(rev, j), "'%s' is listed twice", m);
 			if (seen[2])
 				rp_cfg_error(b->c, rp_cfg_elem(rev, j), "'none' must come last");
+			if (!seen[k] && tc.n_methods < 3)
+				tc.methods[tc.n_methods++] = k == 0 ? PKI_REV_M_CRL :
+							     k == 1 ? PKI_REV_M_OCSP : PKI_REV_M_NONE;
 			seen[k] = true;
-			if (k == 1)
-				rp_cfg_error(b->c, rp_cfg_elem(rev, j),
-					     "OCSP checking is not implemented yet (use crl)");
 		}
 		tc.rev_crl = seen[0];
 		tc.rev_none_fallback = seen[2];
-		if (tc.rev_crl && !crl)
-			rp_cfg_error(b->c, rev, "revocation check 'crl' needs crl_files "
-				     "(fetching from distribution points is not implemented yet)");
-		if (rp_cfg_bool(e, "crl_fetch", false))
-			rp_cfg_error(b->c, rp_cfg_get(e, "crl_fetch"),
-				     "fetching CRLs from distribution points is not implemented yet");
-		if (rp_cfg_get(e, "ocsp_url"))
+		tc.crl_fetch = rp_cfg_bool(e, "crl_fetch", false);
+		tc.ocsp_url = rp_cfg_str(e, "ocsp_url", NULL);
+		tc.ocsp_no_nonce = !rp_cfg_bool(e, "ocsp_nonce", true);
+		tc.fetch_timeout_ms = (unsigned)rp_cfg_int(e, "fetch_timeout_ms", 5000);
+		tc.fetch_max_bytes = (size_t)rp_cfg_int(e, "fetch_max_bytes", 4 << 20);
+		if (tc.rev_crl && !crl && !tc.crl_fetch)
+			rp_cfg_error(b->c, rev, "revocation check 'crl' needs crl_files or "
+				     "crl_fetch = true");
+		if (tc.ocsp_url && strncasecmp(tc.ocsp_url, "http://", 7))
 			rp_cfg_error(b->c, rp_cfg_get(e, "ocsp_url"),
-				     "OCSP checking is not implemented yet");
+				     "only http:// responders are supported");
+		if (tc.ocsp_url && !seen[1])
+			rp_cfg_error(b->c, rp_cfg_get(e, "ocsp_url"),
+				     "ocsp_url without \"ocsp\" in revocation_check");
+		if (tc.crl_fetch && !seen[0])
+			rp_cfg_error(b->c, rp_cfg_get(e, "crl_fetch"),
+				     "crl_fetch without \"crl\" in revocation_check");
 		if (!!rp_cfg_get(e, "certificate") != !!rp_cfg_get(e, "private_key")) {
 			rp_cfg_error(b->c, e, "certificate and private_key go together");
 			continue;

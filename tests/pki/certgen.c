@@ -85,6 +85,8 @@ X509 *cg_cert(const struct cg_opts *o, EVP_PKEY *key, X509 *issuer, EVP_PKEY *is
 		add_ext(x, issuer, NID_subject_alt_name, o->san);
 	if (o->crl_dp)
 		add_ext(x, issuer, NID_crl_distribution_points, o->crl_dp);
+	if (o->aia)
+		add_ext(x, issuer, NID_info_access, o->aia);
 	if (!X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()))
 		abort();
 	return x;

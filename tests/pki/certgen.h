@@ -21,6 +21,7 @@ struct cg_opts {
 	const char *eku;       /**< "clientAuth", "serverAuth,clientAuth" or NULL */
 	const char *san;       /**< "DNS:a.example,email:u@example,IP:192.0.2.1" or NULL */
 	const char *crl_dp;    /**< "URI:http://..." or NULL */
+	const char *aia;       /**< "OCSP;URI:http://..." or NULL */
 };
 
 EVP_PKEY *cg_key_ec(void);

@@ -233,9 +233,23 @@ static void test_semantic_errors(void **state)
 	expect_error("ikev2 = { authorization_policies = ( { name = \"a\"; netmask = \"255.0.255.0\"; } ); };\n",
 		     "'255.0.255.0' is not a contiguous IPv4 netmask");
 	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
-		     "  revocation_check = [ \"ocsp\" ]; } ); };\n",
-		     "t.conf:2: setting 'pki.trustpoints.[0].revocation_check.[0]': OCSP checking is "
-		     "not implemented yet");
+		     "  revocation_check = [ \"ocsp\" ]; ocsp_url = \"https://ocsp.example\"; } ); };\n",
+		     "t.conf:2: setting 'pki.trustpoints.[0].ocsp_url': only http:// responders are "
+		     "supported");
+	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
+		     "  revocation_check = [ \"ocsp\", \"none\" ];\n  crl_fetch = true; } ); };\n",
+		     "t.conf:3: setting 'pki.trustpoints.[0].crl_fetch': crl_fetch without \"crl\" in "
+		     "revocation_check");
+	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
+		     "  revocation_check = [ \"ocsp\", \"crl\" ]; } ); };\n",
+		     "t.conf:2: setting 'pki.trustpoints.[0].revocation_check': revocation check 'crl' "
+		     "needs crl_files or crl_fetch = true");
+	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
+		     "  revocation_check = [ \"crl\" ]; crl_fetch = true; fetch_timeout_ms = 10; } ); };\n",
+		     "10 is out of range 100..60000");
+	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
+		     "  revocation_check = [ \"ocsp\", \"ocsp\" ]; } ); };\n",
+		     "'ocsp' is listed twice");
 	expect_error("pki = { trustpoints = ( { name = \"t\"; ca_certificates = \"/x\";\n"
 		     "  revocation_check = [ \"none\", \"crl\" ]; crl_files = \"/y\"; } ); };\n",
 		     "'none' must come last");
