@@ -68,6 +68,19 @@ static const struct rp_cfg_schema proposal_schema[] = {
 	{ 0 }
 };
 
+/* ike.policies: which named proposals IKE_SA_INIT may choose from, by the local address the
+ * request arrived on (controlplane/ike/ike_policy.c) */
+static const struct rp_cfg_schema policy_schema[] = {
+	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = 63,
+	  .help = "policy name (crypto ikev2 policy NAME)" },
+	{ .name = "proposals", .kind = RP_CFG_STRINGS, .required = true, .max = 63,
+	  .help = "names of ike.proposals in our order of preference, 1..16 (proposal NAME)" },
+	{ .name = "match_address_local", .kind = RP_CFG_STRINGS, .max = 49,
+	  .help = "our addresses or prefixes this policy applies to, up to 8 (match address "
+		  "local); absent: any" },
+	{ 0 }
+};
+
 /* ike.pools: IPv4 with first and last, IPv6 with prefix (controlplane/pool/pool_set.c) */
 static const struct rp_cfg_schema pools_schema[] = {
 	{ .name = "name", .kind = RP_CFG_STRING, .required = true, .min = 1,
@@ -151,7 +164,10 @@ const struct rp_cfg_schema rp_conf_ike_schema[] = {
 	  .help = "IPv6 addresses for clients" },
 	{ .name = "proposals", .kind = RP_CFG_LIST, .max = 16, .children = proposal_schema,
 	  .help = "named IKE proposals: the algorithms the IKE SAs of an ikev2 profile naming "
-		  "one may use (checked at IKE_AUTH)" },
+		  "one may use (checked at IKE_AUTH); ike.policies offer them at IKE_SA_INIT" },
+	{ .name = "policies", .kind = RP_CFG_LIST, .max = 16, .children = policy_schema,
+	  .help = "IKEv2 policies: the proposals IKE_SA_INIT chooses from by the local address "
+		  "(none matches: the lists above)" },
 	{ .name = "pools", .kind = RP_CFG_LIST, .max = 254, .children = pools_schema,
 	  .help = "named address pools (IPv4 first/last or IPv6 prefix), taken by the "
 		  "authorization policies' pool and ipv6_pool" },

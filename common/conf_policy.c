@@ -259,6 +259,16 @@ static const struct rp_cfg_schema aaa_schema[] = {
 	{ 0 }
 };
 
+static const struct rp_cfg_schema keyring_aaa_schema[] = {
+	{ .name = "list", .kind = RP_CFG_STRING, .required = true, .min = 1, .max = NAME_MAX_LEN,
+	  .help = "aaa.authorization list asked for the peer's pre-shared keys (keyring aaa LIST)" },
+	{ .name = "name_mangler", .kind = RP_CFG_STRING, .min = 1, .max = NAME_MAX_LEN,
+	  .help = "derive the User-Name from the peer identity (default: the identity)" },
+	{ .name = "password", .kind = RP_CFG_STRING, .min = 1, .max = 128,
+	  .help = "User-Password of the Access-Request (default \"cisco\", as IOS)" },
+	{ 0 }
+};
+
 static const struct rp_cfg_schema config_exchange_schema[] = {
 	{ .name = "set_send", .kind = RP_CFG_BOOL,
 	  .help = "push a CFG_SET to a peer that sent no CFG_REQUEST (default true)" },
@@ -278,6 +288,8 @@ static const struct rp_cfg_schema profile_schema[] = {
 	  .help = "pki trustpoints, in validation order" },
 	{ .name = "keyring", .kind = RP_CFG_STRING, .min = 1, .max = NAME_MAX_LEN,
 	  .help = "keyring for pre-shared keys" },
+	{ .name = "keyring_aaa", .kind = RP_CFG_GROUP, .children = keyring_aaa_schema,
+	  .help = "pre-shared keys from AAA (keyring aaa LIST [name-mangler M] [password P])" },
 	{ .name = "identity_local", .kind = RP_CFG_STRING, .min = 1, .max = 300,
 	  .help = "our identity (IDr) towards these peers: \"address\", \"dn\" (subject of "
 		  "our certificate), \"fqdn NAME\", \"email NAME\", \"key-id ID\" (default: "

@@ -224,6 +224,12 @@ static int attach_authz(struct cp *cp)
 		return rc;
 	ike_authz_aaa_backend(authz_aaa, &be);
 	ike_resp_set_authz(ike_io_resp(cp->ike), &be);
+	if (pauth) { /* profiles' keyring_aaa: pre-shared keys from RADIUS */
+		struct ike_psk_source ps;
+
+		ike_authz_aaa_psk_source(authz_aaa, &ps);
+		ike_pauth_set_psk_source(pauth, &ps);
+	}
 	return 0;
 }
 

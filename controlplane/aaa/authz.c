@@ -587,6 +587,7 @@ static void avpair(struct ctx *c, const uint8_t *val, size_t len)
 		RP_DEBUG("aaa", "authorization for %s: Cisco-AVPair %s:%s is not for IKEv2",
 			 c->who, buf, colon + 1);
 	}
+	OPENSSL_cleanse(buf, len + 1);   /* it may have held a pre-shared key */
 }
 
 static void framed(struct ctx *c, const struct radius_pkt *pkt)
@@ -976,6 +977,18 @@ const char *aaa_authz_sources(const struct aaa_authz *z, char *buf, size_t len)
 	if (!off && len)
 		snprintf(buf, len, "none from AAA");
 	return buf;
+}
+
+int aaa_authz_psk(const struct aaa_authz *z, const uint8_t **remote, size_t *remote_len,
+		  const uint8_t **local, size_t *local_len)
+{
+	bool r = z->psk_remote && z->psk_remote_len, l = z->psk_local && z->psk_local_len;
+
+	*remote = r ? z->psk_remote : l ? z->psk_local : NULL;
+	*remote_len = r ? z->psk_remote_len : l ? z->psk_local_len : 0;
+	*local = l ? z->psk_local : r ? z->psk_remote : NULL;
+	*local_len = l ? z->psk_local_len : r ? z->psk_remote_len : 0;
+	return r || l ? 0 : -ENOENT;
 }
 
 void aaa_authz_free(struct aaa_authz *z)

@@ -158,6 +158,17 @@ int aaa_authz_merge(const struct pol_authz *base, const struct aaa_authz *group,
 /** "dns-servers (user), addr-pool (local policy pol1), ..." for logs. */
 const char *aaa_authz_sources(const struct aaa_authz *z, char *buf, size_t len);
 
+/**
+ * The AAA pre-shared keys of an authorization (a profile's `keyring_aaa`): the peer's key,
+ * which checks its AUTH, is ipsec:ikev2-password-remote, else Tunnel-Password, else
+ * ipsec:ikev2-password-local; ours, which makes our AUTH, is ikev2-password-local, else
+ * Tunnel-Password, else ikev2-password-remote (one key given serves both directions).
+ * (from_radius() already puts Tunnel-Password where an AV-pair gave none.)
+ * @p remote / @p local point into @p z (borrowed). @return 0, or -ENOENT: no key at all.
+ */
+int aaa_authz_psk(const struct aaa_authz *z, const uint8_t **remote, size_t *remote_len,
+		  const uint8_t **local, size_t *local_len);
+
 /** Release what @p z owns (wiping the keys); it is empty afterwards. NULL is a no-op. */
 void aaa_authz_free(struct aaa_authz *z);
 

@@ -39,6 +39,9 @@ void ike_sa_authz_apply(struct ike_resp *r, struct ike_sa *sa, const struct ike_
 	}
 	sa->has_framed4 = out->has_framed4;
 	memcpy(sa->framed4, out->framed4, 4);
+	sa->has_framed6 = out->has_framed6;
+	memcpy(sa->framed6, out->framed6, 16);
+	sa->framed6_plen = out->framed6_plen;
 }
 
 void ike_sa_authz_cancel(struct ike_resp *r, void *handle)

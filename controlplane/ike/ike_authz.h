@@ -5,8 +5,9 @@
  * a backend (rampartd: ike_authz_radius.h) turns what AAA said about the peer into the
  * session's effective authorization policy, which replaces the profile's for config mode
  * (ike_cfg.c), the pools, the flow limit and the session lifetime, and may give the
- * Framed-IP-Address that the client gets instead of a pool lease (address source order:
- * Framed-IP-Address, then the pool).
+ * Framed-IP-Address (and the IPv6 address: ipsec:addrv6 with ipsec:prefix-len, or
+ * Framed-IPv6-Address) that the client gets instead of a pool lease (address source order:
+ * the AAA address, then the pool).
  *
  * Called once per session in IKE_AUTH, after authentication and the profile's policy
  * (ike_sa_apply_policy()), before the CHILD_SA and its CFG_REPLY. The backend answers at
@@ -51,6 +52,9 @@ struct ike_authz_out {
 	const struct pol_authz *authz;      /**< the effective policy; NULL: keep the profile's */
 	bool has_framed4;
 	uint8_t framed4[4];                 /**< Framed-IP-Address */
+	bool has_framed6;
+	uint8_t framed6[16];                /**< ipsec:addrv6 or Framed-IPv6-Address */
+	uint8_t framed6_plen;               /**< its prefix length in INTERNAL_IP6_ADDRESS */
 	void (*release)(void *owned);       /**< frees what authz points into */
 	void *owned;
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -17,6 +18,7 @@
 #include "controlplane/aaa/authz.h"
 #include "controlplane/aaa/radius_client.h"
 #include "controlplane/aaa/radius.h"
+#include "controlplane/ike/ike_cert.h"
 #include "controlplane/ike/ike_proto.h"
 
 #define COMP "ike"
@@ -25,6 +27,20 @@
 #define AUTHZ_PASSWORD "cisco"
 #define SERVICE_TYPE_OUTBOUND 5u
 #define NAS_PORT_TYPE_VIRTUAL 5u
+#define PSK_PENDING_MAX 1024u  /* keyring_aaa lookups in flight (each holds an IKE_AUTH) */
+#define PSK_CACHED_MAX 256u    /* their Access-Accepts kept for cached authorization */
+#define PSK_CACHED_S 60        /* ... until IKE_AUTH's authorization takes them, at most */
+
+/* The attributes of a keyring_aaa Access-Accept (keys removed), kept for the peer's cached
+ * user authorization (reference: implicit authorization "when obtaining the AAA preshared
+ * key"), found again by peer address and identity. */
+struct psk_cached {
+	struct psk_cached *next;
+	uint8_t peer_af, peer[16], id_type, id[256];
+	size_t id_len;
+	long expires;                   /* monotonic seconds */
+	struct aaa_authz z;
+};
 
 struct ike_authz_aaa {
 	struct pol_set *const *set;
@@ -36,6 +52,10 @@ struct ike_authz_aaa {
 		struct radius_client *c;
 	} groups[GROUPS_MAX];
 	struct job *jobs;               /* pending */
+	struct pskjob *psk_jobs;        /* keyring_aaa lookups pending */
+	unsigned n_psk;
+	struct psk_cached *cached;      /* newest first */
+	unsigned n_cached;
 };
 
 /* One session's authorization, kept while a RADIUS server is asked. */
@@ -61,6 +81,54 @@ struct job {
 
 enum { S_USER, S_CACHED, S_GROUP };
 static const char *const src_name[3] = { "user", "cached", "group" };
+
+static long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+static void cached_free(struct psk_cached *c)
+{
+	aaa_authz_free(&c->z);
+	free(c);
+}
+
+/* Drop expired entries, and the oldest beyond @p keep. */
+static void cached_trim(struct ike_authz_aaa *x, unsigned keep)
+{
+	long now = mono_s();
+	unsigned n = 0;
+
+	for (struct psk_cached **pp = &x->cached, *c; (c = *pp);) {
+		if (c->expires <= now || n >= keep) {
+			*pp = c->next;
+			cached_free(c);
+			x->n_cached--;
+			continue;
+		}
+		n++;
+		pp = &c->next;
+	}
+}
+
+/* Take the entry of (peer, identity) out of the cache; NULL: none. */
+static struct psk_cached *cached_take(struct ike_authz_aaa *x, uint8_t peer_af,
+				      const uint8_t peer[16], uint8_t id_type, const uint8_t *id,
+				      size_t id_len)
+{
+	cached_trim(x, PSK_CACHED_MAX);
+	for (struct psk_cached **pp = &x->cached, *c; (c = *pp); pp = &c->next)
+		if (c->peer_af == peer_af && !memcmp(c->peer, peer, 16) && c->id_type == id_type &&
+		    c->id_len == id_len && !memcmp(c->id, id, id_len)) {
+			*pp = c->next;
+			x->n_cached--;
+			return c;
+		}
+	return NULL;
+}
 
 static int pol_id_of(uint8_t ike_type)
 {
@@ -193,6 +261,16 @@ static int job_finish(struct job *j, struct ike_authz_out *out)
 			inet_ntop(AF_INET, m->framed_ip, a, sizeof(a)) ? a : "?",
 			m->from[AAA_AZ_FRAMED_IP]);
 	}
+	if (m->set & AAA_AZ_BIT(AAA_AZ_ADDR6)) {
+		char a[INET6_ADDRSTRLEN];
+
+		out->has_framed6 = true;
+		memcpy(out->framed6, m->addr6, 16);
+		out->framed6_plen = m->addr6_plen;
+		RP_INFO(COMP, "%s: IPv6 address %s/%u is the client's IPv6 address (%s)", j->sa,
+			inet_ntop(AF_INET6, m->addr6, a, sizeof(a)) ? a : "?", m->addr6_plen,
+			m->from[AAA_AZ_ADDR6]);
+	}
 	return 0;
 }
 
@@ -219,6 +297,40 @@ static struct radius_client *group_client(struct ike_authz_aaa *x, const char *n
 }
 
 static void on_answer(int err, const struct radius_result *res, void *arg);
+
+/* An authorization Access-Request (as IOS sends it): User-Name, User-Password, Service-Type
+ * Outbound, NAS-Port-Type Virtual, Calling-Station-Id, NAS-IP(v6)-Address. NULL: no memory. */
+static struct radius_req *author_request(const char *user, const char *password,
+					 uint8_t peer_af, const uint8_t peer[16],
+					 uint8_t local_af, const uint8_t local[16])
+{
+	struct radius_req *rq = radius_req_new(RADIUS_ACCESS_REQUEST);
+	int rc;
+
+	if (!rq)
+		return NULL;
+	rc = radius_req_add_str(rq, RADIUS_A_USER_NAME, user);
+	if (!rc)
+		rc = radius_req_set_password(rq, password, strlen(password));
+	if (!rc)
+		rc = radius_req_add_u32(rq, RADIUS_A_SERVICE_TYPE, SERVICE_TYPE_OUTBOUND);
+	if (!rc)
+		rc = radius_req_add_u32(rq, RADIUS_A_NAS_PORT_TYPE, NAS_PORT_TYPE_VIRTUAL);
+	if (!rc && peer_af) {
+		char cs[INET6_ADDRSTRLEN];
+
+		inet_ntop(peer_af == 6 ? AF_INET6 : AF_INET, peer, cs, sizeof(cs));
+		rc = radius_req_add_str(rq, RADIUS_A_CALLING_STATION_ID, cs);
+	}
+	if (!rc && local_af)
+		rc = local_af == 6 ? radius_req_add(rq, RADIUS_A_NAS_IPV6_ADDRESS, local, 16) :
+				     radius_req_add(rq, RADIUS_A_NAS_IP_ADDRESS, local, 4);
+	if (rc) {
+		radius_req_free(rq);
+		return NULL;
+	}
+	return rq;
+}
 
 /* Ask the next method of the current stage's list. @return 1 asked, 0 the stage is over
  * (answered by `local` or nothing asked), -EACCES refused. */
@@ -254,30 +366,10 @@ static int ask(struct job *j)
 		}
 		if (!(c = group_client(x, m->group)))
 			continue;
-		rq = radius_req_new(RADIUS_ACCESS_REQUEST);
+		rq = author_request(j->name[st], AUTHZ_PASSWORD, j->peer_af, j->peer, j->local_af,
+				    j->local);
 		if (!rq)
 			return -EACCES;
-		rc = radius_req_add_str(rq, RADIUS_A_USER_NAME, j->name[st]);
-		if (!rc)
-			rc = radius_req_set_password(rq, AUTHZ_PASSWORD, strlen(AUTHZ_PASSWORD));
-		if (!rc)
-			rc = radius_req_add_u32(rq, RADIUS_A_SERVICE_TYPE, SERVICE_TYPE_OUTBOUND);
-		if (!rc)
-			rc = radius_req_add_u32(rq, RADIUS_A_NAS_PORT_TYPE, NAS_PORT_TYPE_VIRTUAL);
-		if (!rc && j->peer_af) {
-			char cs[INET6_ADDRSTRLEN];
-
-			inet_ntop(j->peer_af == 6 ? AF_INET6 : AF_INET, j->peer, cs, sizeof(cs));
-			rc = radius_req_add_str(rq, RADIUS_A_CALLING_STATION_ID, cs);
-		}
-		if (!rc && j->local_af)
-			rc = j->local_af == 6 ?
-				     radius_req_add(rq, RADIUS_A_NAS_IPV6_ADDRESS, j->local, 16) :
-				     radius_req_add(rq, RADIUS_A_NAS_IP_ADDRESS, j->local, 4);
-		if (rc) {
-			radius_req_free(rq);
-			return -EACCES;
-		}
 		rc = radius_send(c, rq, on_answer, j, &j->xact);
 		if (rc) {
 			RP_WARN(COMP, "%s: %s authorization for '%s': RADIUS group %s: %s", j->sa,
@@ -428,6 +520,24 @@ static int authorize(void *arg, const struct ike_authz_query *q, struct ike_auth
 		if (rc)
 			goto out;
 	}
+	/* cached user authorization of a keyring_aaa peer: the Access-Accept that gave its key */
+	if (u->set && u->cached && !q->eap && q->method == IKE_AUTH_PSK &&
+	    (u->methods & POL_AUTH_PSK)) {
+		struct psk_cached *c = cached_take(x, j->peer_af, j->peer, q->id_type, q->id,
+						   q->id_len);
+
+		if (c) {
+			j->src[S_CACHED] = c->z;   /* moved */
+			aaa_authz_init(&c->z, NULL);
+			j->have[S_CACHED] = true;
+			free(c);
+			RP_INFO(COMP, "%s: cached user authorization: the attributes of the AAA "
+				"pre-shared key's Access-Accept", j->sa);
+		} else {
+			RP_INFO(COMP, "%s: cached user authorization: no AAA pre-shared key "
+				"Access-Accept kept", j->sa);
+		}
+	}
 	/* explicit user authorization (a list); with `cached` too, only when the cached
 	 * attributes are none or lack the Framed-IP-Address (reference 001's note) */
 	if (u->set && u->list[0] && (u->methods & mb) &&
@@ -480,6 +590,241 @@ static void cancel(void *arg, void *handle)
 	job_free(j);
 }
 
+/* ---- keyring_aaa: pre-shared keys from RADIUS (ike_cert.h's PSK source) ------------------ */
+
+/* One peer's keys being asked. */
+struct pskjob {
+	struct ike_authz_aaa *x;
+	struct pskjob *next, **pprev;
+	ike_psk_cb cb;
+	void *cb_arg;
+	char who[300], user[POL_MANGLE_MAX + 1], list[POL_NAME_MAX], password[129];
+	uint8_t peer_af, local_af, peer[16], local[16], id_type, id[256];
+	size_t id_len;
+	bool keep;                      /* the profile's user authorization is psk cached */
+	struct aaa_method m[AAA_MAX_METHODS];
+	int n_m, mi;
+	struct radius_xact *xact;
+};
+
+static void psk_free(struct pskjob *j)
+{
+	if (!j)
+		return;
+	if (j->pprev) {
+		*j->pprev = j->next;
+		if (j->next)
+			j->next->pprev = j->pprev;
+		j->x->n_psk--;
+	}
+	OPENSSL_cleanse(j->password, sizeof(j->password));
+	free(j);
+}
+
+static void psk_answer(int err, const struct radius_result *res, void *arg);
+
+/* Ask the next RADIUS method of the list. @return 1 asked, -EACCES none left. */
+static int psk_ask(struct pskjob *j)
+{
+	for (; j->mi < j->n_m; j->mi++) {
+		const struct aaa_method *m = &j->m[j->mi];
+		struct radius_client *c;
+		struct radius_req *rq;
+		int rc;
+
+		if (m->kind == AAA_M_LOCAL) {
+			RP_INFO(COMP, "%s: pre-shared key for '%s' (list %s): method local holds no "
+				"keys, skipped", j->who, j->user, j->list);
+			continue;
+		}
+		if (!(c = group_client(j->x, m->group)))
+			continue;
+		rq = author_request(j->user, j->password, j->peer_af, j->peer, j->local_af,
+				    j->local);
+		if (!rq)
+			return -EACCES;
+		rc = radius_send(c, rq, psk_answer, j, &j->xact);
+		if (rc) {
+			RP_WARN(COMP, "%s: pre-shared key for '%s': RADIUS group %s: %s", j->who,
+				j->user, m->group, strerror(-rc));
+			continue;
+		}
+		RP_INFO(COMP, "%s: pre-shared key for '%s': Access-Request to RADIUS group %s "
+			"(keyring_aaa list %s)", j->who, j->user, m->group, j->list);
+		return 1;
+	}
+	RP_NOTICE(COMP, "%s: pre-shared key for '%s': no method of list %s answered: "
+		  "AUTHENTICATION_FAILED", j->who, j->user, j->list);
+	return -EACCES;
+}
+
+/* The answer's attributes, without the keys, for the session's cached authorization. */
+static void keep_cached(struct pskjob *j, struct aaa_authz *z)
+{
+	struct ike_authz_aaa *x = j->x;
+	struct psk_cached *c;
+
+	if (!j->keep || !j->id_len || j->id_len > sizeof(c->id))
+		return;
+	if (z->psk_local)
+		OPENSSL_cleanse(z->psk_local, z->psk_local_len);
+	if (z->psk_remote)
+		OPENSSL_cleanse(z->psk_remote, z->psk_remote_len);
+	free(z->psk_local);
+	free(z->psk_remote);
+	z->psk_local = z->psk_remote = NULL;
+	z->psk_local_len = z->psk_remote_len = 0;
+	z->set &= ~(AAA_AZ_BIT(AAA_AZ_PSK_LOCAL) | AAA_AZ_BIT(AAA_AZ_PSK_REMOTE));
+	if ((c = cached_take(x, j->peer_af, j->peer, j->id_type, j->id, j->id_len)))
+		cached_free(c);   /* an earlier attempt's */
+	cached_trim(x, PSK_CACHED_MAX - 1);
+	if (!(c = calloc(1, sizeof(*c))))
+		return;
+	c->peer_af = j->peer_af;
+	memcpy(c->peer, j->peer, 16);
+	c->id_type = j->id_type;
+	memcpy(c->id, j->id, j->id_len);
+	c->id_len = j->id_len;
+	c->expires = mono_s() + PSK_CACHED_S;
+	c->z = *z;   /* moved */
+	aaa_authz_init(z, NULL);
+	c->next = x->cached;
+	x->cached = c;
+	x->n_cached++;
+}
+
+static void psk_answer(int err, const struct radius_result *res, void *arg)
+{
+	struct pskjob *j = arg;
+	struct ike_psk_keys keys = { 0 };
+	struct aaa_authz z;
+	const char *grp = j->m[j->mi].group;
+	int rc = -EACCES;
+
+	j->xact = NULL;
+	if (err == -ECANCELED) {   /* the client is being freed (shutdown) */
+		psk_free(j);
+		return;
+	}
+	if (err) {
+		RP_WARN(COMP, "%s: pre-shared key for '%s': RADIUS group %s: %s", j->who, j->user,
+			grp, strerror(-err));
+		j->mi++;
+		if (psk_ask(j) == 1)
+			return;
+		j->cb(j->cb_arg, -EACCES, NULL);
+		psk_free(j);
+		return;
+	}
+	if (res->pkt->code != RADIUS_ACCESS_ACCEPT) {
+		RP_NOTICE(COMP, "%s: pre-shared key for '%s': %s from RADIUS group %s: "
+			  "AUTHENTICATION_FAILED", j->who, j->user, radius_code_name(res->pkt->code),
+			  grp);
+		j->cb(j->cb_arg, -EACCES, NULL);
+		psk_free(j);
+		return;
+	}
+	if (aaa_authz_from_radius(res->pkt, *j->x->set, res->req_auth, res->secret,
+				  res->secret_len, j->user, &z)) {
+		RP_ERR(COMP, "%s: pre-shared key for '%s': no memory", j->who, j->user);
+	} else {
+		if (aaa_authz_psk(&z, &keys.remote, &keys.remote_len, &keys.local, &keys.local_len))
+			RP_NOTICE(COMP, "%s: pre-shared key for '%s': the Access-Accept from RADIUS "
+				  "group %s has no ipsec:ikev2-password-remote, "
+				  "ipsec:ikev2-password-local or Tunnel-Password: "
+				  "AUTHENTICATION_FAILED", j->who, j->user, grp);
+		else {
+			RP_INFO(COMP, "%s: pre-shared keys for '%s' from RADIUS group %s (the peer's: "
+				"%s, ours: %s)", j->who, j->user, grp,
+				z.psk_remote ? "ikev2-password-remote or Tunnel-Password" :
+					       "ikev2-password-local",
+				z.psk_local ? "ikev2-password-local or Tunnel-Password" :
+					      "ikev2-password-remote");
+			rc = 0;
+		}
+	}
+	j->cb(j->cb_arg, rc, rc ? NULL : &keys);
+	if (!rc)
+		keep_cached(j, &z);
+	aaa_authz_free(&z);   /* wipes the keys */
+	psk_free(j);
+}
+
+static int psk_lookup(void *arg, const struct ike_psk_query *q, ike_psk_cb cb, void *cb_arg,
+		      void **handle)
+{
+	struct ike_authz_aaa *x = arg;
+	struct pskjob *j;
+	int rc;
+
+	*handle = NULL;
+	if (x->n_psk >= PSK_PENDING_MAX) {
+		RP_LOG_RL(RP_LOG_WARN, COMP, "%s: pre-shared key for '%s': %u lookups in progress "
+			  "already: refused, the peer retries", q->who, q->user, x->n_psk);
+		return -EAGAIN;
+	}
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ENOMEM;
+	j->x = x;
+	j->cb = cb;
+	j->cb_arg = cb_arg;
+	snprintf(j->who, sizeof(j->who), "%s", q->who);
+	snprintf(j->user, sizeof(j->user), "%s", q->user);
+	snprintf(j->list, sizeof(j->list), "%s", q->k->list);
+	snprintf(j->password, sizeof(j->password), "%s", q->k->password);
+	j->peer_af = q->peer.af == 4 || q->peer.af == 6 ? q->peer.af : 0;
+	j->local_af = q->local.af == 4 || q->local.af == 6 ? q->local.af : 0;
+	memcpy(j->peer, q->peer.addr, 16);
+	memcpy(j->local, q->local.addr, 16);
+	j->keep = q->profile && q->profile->author_user.set && q->profile->author_user.cached &&
+		  (q->profile->author_user.methods & POL_AUTH_PSK);
+	if (q->id && q->id_len <= sizeof(j->id)) {
+		j->id_type = q->id_type;
+		memcpy(j->id, q->id, q->id_len);
+		j->id_len = q->id_len;
+	}
+	j->n_m = x->cfg ? aaa_conf_methods(x->cfg, "authorization", j->list, j->m,
+					  AAA_MAX_METHODS) : -ENOENT;
+	if (j->n_m <= 0) {
+		RP_NOTICE(COMP, "%s: keyring_aaa list %s: %s: AUTHENTICATION_FAILED", j->who, j->list,
+			  j->n_m == -ENOENT ? "no such authorization list" : "unusable");
+		psk_free(j);
+		return -EACCES;
+	}
+	rc = psk_ask(j);
+	if (rc != 1) {
+		psk_free(j);
+		return rc;
+	}
+	j->next = x->psk_jobs;
+	if (x->psk_jobs)
+		x->psk_jobs->pprev = &j->next;
+	x->psk_jobs = j;
+	j->pprev = &x->psk_jobs;
+	x->n_psk++;
+	*handle = j;
+	return 1;
+}
+
+static void psk_cancel(void *arg, void *handle)
+{
+	struct pskjob *j = handle;
+
+	(void)arg;
+	if (!j)
+		return;
+	if (j->xact)
+		radius_cancel(j->xact);
+	psk_free(j);
+}
+
+void ike_authz_aaa_psk_source(struct ike_authz_aaa *x, struct ike_psk_source *out)
+{
+	out->lookup = psk_lookup;
+	out->cancel = psk_cancel;
+	out->arg = x;
+}
+
 int ike_authz_aaa_create(struct event_base *base, const struct rp_cfg *cfg,
 			 struct pol_set *const *set, struct ike_authz_aaa **out)
 {
@@ -505,6 +850,9 @@ void ike_authz_aaa_destroy(struct ike_authz_aaa *x)
 			radius_cancel(j->xact);
 		job_free(j);
 	}
+	while (x->psk_jobs)   /* likewise */
+		psk_cancel(x, x->psk_jobs);
+	cached_trim(x, 0);
 	for (unsigned i = 0; i < x->n_groups; i++)
 		radius_client_free(x->groups[i].c);
 	free(x);

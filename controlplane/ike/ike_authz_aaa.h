@@ -7,6 +7,9 @@
  *
  *   user eap cached        the attributes of the Access-Accept that ended EAP
  *                          (controlplane/aaa/authz.h: Framed-IP-Address, ipsec:* AV-pairs);
+ *   user psk cached        those of the Access-Accept that gave the peer's keyring_aaa key
+ *                          (kept by the PSK source below for that peer address and
+ *                          identity, without the keys, 60 s at most, 256 peers);
  *                          with a `list` as well, that list is asked only when the cached
  *                          attributes are none or lack the Framed-IP-Address (reference)
  *   user|group list local  the local authorization policy named by `username`, or by the
@@ -48,5 +51,16 @@ int ike_authz_aaa_create(struct event_base *base, const struct rp_cfg *cfg,
 /** Cancel what is pending (no callbacks) and free. NULL is a no-op. */
 void ike_authz_aaa_destroy(struct ike_authz_aaa *x);
 void ike_authz_aaa_backend(struct ike_authz_aaa *x, struct ike_authz_backend *out);
+
+struct ike_psk_source;
+/**
+ * The PSK source of a profile's `keyring_aaa` (ike_cert.h): an Access-Request as for
+ * authorization (User-Name the mangled identity, User-Password the keyring_aaa's password)
+ * to each RADIUS group of the list in turn (`local` holds no keys: skipped; no answer: the
+ * next); the Access-Accept's ipsec:ikev2-password-remote / -local or Tunnel-Password are
+ * the keys (aaa_authz_psk()); Access-Reject or none of them: refused. At most 1024 lookups
+ * at once; all of them asynchronous.
+ */
+void ike_authz_aaa_psk_source(struct ike_authz_aaa *x, struct ike_psk_source *out);
 
 #endif

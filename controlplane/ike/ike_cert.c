@@ -32,7 +32,8 @@ struct ike_pauth {
 	struct ike_authenticator fallback;
 	bool has_fallback;
 	struct workpool *wp;            /* borrowed; NULL: public-key work on the caller's thread */
-	struct pa_job *pending;         /* submitted to wp, not delivered yet */
+	struct pa_job *pending;         /* submitted to wp or waiting for AAA, not delivered yet */
+	struct ike_psk_source psk;      /* keyring_aaa keys (lookup NULL: none) */
 };
 
 static void say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -698,6 +699,12 @@ struct pa_job {
 	struct pki_tp *ltp;             /* the trustpoint we signed with */
 	uint8_t *octets_r;              /* for the profile's identity_local (choose_idr()) */
 	size_t octets_r_cap;
+	/* keyring_aaa: the lookup in flight, then the keys (owned, wiped) */
+	bool aaa_wait;
+	void *aaa_handle;
+	char aaa_user[POL_MANGLE_MAX + 1];
+	uint8_t *aaa_remote, *aaa_local;
+	size_t aaa_remote_len, aaa_local_len;
 	struct ike_auth_result res;
 };
 
@@ -730,6 +737,12 @@ static void job_free(struct pa_job *j)
 	if (j->octets_r)
 		OPENSSL_cleanse(j->octets_r, j->octets_r_cap);
 	free(j->octets_r);
+	if (j->aaa_remote)
+		OPENSSL_cleanse(j->aaa_remote, j->aaa_remote_len);
+	if (j->aaa_local)
+		OPENSSL_cleanse(j->aaa_local, j->aaa_local_len);
+	free(j->aaa_remote);
+	free(j->aaa_local);
 	free(j);
 }
 
@@ -766,6 +779,7 @@ static void job_run(void *arg)
 	const struct ike_auth_query *q = &j->q;
 	const struct pol_profile *p = j->p;
 	const struct pol_keyring_peer *kp = NULL;
+	struct pol_keyring_peer akp = { .name = "AAA" }; /* keyring_aaa's keys (views) */
 	struct ike_auth_result *res = &j->res;
 	struct pki_tp *ltp = NULL;
 	struct pol_peer peer = { .id_type = j->pid, .id = q->id, .id_len = q->id_len,
@@ -773,12 +787,21 @@ static void job_run(void *arg)
 				 .cert = j->leaf, .chain = j->chain };
 	uint8_t mac[IKE_PRF_MAX];
 	size_t plen = ike_prf_len(q->prf);
-	char why[512], kwhy[256], mt[64];
+	char why[512], kwhy[400], mt[64];
 	unsigned cls;
 
 	res->status = -EACCES;
 	memcpy(peer.raddr, q->peer.addr, 16);
 	memcpy(peer.laddr, q->local.addr, 16);
+	if (p->keyring_aaa.set) {
+		akp.psk_remote = j->aaa_remote;
+		akp.psk_remote_len = j->aaa_remote_len;
+		akp.psk_local = j->aaa_local;
+		akp.psk_local_len = j->aaa_local_len;
+		kp = &akp;
+		snprintf(kwhy, sizeof(kwhy), "the key AAA list %s gave for '%s'",
+			 p->keyring_aaa.list, j->aaa_user);
+	}
 	cls = method_class(q->method, j->leaf);
 	if (!cls) {
 		refuse(j, "method %u is not supported", q->method);
@@ -797,12 +820,13 @@ static void job_run(void *arg)
 			goto out;
 		}
 	} else if (cls == POL_AUTH_PSK) {
-		if (!p->keyring) {
+		if (!p->keyring && !kp) {
 			refuse(j, "the profile has no keyring");
 			goto out;
 		}
-		kp = pol_keyring_lookup(p->keyring, j->pid, q->id, q->id_len, q->peer.af,
-					q->peer.addr, kwhy, sizeof(kwhy));
+		if (!kp)
+			kp = pol_keyring_lookup(p->keyring, j->pid, q->id, q->id_len, q->peer.af,
+						q->peer.addr, kwhy, sizeof(kwhy));
 		if (!kp || !kp->psk_remote) {
 			refuse(j, "%s", kp ? "its keyring peer has no remote key" : kwhy);
 			goto out;
@@ -1024,6 +1048,108 @@ static int choose_idr(struct pa_job *j)
 	return 0;
 }
 
+/* Steps 2-4 of a job whose AAA keys have come: on a worker when there is a pool, else here
+ * (on the loop, from the PSK source's callback: never inside verify()). */
+static void run_after_aaa(struct pa_job *j)
+{
+	struct ike_pauth *pa = j->pa;
+	int rc;
+
+	if (pa->wp) {
+		rc = wp_submit(pa->wp, job_run, job_done, j);
+		if (!rc)
+			return; /* still on the pending list */
+		refuse(j, "%s", rc == -EAGAIN ? "too many authentications in progress, try later" :
+		       strerror(-rc));
+		j->res.status = rc;
+	} else {
+		job_run(j);
+	}
+	job_done(j, true);
+}
+
+/* The PSK source's answer for a keyring_aaa job. */
+static void on_aaa_key(void *cb_arg, int rc, const struct ike_psk_keys *keys)
+{
+	struct pa_job *j = cb_arg;
+
+	j->aaa_wait = false;
+	j->aaa_handle = NULL;
+	if (rc || !keys || !keys->remote_len || !keys->local_len) {
+		refuse(j, "AAA list %s gave no pre-shared key for '%s' (the reason is logged above)",
+		       j->p->keyring_aaa.list, j->aaa_user);
+		j->res.status = -EACCES;
+		job_done(j, true);
+		return;
+	}
+	j->aaa_remote = malloc(keys->remote_len);
+	j->aaa_local = malloc(keys->local_len);
+	if (!j->aaa_remote || !j->aaa_local) {
+		j->res.status = -ENOMEM;
+		job_done(j, true);
+		return;
+	}
+	memcpy(j->aaa_remote, keys->remote, keys->remote_len);
+	j->aaa_remote_len = keys->remote_len;
+	memcpy(j->aaa_local, keys->local, keys->local_len);
+	j->aaa_local_len = keys->local_len;
+	run_after_aaa(j);
+}
+
+/* keyring_aaa: ask the PSK source for the peer's keys (the User-Name from the profile's
+ * mangler, else the identity). @return 1 asked (on_aaa_key() follows), -EACCES refused. */
+static int aaa_key_lookup(struct ike_pauth *pa, struct pa_job *j)
+{
+	const struct pol_keyring_aaa *k = &j->p->keyring_aaa;
+	const struct pol_mangler *m = NULL;
+	struct ike_psk_query pq;
+	char why[256], who[512];
+	int rc;
+
+	if (!pa->psk.lookup) {
+		refuse(j, "keyring_aaa: no AAA here to ask for the key (rampartd without an aaa "
+		       "section)");
+		return -EACCES;
+	}
+	if (k->name_mangler[0] && !(m = pol_mangler_find(pa->set, k->name_mangler))) {
+		refuse(j, "keyring_aaa: name mangler %s is gone", k->name_mangler);
+		return -EACCES;
+	}
+	why[0] = '\0';
+	rc = m ? pol_mangle(m, (int)j->pid, j->q.id, j->q.id_len, NULL, 0, j->aaa_user,
+			    sizeof(j->aaa_user), why, sizeof(why)) :
+		 pol_mangle_default((int)j->pid, j->q.id, j->q.id_len, NULL, 0, j->aaa_user,
+				    sizeof(j->aaa_user), why, sizeof(why));
+	if (rc <= 0) {
+		refuse(j, "keyring_aaa: no AAA user name from its identity%s%s%s",
+		       why[0] ? " (" : "", why, why[0] ? ")" : "");
+		return -EACCES;
+	}
+	snprintf(who, sizeof(who), "peer %s (%s), profile %s", j->peer, j->id, j->p->name);
+	pq = (struct ike_psk_query){ .profile = j->p, .k = k, .user = j->aaa_user, .who = who,
+				     .peer = j->q.peer, .local = j->q.local, .id_type = j->q.id_type,
+				     .id = j->q.id, .id_len = j->q.id_len };
+	rc = pa->psk.lookup(pa->psk.arg, &pq, on_aaa_key, j, &j->aaa_handle);
+	if (rc != 1) {
+		refuse(j, "keyring_aaa: the key for '%s' cannot be asked (%s)", j->aaa_user,
+		       rc < 0 ? strerror(-rc) : "no answer");
+		return -EACCES;
+	}
+	j->aaa_wait = true;
+	return 1;
+}
+
+/* Does this peer's AUTH, or ours, need keyring_aaa's keys? (Not for EAP: we sign.) */
+static bool wants_aaa_key(const struct pa_job *j)
+{
+	const struct pol_profile *p = j->p;
+
+	if (!p->keyring_aaa.set || j->q.method == 0)
+		return false;
+	return (j->q.method == IKE_AUTH_PSK && (p->auth_remote & POL_AUTH_PSK)) ||
+	       p->auth_local == POL_AUTH_PSK;
+}
+
 static int pa_verify(void *arg, const struct ike_auth_query *q, struct ike_auth_result *res,
 		     ike_auth_done_fn done, void *done_arg)
 {
@@ -1116,6 +1242,16 @@ static int pa_verify(void *arg, const struct ike_auth_query *q, struct ike_auth_
 		goto out;
 	}
 
+	/* keyring_aaa: the keys first, from AAA (asynchronous: one slow server holds up only
+	 * its own peers) */
+	if (wants_aaa_key(j)) {
+		if (aaa_key_lookup(pa, j) != 1)
+			goto out;
+		j->next = pa->pending;
+		pa->pending = j;
+		return 1;
+	}
+
 	/* 2-4: on a worker when there is a pool, else now */
 	if (pa->wp) {
 		rc = wp_submit(pa->wp, job_run, job_done, j);
@@ -1142,11 +1278,22 @@ static void pa_cancel(void *arg, void *done_arg)
 {
 	struct ike_pauth *pa = arg;
 
-	for (struct pa_job *j = pa->pending; j; j = j->next)
-		if (j->done_arg == done_arg) {
-			j->cancelled = true; /* job_done() frees it */
-			wp_cancel(pa->wp, j); /* and the work is skipped if not started */
+	for (struct pa_job **pp = &pa->pending, *j; (j = *pp);) {
+		if (j->done_arg != done_arg) {
+			pp = &j->next;
+			continue;
 		}
+		if (j->aaa_wait) { /* no answer will come for it: gone now */
+			*pp = j->next;
+			if (pa->psk.cancel)
+				pa->psk.cancel(pa->psk.arg, j->aaa_handle);
+			job_free(j);
+			continue;
+		}
+		j->cancelled = true; /* job_done() frees it */
+		wp_cancel(pa->wp, j); /* and the work is skipped if not started */
+		pp = &j->next;
+	}
 	if (pa->has_fallback && pa->fallback.cancel)
 		pa->fallback.cancel(pa->fallback.arg, done_arg);
 }
@@ -1155,14 +1302,26 @@ void ike_pauth_destroy(struct ike_pauth *pa)
 {
 	if (!pa)
 		return;
-	/* jobs still in the pool are orphaned: job_done() only frees them */
+	/* jobs still in the pool are orphaned: job_done() only frees them; those waiting for
+	 * AAA are freed (the PSK source is gone already: the responder cancelled them) */
 	for (struct pa_job *j = pa->pending, *n; j; j = n) {
 		n = j->next;
 		j->pa = NULL;
 		j->next = NULL;
-		wp_cancel(pa->wp, j);
+		if (j->aaa_wait)
+			job_free(j);
+		else
+			wp_cancel(pa->wp, j);
 	}
 	free(pa);
+}
+
+void ike_pauth_set_psk_source(struct ike_pauth *pa, const struct ike_psk_source *src)
+{
+	if (src)
+		pa->psk = *src;
+	else
+		memset(&pa->psk, 0, sizeof(pa->psk));
 }
 
 void ike_pauth_authenticator(struct ike_pauth *pa, struct ike_authenticator *out)

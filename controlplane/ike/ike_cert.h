@@ -23,6 +23,14 @@
  *      holding a certificate), sent with that certificate and its chain. Signature method:
  *      RFC 7427 (14) when the peer announced SIGNATURE_HASH_ALGORITHMS with SHA-2, else the
  *      classic method of the key (1 for RSA, 9/10/11 for ECDSA P-256/384/521).
+ * AAA pre-shared keys (a profile's `keyring_aaa`, IOS `keyring aaa LIST [name-mangler M]`):
+ * instead of a keyring peer, the keys of step 3 and 4 come from the PSK source (struct
+ * ike_psk_source: RADIUS, ike_authz_aaa.h), asked on the loop after step 1 for the User-Name
+ * the profile's mangler derives from IDi (else IDi itself) whenever the peer authenticates
+ * by pre-share or we do. verify() returns 1 and the steps go on when the answer comes; a
+ * peer AAA gives no key for (Access-Reject, no key attribute, no server answering) is
+ * refused. The keys are copied into the job, compared in constant time and wiped with it;
+ * they are never logged.
  * Every refusal is logged (component "ike") with its reason; pol_select() logs the choice of
  * profile (component "policy").
  *
@@ -66,6 +74,47 @@ int ike_pauth_create(const struct pol_set *set, const struct ike_authenticator *
 		     struct workpool *wp, struct ike_pauth **out);
 void ike_pauth_destroy(struct ike_pauth *pa);
 void ike_pauth_authenticator(struct ike_pauth *pa, struct ike_authenticator *out);
+
+struct pol_keyring_aaa;
+struct pol_profile;
+
+/** What a PSK source is asked (views, valid during lookup()). */
+struct ike_psk_query {
+	const struct pol_profile *profile; /**< the peer's profile (may be NULL) */
+	const struct pol_keyring_aaa *k;  /**< the profile's keyring_aaa: list, password */
+	const char *user;                 /**< the User-Name (mangled identity) */
+	const char *who;                  /**< "peer ADDR (ID), profile P", for logs */
+	struct ike_addr peer, local;
+	uint8_t id_type;                  /**< the peer's IDi (IKE_ID_*): the source may keep */
+	const uint8_t *id;                /**< the answer's attributes for the session's */
+	size_t id_len;                    /**< cached authorization (ike_authz_aaa.h) */
+};
+
+/** The keys of a peer (views, valid during the callback; never log them). */
+struct ike_psk_keys {
+	const uint8_t *remote, *local;    /**< checks the peer's AUTH / makes ours */
+	size_t remote_len, local_len;
+};
+
+/** The answer of a pending lookup: @p rc 0 with @p keys, or -EACCES (refused, no key, no
+ * server answered: the source logged why). */
+typedef void (*ike_psk_cb)(void *cb_arg, int rc, const struct ike_psk_keys *keys);
+
+/**
+ * Where `keyring_aaa` keys come from. lookup(): 1, pending: @p cb follows exactly once,
+ * never from within lookup(), and *@p handle is valid for cancel() until then; or -errno:
+ * nothing asked (logged). cancel(): @p cb of @p handle is not called.
+ */
+struct ike_psk_source {
+	int (*lookup)(void *arg, const struct ike_psk_query *q, ike_psk_cb cb, void *cb_arg,
+		      void **handle);
+	void (*cancel)(void *arg, void *handle);
+	void *arg;
+};
+
+/** Attach the PSK source (copied; it must outlive the pending lookups: destroy the responder
+ * first). Without one, profiles with keyring_aaa refuse their pre-share peers. */
+void ike_pauth_set_psk_source(struct ike_pauth *pa, const struct ike_psk_source *src);
 
 /**
  * The CA key hashes for our CERTREQ: those of every trustpoint of a profile that accepts

@@ -502,9 +502,10 @@ unsigned ike_cfg_build(const struct ike_cfg_ctx *c, const struct ike_cfg_req *q,
 	}
 	if (l6 && !set) {
 		memcpy(v, l6->addr, 16);
-		v[16] = 128;
+		v[16] = c->plen6 && c->plen6 <= 128 ? c->plen6 : 128;
 		if (add(&b, IKE_CFG_INTERNAL_IP6_ADDRESS, v, 17))
-			add_log(&b, IKE_CFG_INTERNAL_IP6_ADDRESS, "%s", ntop(6, l6->addr, a, sizeof(a)));
+			add_log(&b, IKE_CFG_INTERNAL_IP6_ADDRESS, "%s/%u",
+				ntop(6, l6->addr, a, sizeof(a)), v[16]);
 	}
 	if (v6) {
 		unsigned nd = az ? az->n_dns6 : 0;

@@ -48,10 +48,18 @@
 struct pol_authz;
 struct pool_lease;
 
-/** Private configuration attributes (RFC 7296 §3.15.1: 16384-32767 are private use). The
- * Cisco Unity numbers are those of the Unity client (strongSwan, libreswan, racoon and
- * Wireshark agree); SMARTCARD_REMOVAL_DISCONNECT follows them; the FlexVPN numbers are
- * ours to confirm against a Cisco peer (docs/config.md). */
+/** Private configuration attributes (RFC 7296 §3.15.1: 16384-32767 are private use).
+ * 28672-28682 are the Cisco Unity client's, confirmed in five independent public sources
+ * (checked 2026-11): strongSwan's configuration attribute types (28672 UNITY_BANNER ...
+ * 28682 UNITY_DDNS_HOSTNAME), ipsec-tools racoon (isakmp_unity.h), libreswan/openswan's
+ * ModeCfg attribute names, INSIDE Secure QuickSec's IKEv2 attribute enum, and Wireshark's
+ * packet-isakmp.c IKEv1 attribute table (which names 28675 UNITY_SPLIT_DOMAIN and 28678
+ * UNITY_SPLIT_EXCLUDE: the same numbers as our SPLITDNS_NAME and LOCAL_LAN). NOT confirmed:
+ * 28683 (SMARTCARD_REMOVAL_DISCONNECT), 28684 (CONFIG_URL), 28685 (CONFIG_VERSION). None of
+ * those sources names any number above 28682 (Wireshark labels 28683-32767 "PRIVATE USE"
+ * and has no Cisco names in its IKEv2 table), and the reference documents give no numbers.
+ * They stay as chosen, sent only to peers with a Cisco vendor ID (ike_cfg.c), until a
+ * capture from a Cisco FlexVPN headend confirms or corrects them. */
 #define IKE_CFG_PRIV_ATTRS(X)                  \
 	X(UNITY_BANNER, 28672)                 \
 	X(UNITY_DEF_DOMAIN, 28674)             \
@@ -141,6 +149,7 @@ struct ike_cfg_ctx {
 	const struct rp_prefix *local_ts;      /**< ike.local_subnets */
 	unsigned n_local_ts;
 	const struct pool_lease *lease4, *lease6; /**< NULL or not held: none */
+	uint8_t plen6;                         /**< INTERNAL_IP6_ADDRESS prefix length; 0: 128 */
 	unsigned vendor;                       /**< the peer's IKE_VID_* */
 };
 

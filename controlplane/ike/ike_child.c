@@ -375,13 +375,32 @@ static bool framed_in_use(const struct ike_resp *r, const struct ike_sa *sa)
 	return false;
 }
 
+/* The AAA IPv6 address of @p sa is another session's address (logged). */
+static bool framed6_in_use(const struct ike_resp *r, const struct ike_sa *sa)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	for (const struct ike_sa *o = r->sas; o; o = o->next)
+		if (o != sa && o->lease6.held && !memcmp(o->lease6.addr, sa->framed6, 16)) {
+			RP_NOTICE("ike", "IKE_SA %016llx_i %016llx_r: IPv6 address %s from AAA is "
+				  "held by IKE_SA %016llx_i %016llx_r: INTERNAL_ADDRESS_FAILURE",
+				  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+				  inet_ntop(AF_INET6, sa->framed6, a, sizeof(a)) ? a : "?",
+				  (unsigned long long)o->spi_i, (unsigned long long)o->spi_r);
+			return true;
+		}
+	return false;
+}
+
 /* §3.15 config mode: the CFG_REPLY for the addresses just leased (ike_cfg.h). */
 static void child_cfg_reply(const struct ike_resp *r, const struct ike_sa *sa,
 			    const struct ike_child_req *req, struct ike_child_new *n)
 {
 	const struct ike_cfg_ctx c = { .authz = sa->authz, .local_ts = r->cfg.local_ts,
 				       .n_local_ts = r->cfg.n_local_ts, .lease4 = &n->lease4,
-				       .lease6 = &n->lease6, .vendor = sa->peer_vendor };
+				       .lease6 = &n->lease6, .vendor = sa->peer_vendor,
+				       .plen6 = n->lease6.held && !n->lease6.pool && sa->has_framed6 ?
+							sa->framed6_plen : 0 };
 	char vend[96];
 
 	ike_cfg_build(&c, &req->cp, IKE_CFG_REPLY, &n->cp);
@@ -446,7 +465,17 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 		}
 		leases[nl++] = &n->lease4;
 	}
-	if (req->cp.ip6 && p6) {
+	if (req->cp.ip6 && sa->has_framed6) {
+		/* likewise the AAA IPv6 address (its prefix length goes in the CFG_REPLY; the
+		 * selector and route are the address itself) */
+		if (framed6_in_use(r, sa)) {
+			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+			goto fail;
+		}
+		n->lease6 = (struct pool_lease){ .af = 6, .held = true };
+		memcpy(n->lease6.addr, sa->framed6, 16);
+		leases[nl++] = &n->lease6;
+	} else if (req->cp.ip6 && p6) {
 		rc = pool_alloc(p6, &n->lease6);
 		if (rc) {
 			RP_NOTICE("ike", "pool %s exhausted", pool_cfg(p6)->name);
@@ -470,8 +499,10 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 		pool_lease_release(&n->lease4);
 		n->lease4.held = false; /* a Framed-IP-Address has no pool to go back to */
 	}
-	if (n->lease6.held && !((n->c.n_routes && n->c.routes[n->c.n_routes - 1].af == 6)))
+	if (n->lease6.held && !((n->c.n_routes && n->c.routes[n->c.n_routes - 1].af == 6))) {
 		pool_lease_release(&n->lease6);
+		n->lease6.held = false; /* an AAA address has no pool to go back to */
+	}
 	if (ike_child_new_spi(r, &n->c.spi_in) || ike_alg_init(&n->c.esp, false, &esp) ||
 	    ike_child_keymat(sa->alg.s.prf, sa->keys.sk_d, sa->keys.d_len, &esp, NULL, 0, sa->ni,
 			     sa->ni_len, sa->nr, sizeof(sa->nr), &ck)) {

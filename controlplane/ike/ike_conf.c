@@ -3,6 +3,7 @@
 #include "controlplane/ike/ike_conf.h"
 
 #include "common/conf_ike.h"
+#include "common/manual_sa.h"
 #include "controlplane/util/workpool.h"
 
 #include <arpa/inet.h>
@@ -222,6 +223,91 @@ static int parse_proposals(struct rp_cfg *c, const config_setting_t *g, struct i
 	return bad ? -EINVAL : 0;
 }
 
+/* ike.policies (IOS crypto ikev2 policy): proposals by name, local addresses. Two policies
+ * with the same match (both without addresses, or one address in both) would leave the
+ * second unused: refused, as IOS does. */
+static int parse_policies(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
+{
+	const config_setting_t *l = rp_cfg_get(g, "policies");
+	int n = rp_cfg_count(l);
+
+	if (n > IKE_POLICIES_MAX) {
+		rp_cfg_error(c, l, "at most %d policies", IKE_POLICIES_MAX);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = rp_cfg_elem(l, i);
+		const config_setting_t *pl = rp_cfg_get(e, "proposals");
+		const config_setting_t *al = rp_cfg_get(e, "match_address_local");
+		struct ike_policy *p = &out->policies[i];
+		int np = rp_cfg_count(pl), na = rp_cfg_count(al);
+
+		snprintf(p->name, sizeof(p->name), "%s", rp_cfg_str(e, "name", ""));
+		for (int k = 0; k < i; k++)
+			if (!strcmp(out->policies[k].name, p->name)) {
+				rp_cfg_error(c, rp_cfg_get(e, "name"), "policy '%s' is already defined",
+					     p->name);
+				return -EINVAL;
+			}
+		if (np < 1 || np > IKE_PROPOSALS_MAX) {
+			rp_cfg_error(c, pl ? pl : e, "expected 1..%d proposals", IKE_PROPOSALS_MAX);
+			return -EINVAL;
+		}
+		for (int k = 0; k < np; k++) {
+			const char *v = config_setting_get_string(rp_cfg_elem(pl, k));
+			unsigned j = 0;
+
+			while (v && j < out->n_proposals && strcmp(out->proposals[j].name, v))
+				j++;
+			if (!v || j == out->n_proposals) {
+				rp_cfg_error(c, rp_cfg_elem(pl, k), "unknown IKE proposal '%s' (proposals "
+					     "are defined in ike.proposals)", v ? v : "");
+				return -EINVAL;
+			}
+			for (int q = 0; q < k; q++)
+				if (p->prop[q] == j) {
+					rp_cfg_error(c, rp_cfg_elem(pl, k), "proposal '%s' is named twice",
+						     v);
+					return -EINVAL;
+				}
+			p->prop[k] = (uint8_t)j;
+		}
+		p->n_prop = (unsigned)np;
+		if (na > IKE_POLICY_LOCAL_MAX) {
+			rp_cfg_error(c, al, "at most %d addresses", IKE_POLICY_LOCAL_MAX);
+			return -EINVAL;
+		}
+		for (int k = 0; k < na; k++) {
+			const char *v = config_setting_get_string(rp_cfg_elem(al, k));
+
+			if (!v || rp_prefix_parse(v, &p->local[k])) {
+				rp_cfg_error(c, rp_cfg_elem(al, k), "not an address or a prefix "
+					     "\"ADDR/LEN\" without host bits");
+				return -EINVAL;
+			}
+			for (int q = 0; q < i; q++)
+				for (unsigned x = 0; x < out->policies[q].n_local; x++)
+					if (!memcmp(&out->policies[q].local[x], &p->local[k],
+						    sizeof(p->local[k]))) {
+						rp_cfg_error(c, rp_cfg_elem(al, k), "%s is already "
+							     "matched by policy '%s'", v,
+							     out->policies[q].name);
+						return -EINVAL;
+					}
+		}
+		p->n_local = (unsigned)na;
+		for (int q = 0; !na && q < i; q++)
+			if (!out->policies[q].n_local) {
+				rp_cfg_error(c, e, "policy '%s' has no match_address_local, like policy "
+					     "'%s': only one policy may match every address", p->name,
+					     out->policies[q].name);
+				return -EINVAL;
+			}
+	}
+	out->n_policies = (unsigned)n;
+	return 0;
+}
+
 /* ike.pool and ike.ipv6_pool (the defaults, named "default" unless named), ike.pools */
 static int parse_pools(struct rp_cfg *c, const config_setting_t *g, struct ike_conf *out)
 {
@@ -358,6 +444,8 @@ int ike_conf_parse(struct rp_cfg *c, const config_setting_t *g, struct ike_conf 
 	out->port = (uint16_t)rp_cfg_int(g, "port", 500);
 	out->nat_port = (uint16_t)rp_cfg_int(g, "nat_port", 4500);
 	rc = parse_proposals(c, g, out);
+	if (!rc)
+		rc = parse_policies(c, g, out);
 	if (!rc)
 		rc = parse_pools(c, g, out);
 	if (!rc)

@@ -15,6 +15,9 @@
  *       local_subnets = [ "10.1.0.0/16" ];
  *       pool = { first = "10.9.0.10"; last = "10.9.0.250"; dns = [ "10.1.0.53" ]; };
  *       pools = ( { name = "green"; first = "10.9.1.10"; last = "10.9.1.99"; } );  # pool_set.h
+ *       proposals = ( { name = "strong"; encryption = [ "aes256gcm16" ]; } );
+ *       policies = ( { name = "p"; proposals = [ "strong" ];     # IKE_SA_INIT (ike_policy.c)
+ *                      match_address_local = [ "192.0.2.1" ]; } );
  *       peers = ( { identity = "email alice@example.test"; pre_shared_key = "..."; } );
  *       max_half_open_per_peer = 10;
  *       dpd = { interval = 30; retry = 2; retries = 5; mode = "on-demand"; };
@@ -46,6 +49,8 @@ struct ike_conf {
 	unsigned crypto_threads;       /**< public-key worker threads; 0: on the event loop */
 	struct ike_named_proposal proposals[IKE_PROPOSALS_MAX]; /**< ike.proposals */
 	unsigned n_proposals;
+	struct ike_policy policies[IKE_POLICIES_MAX]; /**< ike.policies (their proposals) */
+	unsigned n_policies;
 	struct pool_set *pools;        /**< every pool: ike.pool, ike.ipv6_pool, ike.pools */
 	struct pool *pool4, *pool6;    /**< the default pools (in pools), or NULL */
 	struct ike_keyring *keyring;

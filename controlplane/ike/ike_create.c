@@ -299,7 +299,8 @@ static enum ike_task_rc ike_rekey_process(struct create_task *c, const struct ik
 	uint64_t spi_i = 0;
 
 	c->kind = CC_REKEY_IKE;
-	if (!ike_select_ike(&r->cfg, &m->sa, ke ? ke->f.u16a : 0, 8, &s, &c->prop_num))
+	if (!ike_policy_select_ike(r, c->t.sa->ike_policy, NULL, NULL, &m->sa, ke ? ke->f.u16a : 0,
+				   8, &s, &c->prop_num)) /* the IKE SA's IKEv2 policy */
 		return fail_with(c, IKE_N_NO_PROPOSAL_CHOSEN);
 	if (!ke || ke->f.u16a != s.dh) {
 		r->st.invalid_ke++;
@@ -456,6 +457,7 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	to->peer_id_len = from->peer_id_len;
 	memcpy(to->peer_id, from->peer_id, from->peer_id_len);
 	to->profile = from->profile;
+	to->ike_policy = from->ike_policy;
 	to->authz = from->authz;
 	to->authz_release = from->authz_release; /* the AAA authorization moves (ike_authz.h) */
 	to->authz_own = from->authz_own;
@@ -463,6 +465,9 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	from->authz_own = NULL;
 	to->has_framed4 = from->has_framed4;
 	memcpy(to->framed4, from->framed4, 4);
+	to->has_framed6 = from->has_framed6;
+	memcpy(to->framed6, from->framed6, 16);
+	to->framed6_plen = from->framed6_plen;
 	to->group = from->group;
 	to->pol_lifetime_s = from->pol_lifetime_s;
 	to->pol_dpd = from->pol_dpd;

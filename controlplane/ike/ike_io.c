@@ -384,6 +384,7 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 	ike_resp_set_pools(io->resp, io->conf.pool4, io->conf.pool6);
 	ike_resp_set_pool_set(io->resp, io->conf.pools);
 	ike_resp_set_proposals(io->resp, io->conf.proposals, io->conf.n_proposals);
+	ike_resp_set_policies(io->resp, io->conf.policies, io->conf.n_policies);
 	if (io->conf.crypto_threads) {
 		rc = wp_create(io->conf.crypto_threads, CRYPTO_QUEUE, &io->wp);
 		if (rc) {
@@ -419,7 +420,7 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 	if (io->wp)
 		snprintf(wp_desc, sizeof(wp_desc), "on %u worker threads", wp_threads(io->wp));
 	RP_NOTICE(COMP, "IKEv2 responder up: %u PSK peer%s, %u address pool%s (default %s%s%s), "
-		  "%u IKE proposal%s; DH %s (IKE_SA_INIT, CREATE_CHILD_SA)",
+		  "%u IKE proposal%s, %u IKEv2 polic%s; DH %s (IKE_SA_INIT, CREATE_CHILD_SA)",
 		  io->conf.n_peers, io->conf.n_peers == 1 ? "" : "s",
 		  io->conf.pools ? io->conf.pools->n : 0,
 		  io->conf.pools && io->conf.pools->n == 1 ? "" : "s",
@@ -427,7 +428,7 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 		  io->conf.pool6 ? ", IPv6 " : "",
 		  io->conf.pool6 ? pool_cfg(io->conf.pool6)->name : "",
 		  io->conf.n_proposals, io->conf.n_proposals == 1 ? "" : "s",
-		  wp_desc);
+		  io->conf.n_policies, io->conf.n_policies == 1 ? "y" : "ies", wp_desc);
 	*out = io;
 	return 0;
 fail:
@@ -1020,9 +1021,27 @@ static int cmd_show_pools(struct mgmt_req *req, void *arg)
 	return 0;
 }
 
+/* "show ike-policies [NAME]" (ike_policy.c) */
+static int cmd_show_policies(struct mgmt_req *req, void *arg)
+{
+	const struct ike_io *io = arg;
+	const char *name = req->argc ? req->argv[0] : NULL;
+
+	if (ike_policies_show(io->conf.proposals, io->conf.n_proposals, io->conf.policies,
+			      io->conf.n_policies, name, req->json, &req->out, &req->jw)) {
+		mgmt_req_error(req, "no IKEv2 policy named '%s'", name);
+		return 0;
+	}
+	mgmt_req_done(req, MGMT_OK);
+	return 0;
+}
+
 static const struct mgmt_cmd ike_cmds[] = {
 	{ "show pools", "[NAME]", "address pools: range, size, addresses in use and free",
 	  cmd_show_pools, 0, 1 },
+	{ "show ike-policies", "[NAME]",
+	  "IKEv2 policies: local addresses and the proposals IKE_SA_INIT may choose",
+	  cmd_show_policies, 0, 1 },
 	{ "show sessions", "[detail]", "IKEv2 sessions: id, peer, identity, address, SPIs, state",
 	  cmd_show_sessions, 0, 1 },
 	{ "clear session", "ID|PEER-ADDRESS|all",

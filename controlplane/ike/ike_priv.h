@@ -292,12 +292,15 @@ struct ike_sa {
 	const struct pol_profile *profile;
 	const struct pol_authz *authz;
 	const char *group;
+	const struct ike_policy *ike_policy; /**< IKE_SA_INIT's IKEv2 policy; NULL: default */
 	/* AAA authorization (ike_authz.h): authz then points into authz_own, which the SA owns;
 	 * the Framed-IP-Address is the client's IPv4 address instead of a pool lease */
 	void (*authz_release)(void *owned);
 	void *authz_own;
 	bool has_framed4;
 	uint8_t framed4[4];
+	bool has_framed6;              /* Framed-IPv6-Address / ipsec:addrv6: instead of a lease */
+	uint8_t framed6[16], framed6_plen;
 	/* what the profile decides (ike_policy.c); 0 / false: the ike section's settings */
 	unsigned pol_lifetime_s;       /**< IKE SA lifetime (we rekey after it) */
 	bool pol_dpd;                  /**< the profile sets DPD: the next three apply */
@@ -374,6 +377,8 @@ struct ike_resp {
 	const struct pool_set *pools;  /**< named pools (authorization policies), or NULL */
 	const struct ike_named_proposal *proposals; /**< named IKE proposals (profiles) */
 	unsigned n_proposals;
+	const struct ike_policy *policies; /**< IKEv2 policies (IKE_SA_INIT, ike_policy.c) */
+	unsigned n_policies;
 	uint8_t *certreq;              /**< CA key hashes for our CERTREQ (IKE_SA_INIT) */
 	size_t certreq_len;
 	uint32_t next_sa_id;
@@ -509,6 +514,23 @@ uint32_t ike_new_sa_id(struct ike_resp *r);
  */
 bool ike_select_ike(const struct ike_resp_cfg *c, const struct ike_sa_pl *sa,
 		    uint16_t ke_group, uint8_t spi_len, struct ike_suite *s, uint8_t *prop_num);
+
+/** The IKEv2 policy for a request that arrived on @p local (ike_resp_set_policies()), or
+ * NULL: the default policy (the ike_resp_cfg lists). */
+const struct ike_policy *ike_policy_find(const struct ike_resp *r, const struct ike_addr *local);
+
+/**
+ * ike_select_ike() under IKEv2 policy @p pol (NULL: the ike_resp_cfg lists): the peer's
+ * proposals in its order, each tried against the policy's proposals in ours. With @p local
+ * (IKE_SA_INIT from @p peer) the choice or the refusal is logged, naming the policy.
+ */
+bool ike_policy_select_ike(const struct ike_resp *r, const struct ike_policy *pol,
+			   const struct ike_addr *peer, const struct ike_addr *local,
+			   const struct ike_sa_pl *sa, uint16_t ke_group, uint8_t spi_len,
+			   struct ike_suite *s, uint8_t *prop_num);
+
+/** True if IKEv2 policy @p pol (NULL: the ike_resp_cfg lists) allows DH group @p g. */
+bool ike_policy_allows_dh(const struct ike_resp *r, const struct ike_policy *pol, uint16_t g);
 /** The SA payload answering with suite @p s as proposal @p num (SPI @p spi if not 0). */
 void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out);
 

@@ -717,16 +717,13 @@ static void ike_rekey_done(struct ike_resp *r, struct ike_sa *sa, const struct i
 			continue;
 		/* §1.3.2: the peer wants another group: take it at once if we allow it */
 		if (n->f.u16a == IKE_N_INVALID_KE_PAYLOAD && g && g != k->s.dh &&
-		    ike_dh_pub_len(g)) {
-			for (unsigned i = 0; i < 8 && r->cfg.dh[i]; i++)
-				if (r->cfg.dh[i] == g) {
-					RP_INFO("ike", "%s: the peer wants %s for the IKE SA rekey",
-						ike_sa_name(sa, nm, sizeof(nm)), ike_dh_name(g));
-					sa->ike_rekeying = false;
-					sa->ike_rekey_group = g;
-					sa->ike_rekey_ms = r->now_ms;
-					goto out;
-				}
+		    ike_dh_pub_len(g) && ike_policy_allows_dh(r, sa->ike_policy, g)) {
+			RP_INFO("ike", "%s: the peer wants %s for the IKE SA rekey",
+				ike_sa_name(sa, nm, sizeof(nm)), ike_dh_name(g));
+			sa->ike_rekeying = false;
+			sa->ike_rekey_group = g;
+			sa->ike_rekey_ms = r->now_ms;
+			goto out;
 		}
 		RP_NOTICE("ike", "%s: our IKE SA rekey refused: %s, retrying in %u s",
 			  ike_sa_name(sa, nm, sizeof(nm)), ike_notify_name(n->f.u16a),

@@ -1105,6 +1105,7 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	const struct ike_pl *n;
 	struct ike_sa *sa = NULL, *old;
 	struct ike_init_job *j = NULL;
+	const struct ike_policy *pol;
 	struct ike_suite s;
 	uint8_t dig[32], natd[20], prop_num = 0;
 	int rc;
@@ -1166,7 +1167,8 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 			  r->cfg.max_half_open_per_peer);
 		goto out;
 	}
-	if (!ike_select_ike(&r->cfg, &m->sa, ke->f.u16a, 0, &s, &prop_num)) {
+	pol = ike_policy_find(r, local); /* IKEv2 policy by local address (ike_policy.c) */
+	if (!ike_policy_select_ike(r, pol, peer, local, &m->sa, ke->f.u16a, 0, &s, &prop_num)) {
 		r->st.no_proposal++;
 		send_plain_notify(r, m, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, peer, local);
 		goto out;
@@ -1194,6 +1196,7 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	sa->spi_i = m->hdr.spi_i;
 	sa->peer = *peer;
 	sa->local = *local;
+	sa->ike_policy = pol;
 	sa->ni_len = ni->f.data.len;
 	memcpy(sa->ni, ni->f.data.p, sa->ni_len);
 	if (ike_random(&r->rng, &sa->spi_r, sizeof(sa->spi_r)) || !sa->spi_r ||

@@ -255,6 +255,40 @@ struct ike_named_proposal {
 void ike_resp_set_proposals(struct ike_resp *r, const struct ike_named_proposal *p,
 			    unsigned n);
 
+#define IKE_POLICIES_MAX 16
+#define IKE_POLICY_LOCAL_MAX 8
+
+/** An IKEv2 policy (`ike.policies`, IOS `crypto ikev2 policy`): an IKE_SA_INIT that arrives
+ * on one of its local prefixes chooses the IKE SA's algorithms from its named proposals
+ * only (ike_policy.c). */
+struct ike_policy {
+	char name[IKE_PROPOSAL_NAME_MAX];
+	uint8_t prop[IKE_PROPOSALS_MAX]; /**< indexes of the named proposals, our preference */
+	unsigned n_prop;
+	struct rp_prefix local[IKE_POLICY_LOCAL_MAX]; /**< match address local; none: any */
+	unsigned n_local;
+};
+
+/**
+ * The IKEv2 policies in configuration order (borrowed; they outlive the responder; their
+ * indexes refer to the proposals of ike_resp_set_proposals()). IKE_SA_INIT takes the first
+ * one whose addresses hold the local address, else the first without addresses, else none:
+ * then the ike_resp_cfg lists apply (the default policy). An IKE SA rekey keeps the policy.
+ */
+void ike_resp_set_policies(struct ike_resp *r, const struct ike_policy *p, unsigned n);
+
+struct sbuf;
+struct json_w;
+/**
+ * "show ike-policies [NAME]": each policy (or only @p name, may be NULL) with its local
+ * addresses and its proposals' algorithms (a list the proposal leaves out: the ike
+ * section's), as text into @p out or JSON into @p jw. @return 0, or -ENOENT for an unknown
+ * @p name.
+ */
+int ike_policies_show(const struct ike_named_proposal *props, unsigned n_props,
+		      const struct ike_policy *pols, unsigned n_pols, const char *name, bool json,
+		      struct sbuf *out, struct json_w *jw);
+
 struct workpool;
 /**
  * Do IKE_SA_INIT's Diffie-Hellman and key derivation on the worker threads of @p wp

@@ -853,6 +853,38 @@ static void build_author(struct build *b, const config_setting_t *g, struct pol_
 	}
 }
 
+/* `keyring_aaa`: the list must be an aaa.authorization list (its methods are checked with
+ * the aaa section), the mangler known; `keyring` excludes it (one source of keys). */
+static void build_keyring_aaa(struct build *b, const config_setting_t *e, struct pol_profile *p)
+{
+	const config_setting_t *g = rp_cfg_get(e, "keyring_aaa");
+	const config_setting_t *al = rp_cfg_get(rp_cfg_get(rp_cfg_root(b->c), "aaa"),
+						"authorization");
+	struct pol_keyring_aaa *k = &p->keyring_aaa;
+	const char *list, *mangler;
+	bool found = false;
+
+	if (!g)
+		return;
+	k->set = true;
+	list = rp_cfg_str(g, "list", "");
+	mangler = rp_cfg_str(g, "name_mangler", NULL);
+	snprintf(k->list, sizeof(k->list), "%s", list);
+	snprintf(k->name_mangler, sizeof(k->name_mangler), "%s", mangler ? mangler : "");
+	snprintf(k->password, sizeof(k->password), "%s", rp_cfg_str(g, "password", "cisco"));
+	if (rp_cfg_get(e, "keyring"))
+		rp_cfg_error(b->c, g, "keyring and keyring_aaa exclude each other (one source of "
+			     "pre-shared keys per profile)");
+	for (int k2 = 0; k2 < rp_cfg_count(al) && !found; k2++)
+		found = !strcmp(rp_cfg_str(rp_cfg_elem(al, k2), "name", ""), list);
+	if (!found)
+		rp_cfg_error(b->c, rp_cfg_get(g, "list"), "no authorization list '%s' in the aaa "
+			     "section", list);
+	if (mangler && !named_in(b->manglers, mangler, NULL))
+		rp_cfg_error(b->c, rp_cfg_get(g, "name_mangler"), "unknown name mangler '%s'",
+			     mangler);
+}
+
 static int build_profiles(struct build *b)
 {
 	const config_setting_t *l = rp_cfg_get(rp_cfg_get(rp_cfg_root(b->c), "ikev2"), "profiles");
@@ -955,6 +987,7 @@ static int build_profiles(struct build *b)
 		}
 		if ((v = rp_cfg_str(e, "keyring", NULL)) && !(p->keyring = pol_keyring_find(b->s, v)))
 			rp_cfg_error(b->c, rp_cfg_get(e, "keyring"), "unknown keyring '%s'", v);
+		build_keyring_aaa(b, e, p);
 		if ((v = rp_cfg_str(e, "identity_local", NULL)) &&
 		    parse_identity_local(v, p, err, sizeof(err)))
 			rp_cfg_error(b->c, rp_cfg_get(e, "identity_local"), "%s", err);
@@ -999,8 +1032,13 @@ static int build_profiles(struct build *b)
 		bool sig_remote = p->auth_remote & (POL_AUTH_RSA_SIG | POL_AUTH_ECDSA_SIG);
 
 		if ((p->auth_local == POL_AUTH_PSK || (p->auth_remote & POL_AUTH_PSK)) && !p->keyring &&
-		    !rp_cfg_get(e, "keyring"))
-			rp_cfg_error(b->c, au, "pre-share authentication needs a keyring");
+		    !rp_cfg_get(e, "keyring") && !p->keyring_aaa.set)
+			rp_cfg_error(b->c, au, "pre-share authentication needs a keyring (or "
+				     "keyring_aaa)");
+		if (p->keyring_aaa.set && p->auth_local != POL_AUTH_PSK &&
+		    !(p->auth_remote & POL_AUTH_PSK))
+			rp_cfg_error(b->c, rp_cfg_get(e, "keyring_aaa"), "the profile has no pre-share "
+				     "authentication (local or remote) for keys from AAA");
 		if ((sig_local || sig_remote) && !tps)
 			rp_cfg_error(b->c, au, "%s authentication needs trustpoints",
 				     sig_local ? lm : "certificate");
@@ -1099,6 +1137,7 @@ void pol_set_free(struct pol_set *s)
 		for (unsigned k = 0; p->proposals && p->proposals[k]; k++)
 			free(p->proposals[k]);
 		free(p->proposals);
+		OPENSSL_cleanse(p->keyring_aaa.password, sizeof(p->keyring_aaa.password));
 	}
 	free(s->profiles);
 	for (unsigned i = 0; s->keyrings && i <= s->n_keyrings; i++) {

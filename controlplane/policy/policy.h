@@ -148,6 +148,15 @@ struct pol_aaa_author {
 	bool cached, override;
 };
 
+/** A profile's `keyring_aaa` (IOS `keyring aaa LIST [name-mangler M] [password P]`): the
+ * pre-shared keys of its peers asked from AAA in IKE_AUTH (ike_cert.h). */
+struct pol_keyring_aaa {
+	bool set;
+	char list[POL_NAME_MAX];         /**< an aaa.authorization list */
+	char name_mangler[POL_NAME_MAX]; /**< "" = the identity is the User-Name */
+	char password[129];              /**< User-Password of the Access-Request */
+};
+
 /** Our identity towards a profile's peers (IOS "identity local"). */
 enum pol_id_local {
 	POL_IDL_DEFAULT = 0,     /**< not configured: ike.local_id */
@@ -171,6 +180,7 @@ struct pol_profile {
 	char **tp_names;                 /**< owned */
 	struct pki_tp **tps;             /**< NULL entries when built without files */
 	const struct pol_keyring *keyring;
+	struct pol_keyring_aaa keyring_aaa; /**< excludes keyring */
 	enum pol_id_local id_local;      /**< identity_local */
 	char id_local_value[256];        /**< its NAME / ID (fqdn, email, key-id) */
 	size_t id_local_len;

@@ -36,7 +36,8 @@ static int cmd_show_certmaps(struct mgmt_req *req, void *arg)
 }
 
 static const struct mgmt_cmd policy_cmds[] = {
-	{ "show profiles", "[NAME]", "IKEv2 profiles: matches, authentication, trustpoints, group",
+	{ "show profiles", "[NAME]", "IKEv2 profiles with every setting (matches, authentication, "
+	  "trustpoints, AAA lists, group, config exchange)",
 	  cmd_show_profiles, 0, 1 },
 	{ "show certificate-maps", "[NAME]", "certificate maps, their rules and profiles",
 	  cmd_show_certmaps, 0, 1 },

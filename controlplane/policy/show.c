@@ -3,6 +3,7 @@
 #include "controlplane/policy/show.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *local_name(int m)
@@ -54,6 +55,58 @@ static const char *id_local_text(const struct pol_profile *p, char *buf, size_t 
 	return buf;
 }
 
+/* The methods of an `aaa authorization` line as configured ("cert eap psk"). */
+static const char *author_methods(unsigned m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", m & (POL_AUTH_RSA_SIG | POL_AUTH_ECDSA_SIG) ? "cert " : "",
+		 m & POL_AUTH_EAP ? "eap " : "", m & POL_AUTH_PSK ? "psk " : "");
+	if (buf[0])
+		buf[strlen(buf) - 1] = 0;
+	return buf;
+}
+
+/* "cert list local username author-policy1 override" (IOS aaa authorization group|user). */
+static void author_text(const struct pol_aaa_author *a, bool user, char *buf, size_t len)
+{
+	char m[24];
+
+	if (!a->set) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s", author_methods(a->methods, m, sizeof(m)),
+		 a->list[0] ? " list " : "", a->list, a->name_mangler[0] ? " name-mangler " : "",
+		 a->name_mangler, a->username[0] ? " username " : "", a->username,
+		 user ? (a->cached ? " cached" : "") : (a->override ? " override" : ""));
+}
+
+static void author_json(struct json_w *w, const char *key, const struct pol_aaa_author *a,
+			bool user)
+{
+	char m[24], *tok, *save = NULL;
+
+	json_key(w, key);
+	if (!a->set) {
+		json_null(w);
+		return;
+	}
+	json_obj_open(w);
+	json_key(w, "methods");
+	json_arr_open(w);
+	author_methods(a->methods, m, sizeof(m));
+	for (tok = strtok_r(m, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		json_str(w, tok);
+	json_arr_close(w);
+	json_key(w, "list");
+	a->list[0] ? json_str(w, a->list) : json_null(w);
+	json_key(w, "username");
+	a->username[0] ? json_str(w, a->username) : json_null(w);
+	json_key(w, "name_mangler");
+	a->name_mangler[0] ? json_str(w, a->name_mangler) : json_null(w);
+	json_kv_bool(w, user ? "cached" : "override", user ? a->cached : a->override);
+	json_obj_close(w);
+}
+
 static void profile_json(const struct pol_profile *p, struct json_w *w)
 {
 	char words[4][48], buf[64], idl[300];
@@ -98,6 +151,18 @@ static void profile_json(const struct pol_profile *p, struct json_w *w)
 		json_str(w, p->keyring->name);
 	else
 		json_null(w);
+	json_key(w, "keyring_aaa"); /* the password itself is a secret: only whether one is set */
+	if (p->keyring_aaa.set) {
+		json_obj_open(w);
+		json_kv_str(w, "list", p->keyring_aaa.list);
+		json_key(w, "name_mangler");
+		p->keyring_aaa.name_mangler[0] ? json_str(w, p->keyring_aaa.name_mangler) :
+						 json_null(w);
+		json_kv_bool(w, "password_set", p->keyring_aaa.password[0] != 0);
+		json_obj_close(w);
+	} else {
+		json_null(w);
+	}
 	json_key(w, "identity_local");
 	if (id_local_text(p, idl, sizeof(idl)))
 		json_str(w, idl);
@@ -134,12 +199,28 @@ static void profile_json(const struct pol_profile *p, struct json_w *w)
 		json_str(w, p->group[0] ? p->group : p->authz->name);
 	else
 		json_null(w);
+	json_key(w, "aaa");
+	json_obj_open(w);
+	json_key(w, "authentication_eap"); /* null: the aaa section's first EAP list */
+	p->aaa_eap_list[0] ? json_str(w, p->aaa_eap_list) : json_null(w);
+	json_key(w, "accounting");
+	p->aaa_acct_list[0] ? json_str(w, p->aaa_acct_list) : json_null(w);
+	author_json(w, "authorization_group", &p->author_group, false);
+	author_json(w, "authorization_user", &p->author_user, true);
+	json_obj_close(w);
+	json_key(w, "virtual_template");
+	p->virtual_template ? json_int(w, p->virtual_template) : json_null(w);
+	json_key(w, "config_exchange");
+	json_obj_open(w);
+	json_kv_bool(w, "set_send", p->cfg_set_send);
+	json_kv_bool(w, "set_accept", p->cfg_set_accept);
+	json_obj_close(w);
 	json_obj_close(w);
 }
 
 static void profile_text(const struct pol_profile *p, struct sbuf *o)
 {
-	char words[4][48], buf[64], idl[300];
+	char words[4][48], buf[64], idl[300], auth[600];
 	unsigned nr = remote_names(p, words);
 
 	sbuf_printf(o, "IKEv2 profile %s\n", p->name);
@@ -160,6 +241,11 @@ static void profile_text(const struct pol_profile *p, struct sbuf *o)
 		sbuf_printf(o, "%s %s", i ? "," : "", p->tp_names[i]);
 	sbuf_printf(o, "%s\n", p->n_tps ? "" : " none");
 	sbuf_printf(o, "  %-22s %s\n", "keyring", p->keyring ? p->keyring->name : "none");
+	if (p->keyring_aaa.set)
+		sbuf_printf(o, "  %-22s list %s%s%s%s\n", "keyring aaa", p->keyring_aaa.list,
+			    p->keyring_aaa.name_mangler[0] ? ", name-mangler " : "",
+			    p->keyring_aaa.name_mangler,
+			    p->keyring_aaa.password[0] ? ", password set" : "");
 	if (id_local_text(p, idl, sizeof(idl)))
 		sbuf_printf(o, "  %-22s %s\n", "identity local", idl);
 	/* what the profile leaves out, the ike section decides (ike_policy.c) */
@@ -178,9 +264,24 @@ static void profile_text(const struct pol_profile *p, struct sbuf *o)
 		sbuf_printf(o, "  %-22s ike.nat_keepalive\n", "nat keepalive");
 	for (unsigned i = 0; i < p->n_proposals; i++)
 		sbuf_printf(o, "  %-22s %s\n", "proposal", p->proposals[i]);
+	if (!p->n_proposals)
+		sbuf_printf(o, "  %-22s any\n", "proposal");
 	sbuf_printf(o, "  %-22s %s\n", "authorization policy", p->authz ? p->authz->name : "none");
 	sbuf_printf(o, "  %-22s %s\n", "group",
 		    p->group[0] ? p->group : p->authz ? p->authz->name : "none");
+	if (p->auth_remote & POL_AUTH_EAP)
+		sbuf_printf(o, "  %-22s %s\n", "aaa authentication eap",
+			    p->aaa_eap_list[0] ? p->aaa_eap_list : "the first EAP list");
+	sbuf_printf(o, "  %-22s %s\n", "aaa accounting",
+		    p->aaa_acct_list[0] ? p->aaa_acct_list : "none");
+	author_text(&p->author_group, false, auth, sizeof(auth));
+	sbuf_printf(o, "  %-22s %s\n", "aaa authorization group", auth);
+	author_text(&p->author_user, true, auth, sizeof(auth));
+	sbuf_printf(o, "  %-22s %s\n", "aaa authorization user", auth);
+	if (p->virtual_template)
+		sbuf_printf(o, "  %-22s %d\n", "virtual-template", p->virtual_template);
+	sbuf_printf(o, "  %-22s set send %s, set accept %s\n", "config-exchange",
+		    p->cfg_set_send ? "on" : "off", p->cfg_set_accept ? "on" : "off");
 }
 
 int pol_show_profiles(const struct pol_set *s, const char *name, bool json, struct sbuf *out,

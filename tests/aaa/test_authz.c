@@ -483,6 +483,129 @@ static void test_tunnel_password(void **state)
 	}
 }
 
+/* keyring_aaa's keys (aaa_authz_psk): the peer's from ikev2-password-remote, else
+ * Tunnel-Password, else ikev2-password-local; ours the other way round. */
+static void test_psk_keys(void **state)
+{
+	static const uint8_t salt[2] = { 0x80, 0x42 };
+	static const struct {
+		const char *av[2];
+		bool tunnel;
+		const char *remote, *local;   /* NULL: -ENOENT */
+	} t[] = {
+		{ { "ipsec:ikev2-password-remote=peer-key", "ipsec:ikev2-password-local=our-key" },
+		  false, "peer-key", "our-key" },
+		{ { "ipsec:ikev2-password-local=only-local", NULL }, false, "only-local",
+		  "only-local" },
+		{ { "ipsec:ikev2-password-remote=only-remote", NULL }, false, "only-remote",
+		  "only-remote" },
+		{ { NULL, NULL }, true, "tunnel-key", "tunnel-key" },
+		{ { "ipsec:ikev2-password-local=our-key", NULL }, true, "tunnel-key", "our-key" },
+		{ { "ipsec:ikev2-password-remote=peer-key", NULL }, true, "peer-key", "tunnel-key" },
+		{ { "ipsec:dns-servers=198.51.100.1", NULL }, false, NULL, NULL },
+		/* refused values give no key: empty, over 128 bytes */
+		{ { "ipsec:ikev2-password-remote=", NULL }, false, NULL, NULL },
+	};
+	uint8_t val[1 + 128], enc[128];
+	int n;
+
+	(void)state;
+	n = radius_mppe_encrypt((const uint8_t *)"tunnel-key", 10, salt, req_auth, SECRET, SLEN,
+				enc, sizeof(enc));
+	assert_true(n > 0);
+	val[0] = 0;
+	memcpy(val + 1, enc, (size_t)n);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct attr at[3];
+		size_t k = 0;
+		struct aaa_authz z;
+		const uint8_t *r, *l;
+		size_t rl, ll;
+
+		for (int a = 0; a < 2; a++)
+			if (t[i].av[a])
+				at[k++] = (struct attr)AV(t[i].av[a]);
+		if (t[i].tunnel)
+			at[k++] = (struct attr)STD(RADIUS_A_TUNNEL_PASSWORD, val, (size_t)n + 1);
+		accept_with(at, k);
+		assert_int_equal(aaa_authz_from_radius(&pkt, set, req_auth, SECRET, SLEN, "u", &z),
+				 0);
+		if (!t[i].remote) {
+			assert_int_equal(aaa_authz_psk(&z, &r, &rl, &l, &ll), -ENOENT);
+			assert_null(r);
+			assert_null(l);
+			assert_int_equal(rl + ll, 0);
+		} else {
+			assert_int_equal(aaa_authz_psk(&z, &r, &rl, &l, &ll), 0);
+			assert_int_equal(rl, strlen(t[i].remote));
+			assert_memory_equal(r, t[i].remote, rl);
+			assert_int_equal(ll, strlen(t[i].local));
+			assert_memory_equal(l, t[i].local, ll);
+		}
+		aaa_authz_free(&z);
+		assert_null(z.psk_local);
+		assert_null(z.psk_remote);
+	}
+	{
+		char big[160] = "ipsec:ikev2-password-local=";
+		const struct attr at[] = { AV(big) };
+		struct aaa_authz z;
+		const uint8_t *r, *l;
+		size_t rl, ll;
+
+		memset(big + strlen(big), 'k', 129);
+		accept_with(at, 1);
+		assert_int_equal(aaa_authz_from_radius(&pkt, set, NULL, NULL, 0, "u", &z), 0);
+		assert_int_equal(aaa_authz_psk(&z, &r, &rl, &l, &ll), -ENOENT);
+		assert_non_null(strstr(z.log, "longer than 128 bytes"));
+		assert_null(strstr(z.log, "kkkk"));   /* never the value */
+		aaa_authz_free(&z);
+	}
+}
+
+/* The IPv6 address: ipsec:addrv6 with ipsec:prefix-len before Framed-IPv6-Address (/128). */
+static void test_addr6(void **state)
+{
+	static const uint8_t f6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x66, [15] = 0x10 };
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 0x20 };
+	struct aaa_authz z;
+
+	(void)state;
+	{
+		const struct attr at[] = { STD(RADIUS_A_FRAMED_IPV6_ADDRESS, f6, 16) };
+
+		accept_with(at, 1);
+		assert_int_equal(aaa_authz_from_radius(&pkt, set, NULL, NULL, 0, "u", &z), 0);
+		assert_true(z.set & AAA_AZ_BIT(AAA_AZ_ADDR6));
+		assert_memory_equal(z.addr6, f6, 16);
+		assert_int_equal(z.addr6_plen, 128);
+		aaa_authz_free(&z);
+	}
+	{
+		const struct attr at[] = { STD(RADIUS_A_FRAMED_IPV6_ADDRESS, f6, 16),
+					   AV("ipsec:addrv6=2001:db8:77::20"),
+					   AV("ipsec:prefix-len=64") };
+
+		accept_with(at, 3);
+		assert_int_equal(aaa_authz_from_radius(&pkt, set, NULL, NULL, 0, "u", &z), 0);
+		assert_memory_equal(z.addr6, a6, 16);
+		assert_int_equal(z.addr6_plen, 64);
+		assert_int_equal(z.n_ignored, 0);
+		aaa_authz_free(&z);
+	}
+	{
+		const struct attr at[] = { AV("ipsec:addrv6=ff02::1"), AV("ipsec:prefix-len=129") };
+
+		accept_with(at, 2);
+		assert_int_equal(aaa_authz_from_radius(&pkt, set, NULL, NULL, 0, "u", &z), 0);
+		assert_false(z.set & AAA_AZ_BIT(AAA_AZ_ADDR6));
+		assert_int_equal(z.n_ignored, 2);
+		assert_non_null(strstr(z.log, "not a unicast address"));
+		assert_non_null(strstr(z.log, "expected 1..128"));
+		aaa_authz_free(&z);
+	}
+}
+
 static void az(struct aaa_authz *z, const char *const *avs, size_t n)
 {
 	struct attr at[8];
@@ -597,6 +720,8 @@ int main(void)
 		cmocka_unit_test(test_framed),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_tunnel_password),
+		cmocka_unit_test(test_psk_keys),
+		cmocka_unit_test(test_addr6),
 		cmocka_unit_test(test_merge),
 	};
 

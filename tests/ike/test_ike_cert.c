@@ -189,9 +189,15 @@ static int group_setup(void **state)
 		 "      keyring = \"kr\"; trustpoints = [ \"tp2\" ]; identity_local = \"dn\"; },\n"
 		 "    { name = \"idkid\"; match = { identity_remote = [ \"fqdn kid.example.test\" ]; };\n"
 		 "      authentication = { local = \"pre-share\"; remote = [ \"pre-share\" ]; };\n"
-		 "      keyring = \"kr\"; identity_local = \"key-id rampart gw 1\"; }\n"
+		 "      keyring = \"kr\"; identity_local = \"key-id rampart gw 1\"; },\n"
+		 /* keyring_aaa: the keys from the PSK source (test_keyring_aaa) */
+		 "    { name = \"aaapsk\"; match = { identity_remote = [ \"email domain aaa.test\" ]; };\n"
+		 "      authentication = { local = \"pre-share\"; remote = [ \"pre-share\" ]; };\n"
+		 "      keyring_aaa = { list = \"pskl\"; name_mangler = \"un\"; password = \"pw-x\"; }; }\n"
 		 "  );\n"
-		 "};\n", P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.dir);
+		 "  name_manglers = ( { name = \"un\"; email = \"username\"; } );\n"
+		 "};\n"
+		 "aaa = { authorization = ( { name = \"pskl\"; type = \"network\"; methods = [ \"local\" ]; } ); };\n", P.dir, P.dir, P.dir, P.dir, P.dir, P.dir, P.dir);
 	if (rp_cfg_load_string(&P.cfg, "t.conf", conf, rp_conf_schema))
 		fail_msg("config: %s", P.cfg.err);
 	if (pol_set_build(&P.cfg, 0, &P.set))
@@ -430,17 +436,25 @@ static void do_init(struct fx *f, uint64_t seed, uint16_t hashes)
 	free(sa);
 }
 
+static void read_auth(struct fx *f);
+
 /* Send IKE_AUTH; fill f's view of the response. */
 static void do_auth(struct fx *f, const struct ini_auth_opts *o)
 {
-	const struct ike_pl *pl;
-	size_t pln;
-
 	f->req_len = ini_build_auth(&f->in, o, f->req, sizeof(f->req));
 	assert_true(f->req_len > 0);
 	f->w.n = 0;
 	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
 	pump(f);
+	read_auth(f);
+}
+
+/* f's view of the IKE_AUTH response in f->w. */
+static void read_auth(struct fx *f)
+{
+	const struct ike_pl *pl;
+	size_t pln;
+
 	assert_int_equal(f->w.n, 1);
 	assert_int_equal(ike_msg_parse(f->w.buf, f->w.len, &f->m, NULL), IKE_PERR_OK);
 	assert_int_equal(ike_sk_open(&f->in.alg, f->in.keys.sk_er, f->in.keys.sk_ar, &f->m,
@@ -1070,6 +1084,155 @@ static void test_cancel_pending(void **state)
 	fx_free(f);
 }
 
+/* ---- keyring_aaa: a PSK source standing in for RADIUS ------------------------------------- */
+
+struct mock_psk {
+	int calls, cancels, refuse;    /* refuse: lookup() fails with it */
+	char user[256], list[64], password[130], who[512];
+	ike_psk_cb cb;
+	void *cb_arg;
+	bool pending;
+};
+
+static int mock_lookup(void *arg, const struct ike_psk_query *q, ike_psk_cb cb, void *cb_arg,
+		       void **handle)
+{
+	struct mock_psk *m = arg;
+
+	m->calls++;
+	snprintf(m->user, sizeof(m->user), "%s", q->user);
+	snprintf(m->list, sizeof(m->list), "%s", q->k->list);
+	snprintf(m->password, sizeof(m->password), "%s", q->k->password);
+	snprintf(m->who, sizeof(m->who), "%s", q->who);
+	assert_int_equal(q->peer.af, 4);
+	if (m->refuse)
+		return m->refuse;
+	m->cb = cb;
+	m->cb_arg = cb_arg;
+	m->pending = true;
+	*handle = m;
+	return 1;
+}
+
+static void mock_cancel(void *arg, void *handle)
+{
+	struct mock_psk *m = arg;
+
+	assert_ptr_equal(handle, m);
+	assert_true(m->pending);
+	m->pending = false;
+	m->cancels++;
+}
+
+/* The answer comes (from the event loop, as RADIUS answers do). */
+static void mock_answer(struct mock_psk *m, int rc, const char *remote, const char *ours)
+{
+	struct ike_psk_keys k = { (const uint8_t *)remote, (const uint8_t *)ours,
+				  remote ? strlen(remote) : 0, ours ? strlen(ours) : 0 };
+
+	assert_true(m->pending);
+	m->pending = false;
+	m->cb(m->cb_arg, rc, rc ? NULL : &k);
+}
+
+/* IKE_AUTH of @p id with @p psk; the lookup is pending afterwards (nothing sent yet). */
+static void aaa_auth_pending(struct fx *f, struct mock_psk *m, uint64_t seed, const char *id,
+			     const char *psk)
+{
+	struct ike_psk_source src = { mock_lookup, mock_cancel, m };
+	struct ini_auth_opts o = { .id = id, .id_type = IKE_ID_RFC822_ADDR, .psk = psk,
+				   .no_child = true, .no_cp = true };
+
+	ike_pauth_set_psk_source(f->pa, &src);
+	do_init(f, seed, 0);
+	f->req_len = ini_build_auth(&f->in, &o, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &peer, &local);
+	assert_int_equal(f->w.n, 0);   /* waiting for AAA, whatever the threads */
+	assert_int_equal(m->calls, 1);
+	assert_true(m->pending);
+}
+
+/* A profile's keyring_aaa: the keys come from the PSK source, asked for the mangled identity
+ * before the peer's AUTH is checked; what it answers decides. */
+static void test_keyring_aaa(void **state)
+{
+	struct mock_psk m = { 0 };
+	struct fx *f = fx_new(false);
+
+	(void)state;
+	/* the keys come: the peer's checks its AUTH, ours makes our AUTH */
+	aaa_auth_pending(f, &m, 50, "bob@aaa.test", "peer-key");
+	assert_string_equal(m.user, "bob");          /* mangler un: email username */
+	assert_string_equal(m.list, "pskl");
+	assert_string_equal(m.password, "pw-x");
+	assert_non_null(strstr(m.who, "profile aaapsk"));
+	mock_answer(&m, 0, "peer-key", "our-key");
+	pump(f);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_auth(&f->in, f->w.buf, f->w.len, &f->m, "our-key"), 0);
+	assert_int_equal(ike_sa_state(sa_of(f)), IKE_SA_ESTABLISHED);
+	fx_free(f);
+
+	/* the peer used another key than AAA's */
+	m = (struct mock_psk){ 0 };
+	f = fx_new(false);
+	aaa_auth_pending(f, &m, 51, "bob@aaa.test", "guessed");
+	mock_answer(&m, 0, "peer-key", "our-key");
+	pump(f);
+	read_auth(f);
+	assert_int_equal(f->notify, IKE_N_AUTHENTICATION_FAILED);
+	assert_int_equal(f->auth_len, 0);
+	fx_free(f);
+
+	/* AAA refused (Access-Reject, no key, no server): refused */
+	m = (struct mock_psk){ 0 };
+	f = fx_new(false);
+	aaa_auth_pending(f, &m, 52, "bob@aaa.test", "peer-key");
+	mock_answer(&m, -EACCES, NULL, NULL);
+	read_auth(f);
+	assert_int_equal(f->notify, IKE_N_AUTHENTICATION_FAILED);
+	fx_free(f);
+
+	/* the SA goes away while AAA is asked: the lookup is cancelled, nothing answers */
+	m = (struct mock_psk){ 0 };
+	f = fx_new(false);
+	aaa_auth_pending(f, &m, 53, "bob@aaa.test", "peer-key");
+	fx_free(f);
+	assert_int_equal(m.cancels, 1);
+	assert_false(m.pending);
+
+	/* the source cannot ask (too many lookups): refused at once */
+	m = (struct mock_psk){ .refuse = -EAGAIN };
+	f = fx_new(false);
+	{
+		struct ike_psk_source src = { mock_lookup, mock_cancel, &m };
+		struct ini_auth_opts o = { .id = "bob@aaa.test", .id_type = IKE_ID_RFC822_ADDR,
+					   .psk = "peer-key", .no_child = true, .no_cp = true };
+
+		ike_pauth_set_psk_source(f->pa, &src);
+		do_init(f, 54, 0);
+		do_auth(f, &o);
+		assert_int_equal(f->notify, IKE_N_AUTHENTICATION_FAILED);
+		assert_int_equal(m.calls, 1);
+	}
+	fx_free(f);
+
+	/* no PSK source at all (no aaa section): refused, nothing asked */
+	m = (struct mock_psk){ 0 };
+	f = fx_new(false);
+	{
+		struct ini_auth_opts o = { .id = "bob@aaa.test", .id_type = IKE_ID_RFC822_ADDR,
+					   .psk = "peer-key", .no_child = true, .no_cp = true };
+
+		do_init(f, 55, 0);
+		do_auth(f, &o);
+		assert_int_equal(f->notify, IKE_N_AUTHENTICATION_FAILED);
+	}
+	fx_free(f);
+	assert_int_equal(m.calls, 0);
+}
+
 /* The primitives on their own: every key kind signs and verifies both ways. */
 static void test_sig_primitives(void **state)
 {
@@ -1136,6 +1299,7 @@ int main(void)
 		cmocka_unit_test(test_identity_local),
 		cmocka_unit_test(test_identity_local_conf),
 		cmocka_unit_test(test_cancel_pending),
+		cmocka_unit_test(test_keyring_aaa),
 		cmocka_unit_test(test_certreq_selects),
 	};
 	int rc;

@@ -5,7 +5,8 @@
  * address comes from (named by the policy, else the default), the group and profile in
  * "show sessions", ipsec_flow_limit (NO_ADDITIONAL_SAS for a CHILD_SA beyond it, rekeys
  * allowed), the session lifetime (the session is deleted when it ends), the profile's IKE SA
- * lifetime, DPD, NAT keepalive and proposals.
+ * lifetime, DPD, NAT keepalive and proposals; the IKEv2 policies that choose the proposals
+ * of IKE_SA_INIT (and IKE SA rekeys) by our local address.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,10 +19,14 @@
 
 #include <cmocka.h>
 
+#include "common/conf.h"
+#include "controlplane/ike/ike_conf.h"
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
+#include "controlplane/mgmt/json.h"
 #include "controlplane/policy/policy.h"
 #include "controlplane/pool/pool_set.h"
+#include "controlplane/util/sbuf.h"
 #include "fake_dp.h"
 #include "fixture.h"
 #include "initiator.h"
@@ -71,6 +76,8 @@ struct fx {
 	bool want_ip6;                 /**< IKE_AUTH asks for an IPv6 address too */
 };
 
+static bool wide_ike; /* fx_new(): the ike section allows AES-CBC-256 and ECP-256 too */
+
 static struct fx *fx_new(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -89,6 +96,12 @@ static struct fx *fx_new(void)
 
 	f->rs.s = 0x9011c7;
 	cfg.integ[0] = 0; /* no integrity algorithm; IPv6 traffic selector 2001:db8:1::/48 too */
+	if (wide_ike) { /* the IKEv2 policy tests: AES-CBC and ECP-256 too */
+		cfg.encr[1] = IKE_ENCR_AES_CBC;
+		cfg.encr_bits[1] = 256;
+		cfg.integ[0] = IKE_INTEG_HMAC_SHA2_256_128;
+		cfg.dh[1] = IKE_DH_ECP256;
+	}
 	cfg.local_ts[1] = (struct rp_prefix){ .addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 }, .af = 6,
 					      .plen = 48 };
 	cfg.n_local_ts = 2;
@@ -495,6 +508,256 @@ static void test_nat_keepalive(void **state)
 	fx_free(f);
 }
 
+/* IKE_SA_INIT from a client proposing @p sa (KE of @p ke) to our address @p to: 0 or the
+ * error notify; the chosen suite in in->suite. */
+static int sa_init_to(struct fx *f, struct ini *in, uint64_t seed, uint16_t ke,
+		      const struct ike_sa_pl *sa, const struct ike_addr *to)
+{
+	ini_init(in, seed, ke);
+	f->req_len = ini_build_init(in, sa, NULL, 0, f->req, sizeof(f->req));
+	f->w.n = 0;
+	ike_resp_input(f->r, f->req, f->req_len, &peer, to);
+	assert_int_equal(f->w.n, 1);
+	return ini_process_init(in, f->w.buf, f->w.len, &f->m);
+}
+
+/* Two proposals in one SA payload: @p a then @p b (numbers 1 and 2). */
+static void two_proposals(struct ike_sa_pl *out, const struct ike_sa_pl *a,
+			  const struct ike_sa_pl *b)
+{
+	*out = *a;
+	out->prop[1] = b->prop[0];
+	out->prop[1].num = 2;
+	out->prop[1].first = (uint16_t)a->n_xf;
+	memcpy(&out->xf[a->n_xf], b->xf, b->n_xf * sizeof(b->xf[0]));
+	out->n_xf = a->n_xf + b->n_xf;
+	out->n_prop = 2;
+}
+
+/* IKEv2 policies (ike.policies, IOS crypto ikev2 policy): IKE_SA_INIT chooses from the
+ * proposals of the policy of the local address (an explicit address before a policy
+ * without addresses; none: the ike section's lists), and an IKE SA rekey keeps that policy.
+ * The ike section alone would accept every request refused here. */
+static void test_ikev2_policies(void **state)
+{
+	static const struct ike_named_proposal props[] = {
+		{ .name = "gcm256", .encr = { IKE_ENCR_AES_GCM_16 }, .encr_bits = { 256 },
+		  .dh = { IKE_DH_CURVE25519 } },
+		{ .name = "cbc", .encr = { IKE_ENCR_AES_CBC }, .encr_bits = { 256 },
+		  .integ = { IKE_INTEG_HMAC_SHA2_256_128 } },
+		{ .name = "ecp256", .dh = { IKE_DH_ECP256 } }, /* ciphers, PRFs: the ike section's */
+	};
+	static const struct ike_policy pols[] = {
+		{ .name = "any-local", .prop = { 1, 2 }, .n_prop = 2 },
+		{ .name = "on-192.0.2.1", .prop = { 0 }, .n_prop = 1,
+		  .local = { { .addr = { 192, 0, 2, 0 }, .af = 4, .plen = 30 } }, .n_local = 1 },
+	};
+	static const struct ike_addr other = { 4, { 192, 0, 2, 9 }, 500 };
+	uint16_t x25519[] = { IKE_DH_CURVE25519, 0 }, ecp[] = { IKE_DH_ECP256, 0 };
+	uint16_t both[] = { IKE_DH_ECP256, IKE_DH_CURVE25519, 0 };
+	struct ike_sa_pl *cbc = calloc(1, sizeof(*cbc)), *gcm = calloc(1, sizeof(*gcm));
+	struct ike_sa_pl *two = calloc(1, sizeof(*two));
+	struct ini_cc cc = { .ike = true, .new_spi_i = 0x0a0b0c0d01020304ull,
+			     .ke_group = IKE_DH_ECP256 };
+	struct fx *f;
+	struct ini in, nin;
+
+	(void)state;
+	wide_ike = true;
+	f = fx_new();
+	wide_ike = false;
+	assert_true(cbc && gcm && two);
+	ini_proposal(cbc, IKE_ENCR_AES_CBC, 256, IKE_PRF_HMAC_SHA2_256,
+		     IKE_INTEG_HMAC_SHA2_256_128, x25519);
+	/* without policies the ike section's lists decide: AES-CBC-256 is fine */
+	assert_int_equal(sa_init_to(f, &in, 40, IKE_DH_CURVE25519, cbc, &local), 0);
+	assert_int_equal(in.suite.encr, IKE_ENCR_AES_CBC);
+	ini_free(&in);
+
+	ike_resp_set_proposals(f->r, props, 3);
+	ike_resp_set_policies(f->r, pols, 2);
+	/* 192.0.2.1 is in on-192.0.2.1's prefix (which wins over any-local although it comes
+	 * second): only gcm256 */
+	assert_int_equal(sa_init_to(f, &in, 41, IKE_DH_CURVE25519, cbc, &local),
+			 IKE_N_NO_PROPOSAL_CHOSEN);
+	ini_free(&in);
+	/* the peer's second proposal fits */
+	ini_proposal(gcm, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, both);
+	two_proposals(two, cbc, gcm);
+	assert_int_equal(sa_init_to(f, &in, 42, IKE_DH_CURVE25519, two, &local), 0);
+	assert_int_equal(in.suite.encr, IKE_ENCR_AES_GCM_16);
+	assert_int_equal(in.suite.dh, IKE_DH_CURVE25519);
+	ini_free(&in);
+	/* gcm256 restricts the DH group: a KE of ECP-256 is answered with INVALID_KE_PAYLOAD
+	 * naming Curve25519, which the ike section alone would not have asked for */
+	assert_int_equal(sa_init_to(f, &in, 43, IKE_DH_ECP256, gcm, &local),
+			 IKE_N_INVALID_KE_PAYLOAD);
+	assert_int_equal(ike_msg_notify(&f->m, IKE_N_INVALID_KE_PAYLOAD)->f.data.p[1],
+			 IKE_DH_CURVE25519);
+	ini_free(&in);
+	/* another local address: any-local, i.e. cbc (any DH of the ike section) or ecp256
+	 * (any cipher of the ike section) */
+	assert_int_equal(sa_init_to(f, &in, 44, IKE_DH_CURVE25519, cbc, &other), 0);
+	assert_int_equal(in.suite.encr, IKE_ENCR_AES_CBC);
+	ini_free(&in);
+	ini_proposal(gcm, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, ecp);
+	assert_int_equal(sa_init_to(f, &in, 45, IKE_DH_ECP256, gcm, &other), 0);
+	assert_int_equal(in.suite.dh, IKE_DH_ECP256);
+	ini_free(&in);
+	ini_proposal(gcm, IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_256, 0, x25519);
+	assert_int_equal(sa_init_to(f, &in, 46, IKE_DH_CURVE25519, gcm, &other),
+			 IKE_N_NO_PROPOSAL_CHOSEN);
+	ini_free(&in);
+	/* no policy for the address (on-192.0.2.1 alone): the ike section's lists again */
+	ike_resp_set_policies(f->r, &pols[1], 1);
+	assert_int_equal(sa_init_to(f, &in, 47, IKE_DH_CURVE25519, cbc, &other), 0);
+	assert_int_equal(in.suite.encr, IKE_ENCR_AES_CBC);
+	ini_free(&in);
+
+	/* an IKE SA made under on-192.0.2.1 keeps its policy when the peer rekeys it: ECP-256
+	 * (fine for the ike section) is refused, Curve25519 accepted */
+	establish(f, &in, 48);
+	f->req_len = ini_build_create(&in, &cc, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_create(&in, &cc, f->w.buf, f->w.len, &f->m, &nin),
+			 IKE_N_NO_PROPOSAL_CHOSEN);
+	ini_cc_free(&cc);
+	cc = (struct ini_cc){ .ike = true, .new_spi_i = 0x0a0b0c0d01020305ull,
+			      .ke_group = IKE_DH_CURVE25519 };
+	f->req_len = ini_build_create(&in, &cc, f->req, sizeof(f->req));
+	send_req(f);
+	assert_int_equal(f->w.n, 1);
+	assert_int_equal(ini_process_create(&in, &cc, f->w.buf, f->w.len, &f->m, &nin), 0);
+	assert_non_null(ike_resp_find(f->r, cc.new_spi_i, cc.new_spi_r));
+	ini_cc_free(&cc);
+	ini_free(&nin);
+	ini_free(&in);
+	free(cbc);
+	free(gcm);
+	free(two);
+	fx_free(f);
+}
+
+#define PROPS "ike = { proposals = ( { name = \"a\"; encryption = \"aes256gcm16\"; },\n" \
+	      "  { name = \"b\"; dh_groups = [ \"ecp384\", \"ecp256\" ]; } );\n"
+
+/* @p text must be refused with @p msg (FILE:LINE: setting '...': ...). */
+static void policy_conf_error(const char *text, const char *msg)
+{
+	struct ike_conf conf;
+	struct rp_cfg c;
+
+	if (!rp_cfg_load_string(&c, "t.conf", text, rp_conf_schema))
+		assert_int_equal(ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf),
+				 -EINVAL);
+	if (!strstr(c.err, msg))
+		fail_msg("expected \"%s\"\n     got \"%s\"", msg, c.err);
+	rp_cfg_free(&c);
+}
+
+/* ike.policies: parsed into proposal indexes and prefixes; every mistake at its FILE:LINE. */
+static void test_policy_conf(void **state)
+{
+	struct ike_conf conf;
+	struct rp_cfg c;
+
+	(void)state;
+	assert_int_equal(rp_cfg_load_string(&c, "t.conf", PROPS
+		"  policies = ( { name = \"p1\"; proposals = [ \"b\", \"a\" ];\n"
+		"                 match_address_local = [ \"192.0.2.1\", \"2001:db8::/64\" ]; },\n"
+		"               { name = \"rest\"; proposals = \"a\"; } ); };\n",
+		rp_conf_schema), 0);
+	assert_int_equal(ike_conf_parse(&c, rp_cfg_get(rp_cfg_root(&c), "ike"), &conf), 0);
+	assert_int_equal(conf.n_policies, 2);
+	assert_string_equal(conf.policies[0].name, "p1");
+	assert_int_equal(conf.policies[0].n_prop, 2);
+	assert_int_equal(conf.policies[0].prop[0], 1);
+	assert_int_equal(conf.policies[0].prop[1], 0);
+	assert_int_equal(conf.policies[0].n_local, 2);
+	assert_int_equal(conf.policies[0].local[0].plen, 32);
+	assert_int_equal(conf.policies[0].local[1].af, 6);
+	assert_int_equal(conf.policies[0].local[1].plen, 64);
+	assert_int_equal(conf.policies[1].n_local, 0);
+
+	/* "show ike-policies": text and JSON; what a proposal leaves out is the ike section's */
+	struct sbuf out;
+	struct json_w jw;
+
+	sbuf_init(&out, 1 << 16);
+	assert_int_equal(ike_policies_show(conf.proposals, conf.n_proposals, conf.policies,
+					   conf.n_policies, NULL, false, &out, NULL), 0);
+	assert_string_equal(sbuf_str(&out),
+			    "IKEv2 policy p1\n"
+			    "  match address local 192.0.2.1/32\n"
+			    "  match address local 2001:db8::/64\n"
+			    "  proposal b\n"
+			    "    encryption   ike.encryption\n"
+			    "    prf          ike.prf\n"
+			    "    integrity    ike.integrity\n"
+			    "    dh groups    ECP384 ECP256\n"
+			    "  proposal a\n"
+			    "    encryption   AES_GCM_16-256\n"
+			    "    prf          ike.prf\n"
+			    "    integrity    ike.integrity\n"
+			    "    dh groups    ike.dh_groups\n"
+			    "\n"
+			    "IKEv2 policy rest\n"
+			    "  match address local any\n"
+			    "  proposal a\n"
+			    "    encryption   AES_GCM_16-256\n"
+			    "    prf          ike.prf\n"
+			    "    integrity    ike.integrity\n"
+			    "    dh groups    ike.dh_groups\n"
+			    "\n"
+			    "Addresses no policy matches: the ike section's algorithms (default policy)\n");
+	sbuf_reset(&out);
+	json_init(&jw, &out, false);
+	assert_int_equal(ike_policies_show(conf.proposals, conf.n_proposals, conf.policies,
+					   conf.n_policies, "rest", true, &out, &jw), 0);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_string_equal(sbuf_str(&out),
+			    "{\"policies\":[{\"name\":\"rest\",\"match_address_local\":[],"
+			    "\"proposals\":[{\"name\":\"a\",\"encryption\":[\"AES_GCM_16-256\"],"
+			    "\"prf\":null,\"integrity\":null,\"dh_groups\":null}]}]}\n");
+	sbuf_reset(&out);
+	assert_int_equal(ike_policies_show(conf.proposals, conf.n_proposals, conf.policies,
+					   conf.n_policies, "nope", false, &out, NULL), -ENOENT);
+	sbuf_free(&out);
+	ike_conf_free(&conf);
+	rp_cfg_free(&c);
+
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = [ \"a\", \"c\" ]; } ); };",
+			  "t.conf:3: setting 'ike.policies.[0].proposals.[1]': unknown IKE proposal "
+			  "'c' (proposals are defined in ike.proposals)");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = [ \"a\", \"a\" ]; } ); };",
+			  "t.conf:3: setting 'ike.policies.[0].proposals.[1]': proposal 'a' is named "
+			  "twice");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = [ ]; } ); };",
+			  "t.conf:3: setting 'ike.policies.[0].proposals': expected 1..16 proposals");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; } ); };",
+			  "t.conf:3: setting 'ike.policies.[0]': required setting 'proposals' is "
+			  "missing");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = \"a\";\n"
+			  "  match_address_local = [ \"192.0.2.1/24\" ]; } ); };",
+			  "t.conf:4: setting 'ike.policies.[0].match_address_local.[0]': not an "
+			  "address or a prefix \"ADDR/LEN\" without host bits");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = \"a\"; },\n"
+			  "  { name = \"p\"; proposals = \"b\"; } ); };",
+			  "t.conf:4: setting 'ike.policies.[1].name': policy 'p' is already defined");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = \"a\"; },\n"
+			  "  { name = \"q\"; proposals = \"b\"; } ); };",
+			  "policy 'q' has no match_address_local, like policy 'p': only one policy "
+			  "may match every address");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = \"a\";\n"
+			  "    match_address_local = \"192.0.2.1\"; },\n"
+			  "  { name = \"q\"; proposals = \"b\"; match_address_local = \"192.0.2.1\"; } ); };",
+			  "t.conf:5: setting 'ike.policies.[1].match_address_local': 192.0.2.1 is "
+			  "already matched by policy 'p'");
+	policy_conf_error(PROPS "  policies = ( { name = \"p\"; proposals = \"a\"; vrf = 1; } ); };",
+			  "t.conf:3: setting 'ike.policies.[0].vrf'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_profile_lifetime_dpd),
 		cmocka_unit_test(test_proposals),
 		cmocka_unit_test(test_nat_keepalive),
+		cmocka_unit_test(test_ikev2_policies),
+		cmocka_unit_test(test_policy_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

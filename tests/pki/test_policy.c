@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LicenseRef-Rampart-Proprietary */
 /*
- * The policy model: the examples/ configurations load; semantic errors at FILE:LINE; profile
- * selection order (certificate map over identity, configuration order, local address);
+ * The policy model: the examples/ configurations of the reference documents build what they
+ * say (each also passes rampartd --check-config: examples_check.sh); semantic errors at
+ * FILE:LINE; profile selection order (certificate map over identity, configuration order, local address);
  * identity kinds; keyring lookup; authorization policy attributes; and a full run on
  * certificates made at test time (map -> profile -> group -> validation, revocation).
  */
@@ -49,7 +50,8 @@ static void test_examples(void **state)
 	static const char *const files[] = {
 		"ref000-certmap.conf", "ref000-group.conf", "ref001-flexvpn-eap.conf",
 		"ref001-group-author-external.conf", "ref001-group-author-local.conf",
-		"ref001-user-author.conf", "ref001-ipv6.conf",
+		"ref001-user-author.conf", "ref001-ipv6.conf", "ref000-arbitrary-fields.conf",
+		"ref000-verify.conf", "ref001-anyconnect-profile.conf",
 	};
 	const char *src = getenv("RAMPART_SOURCE_DIR");
 	char path[512];
@@ -109,6 +111,18 @@ static void test_examples(void **state)
 			assert_non_null(p->authz->route_acl6);
 			assert_int_equal(p->authz->route_acl6->n, 2);
 			assert_int_equal(p->authz->n_dns6, 2);
+		} else if (i == 7) { /* crypto isakmp identity dn */
+			assert_string_equal(p->name, "cert_pro");
+			assert_int_equal(p->id_local, POL_IDL_DN);
+			assert_int_equal(p->n_maps, 1);
+			assert_string_equal(p->group, "");
+		} else if (i == 8) {
+			assert_string_equal(p->name, "certpro");
+			assert_string_equal(p->maps[0]->name, "cert_map");
+			assert_int_equal(p->n_tps, 2);
+			assert_string_equal(p->group, "");
+		} else if (i == 9) {
+			assert_string_equal(p->ids[0].text, "key-id *$AnyConnectClient$*");
 		}
 		pol_set_free(s);
 		rp_cfg_free(&cfg);
@@ -608,8 +622,13 @@ static void test_show(void **state)
 			    "  lifetime               ike.lifetime\n"
 			    "  dpd                    ike.dpd\n"
 			    "  nat keepalive          ike.nat_keepalive\n"
+			    "  proposal               any\n"
 			    "  authorization policy   none\n"
-			    "  group                  g-cert\n");
+			    "  group                  g-cert\n"
+			    "  aaa accounting         none\n"
+			    "  aaa authorization group none\n"
+			    "  aaa authorization user none\n"
+			    "  config-exchange        set send on, set accept on\n");
 	sbuf_reset(&out);
 	assert_int_equal(pol_show_profiles(s, "nope", false, &out, NULL), -ENOENT);
 	sbuf_reset(&out);
@@ -638,6 +657,77 @@ static void test_show(void **state)
 	sbuf_reset(&out);
 	assert_int_equal(pol_show_certmaps(NULL, NULL, false, &out, NULL), 0);
 	assert_string_equal(sbuf_str(&out), "No certificate maps are configured.\n");
+	pol_set_free(s);
+	rp_cfg_free(&cfg);
+
+	/* every other profile setting: AAA lists, keyring aaa (its password only as "set"),
+	 * virtual template, config exchange, EAP options, identity local, DPD, proposals */
+	assert_int_equal(build(
+		"pki = { trustpoints = ( { name = \"tp\"; ca_certificates = \"/x\"; } ); };\n"
+		"aaa = { authorization = ( { name = \"psk-list\"; type = \"network\";\n"
+		"  methods = [ \"local\" ]; } );\n"
+		"  accounting = ( { name = \"acct\"; type = \"network\"; methods = [ \"group r\" ]; } ); };\n"
+		"ike = { proposals = ( { name = \"strong\"; encryption = \"aes256gcm16\"; } ); };\n"
+		"ikev2 = {\n"
+		"  name_manglers = ( { name = \"mg\"; dn = \"common-name\"; } );\n"
+		"  authorization_policies = ( { name = \"ap\"; } );\n"
+		"  profiles = ( { name = \"full\"; match = { identity_remote = \"any\";\n"
+		"      address_local = \"192.0.2.1\"; };\n"
+		"    authentication = { local = \"rsa-sig\";\n"
+		"      remote = [ \"eap query-identity timeout 60\", \"pre-share\" ]; };\n"
+		"    trustpoints = \"tp\"; keyring_aaa = { list = \"psk-list\"; name_mangler = \"mg\";\n"
+		"      password = \"s3cret\"; };\n"
+		"    identity_local = \"fqdn vpn.example.test\"; lifetime = 3600;\n"
+		"    dpd = { interval = 30; retry = 5; mode = \"periodic\"; }; nat_keepalive = 20;\n"
+		"    proposals = \"strong\"; authorization_policy = \"ap\"; group = \"grp\";\n"
+		"    aaa = { authentication_eap = \"eap-list\"; accounting = \"acct\";\n"
+		"      authorization_group = { methods = [ \"cert\", \"eap\" ]; list = \"local\";\n"
+		"        username = \"ap\"; override = true; };\n"
+		"      authorization_user = { methods = \"eap\"; cached = true; }; };\n"
+		"    virtual_template = 7; config_exchange = { set_send = false; }; } );\n"
+		"};\n", POL_BUILD_NO_FILES, &s), 0);
+	sbuf_reset(&out);
+	assert_int_equal(pol_show_profiles(s, NULL, false, &out, NULL), 0);
+	assert_string_equal(sbuf_str(&out),
+			    "IKEv2 profile full\n"
+			    "  match identity remote  any\n"
+			    "  match address local    192.0.2.1/32\n"
+			    "  authentication local   rsa-sig\n"
+			    "  authentication remote  pre-share\n"
+			    "  authentication remote  eap query-identity timeout 60\n"
+			    "  pki trustpoints        tp\n"
+			    "  keyring                none\n"
+			    "  keyring aaa            list psk-list, name-mangler mg, password set\n"
+			    "  identity local         fqdn vpn.example.test\n"
+			    "  lifetime               3600 seconds\n"
+			    "  dpd                    30 seconds, retry 5 seconds, periodic\n"
+			    "  nat keepalive          20 seconds\n"
+			    "  proposal               strong\n"
+			    "  authorization policy   ap\n"
+			    "  group                  grp\n"
+			    "  aaa authentication eap eap-list\n"
+			    "  aaa accounting         acct\n"
+			    "  aaa authorization group cert eap list local username ap override\n"
+			    "  aaa authorization user eap cached\n"
+			    "  virtual-template       7\n"
+			    "  config-exchange        set send off, set accept on\n");
+	assert_null(strstr(sbuf_str(&out), "s3cret"));
+	sbuf_reset(&out);
+	json_init(&jw, &out, false);
+	assert_int_equal(pol_show_profiles(s, "full", true, &out, &jw), 0);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_null(strstr(sbuf_str(&out), "s3cret"));
+	assert_non_null(strstr(sbuf_str(&out), "\"keyring_aaa\":{\"list\":\"psk-list\","
+			       "\"name_mangler\":\"mg\",\"password_set\":true}"));
+	assert_non_null(strstr(sbuf_str(&out), "\"aaa\":{\"authentication_eap\":\"eap-list\","
+			       "\"accounting\":\"acct\",\"authorization_group\":{\"methods\":"
+			       "[\"cert\",\"eap\"],\"list\":\"local\",\"username\":\"ap\","
+			       "\"name_mangler\":null,\"override\":true},\"authorization_user\":"
+			       "{\"methods\":[\"eap\"],\"list\":null,\"username\":null,"
+			       "\"name_mangler\":null,\"cached\":true}},\"virtual_template\":7,"
+			       "\"config_exchange\":{\"set_send\":false,\"set_accept\":true}}"));
+	assert_non_null(strstr(sbuf_str(&out), "\"identity_local\":\"fqdn vpn.example.test\""));
+	assert_non_null(strstr(sbuf_str(&out), "\"proposals\":[\"strong\"]"));
 	sbuf_free(&out);
 	pol_set_free(s);
 	rp_cfg_free(&cfg);

@@ -24,7 +24,11 @@
 #     revocation.
 #   - OU=orange: its profile names only the IKE proposal "legacy" (AES-CBC-128, SHA-512,
 #     MODP-4096), not what IKE_SA_INIT chose: refused at IKE_AUTH, logged; green's
-#     proposals allow its IKE SA. A profile naming an unknown proposal, or a policy an unknown
+#     proposals allow its IKE SA.
+#   - the IKEv2 policy of our outside address (ike.policies "outside": proposal "no-modp",
+#     elliptic-curve groups only): a client proposing only MODP-3072, which the ike section
+#     alone would accept, gets NO_PROPOSAL_CHOSEN at IKE_SA_INIT (charon's log); rampartd
+#     logs the policy and what it offers. A profile naming an unknown proposal, or a policy an unknown
 #     pool: rampartd --check-config fails with FILE:LINE.
 #   - the green session's lifetime (120 s, the smallest the policy allows) ends it: rampartd
 #     logs it and sends a Delete, charon sees the IKE_SA deleted, the session and its lease
@@ -85,8 +89,11 @@ IKE_POOL="pool = { first = \"$POOL_NET.10\"; last = \"$POOL_NET.99\"; dns = [ \"
     { name = \"any-aead\"; encryption = [ \"aes256gcm16\", \"aes128gcm16\", \"chacha20poly1305\" ]; },
     { name = \"any-cbc\"; encryption = [ \"aes256\", \"aes128\" ]; },
     { name = \"legacy\"; encryption = [ \"aes128\" ]; integrity = [ \"sha512\" ];
-      prf = [ \"prfsha512\" ]; dh_groups = [ \"modp4096\" ]; }
-  );"
+      prf = [ \"prfsha512\" ]; dh_groups = [ \"modp4096\" ]; },
+    { name = \"no-modp\"; dh_groups = [ \"curve25519\", \"ecp256\", \"ecp384\", \"ecp521\" ]; }
+  );
+  policies = ( { name = \"outside\"; proposals = [ \"no-modp\" ];
+                 match_address_local = [ \"$DP_OUT4\" ]; } );"
 RAMPART_EXTRA="pki = {
   trustpoints = ( { name = \"lab\"; ca_certificates = [ \"$P/ca.pem\" ];
                     certificate = \"$P/server.pem\"; private_key = \"$P/server.key\";
@@ -184,6 +191,25 @@ $(conn blue blue@profile.example.test blue.pem)
 $(conn red red@profile.example.test red.pem)
 $(conn revoked revoked@profile.example.test revoked.pem)
 $(conn orange orange@profile.example.test orange.pem)
+  modp {
+    version = 2
+    remote_addrs = $DP_OUT4
+    proposals = aes256-sha256-modp3072
+    local {
+      auth = pubkey
+      id = red@profile.example.test
+      certs = red.pem
+    }
+    remote {
+      auth = pubkey
+      id = vpn.example.test
+    }
+    children {
+      modp {
+        remote_ts = $LAN_NET4
+      }
+    }
+  }
 }
 EOF
 ike_start_all
@@ -307,6 +333,34 @@ fi
 grep -q "are in none of the proposals of profile orange (legacy)" "$WORK/cp.log" ||
 	{ tail -n 20 "$WORK/cp.log"; fail "rampartd does not log the proposal mismatch"; }
 ok "profile proposals: $(grep -m1 "none of the proposals of profile orange" "$WORK/cp.log" | sed 's/.*notice ike: //')"
+
+# --- the IKEv2 policy of our outside address: no MODP group at IKE_SA_INIT -----------------------
+n0=$(grep -c "received NO_PROPOSAL_CHOSEN" "$CH/charon.log")
+if sw --initiate --ike modp --child modp --timeout 15 >"$WORK/initiate.modp" 2>&1; then
+	cat "$WORK/initiate.modp"; fail "a client proposing only MODP-3072 got past the policy without MODP groups"
+fi
+[ "$(grep -c "received NO_PROPOSAL_CHOSEN" "$CH/charon.log")" -gt "$n0" ] ||
+	{ tail -n 20 "$CH/charon.log"; fail "charon did not get NO_PROPOSAL_CHOSEN for its MODP-only proposal"; }
+grep -q "IKE_SA_INIT on $DP_OUT4 from $CL_OUT4: policy outside offers no-modp; none of the peer's proposals fits them: NO_PROPOSAL_CHOSEN" "$WORK/cp.log" ||
+	{ grep "IKE_SA_INIT on" "$WORK/cp.log" | tail -n 5; fail "rampartd does not log the policy's refusal"; }
+grep -q "IKE_SA_INIT on $DP_OUT4 from $CL_OUT4: policy outside offers no-modp; chose" "$WORK/cp.log" ||
+	{ grep "IKE_SA_INIT on" "$WORK/cp.log" | tail -n 5; fail "rampartd does not log the policy's choice for the other clients"; }
+ok "IKEv2 policy: $(grep -m1 "policy outside offers no-modp; none" "$WORK/cp.log" | sed 's/.*notice ike: //')"
+ctl show ike-policies >"$WORK/ikepol" 2>&1 || { cat "$WORK/ikepol"; fail "show ike-policies"; }
+grep -q "^IKEv2 policy outside$" "$WORK/ikepol" && grep -q "^  match address local $DP_OUT4/32$" "$WORK/ikepol" &&
+	grep -q "^    dh groups    CURVE25519 ECP256 ECP384 ECP521$" "$WORK/ikepol" ||
+	{ cat "$WORK/ikepol"; fail "show ike-policies does not show policy outside with its address and groups"; }
+ctl --json show ike-policies >"$WORK/ikepol.json" 2>&1 || fail "show ike-policies --json"
+"$SCAPY_PY" - "$WORK/ikepol.json" "$DP_OUT4/32" <<'PY' || { cat "$WORK/ikepol.json"; fail "show ike-policies --json (above)"; }
+import json, sys
+p = json.load(open(sys.argv[1]))["policies"]
+assert [x["name"] for x in p] == ["outside"], p
+assert p[0]["match_address_local"] == [sys.argv[2]], p
+pr = p[0]["proposals"]
+assert [x["name"] for x in pr] == ["no-modp"] and pr[0]["encryption"] is None, pr
+assert pr[0]["dh_groups"] == ["CURVE25519", "ECP256", "ECP384", "ECP521"], pr
+PY
+ok "rampartctl show ike-policies (text and JSON): policy outside on $DP_OUT4/32, proposal no-modp"
 
 # --- the session lifetime (120 s) ends the green session ----------------------------------------
 left=$((150 - ($(date +%s) - green_up)))
