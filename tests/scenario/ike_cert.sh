@@ -30,29 +30,14 @@ ike_need
 command -v openssl >/dev/null || skip "no openssl command"
 
 # --- the test PKI -----------------------------------------------------------------------------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-mkca() { # NAME SUBJECT
-	ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/$1.key" -out "$P/$1.pem" -days 30 \
-		-subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign"
-}
-mkcert() { # NAME KEYSPEC SUBJECT SAN EKU CA SERIAL
-	# shellcheck disable=SC2086 # KEYSPEC may carry -pkeyopt
-	ossl req -newkey $2 -nodes -keyout "$P/$1.key" -out "$P/$1.csr" -subj "$3"
-	printf 'subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$4" "$5" >"$P/$1.ext"
-	ossl x509 -req -in "$P/$1.csr" -CA "$P/$6.pem" -CAkey "$P/$6.key" -set_serial "$7" \
-		-days 30 -out "$P/$1.pem" -extfile "$P/$1.ext"
-}
-mkca ca "/O=Rampart Test/CN=Rampart Scenario CA"
-mkca evilca "/O=Elsewhere/CN=Untrusted CA"
-mkcert server rsa:2048 "/O=Rampart Test/CN=vpn.example.test" "DNS:vpn.example.test" serverAuth ca 2
-mkcert rsa rsa:2048 "/O=Rampart Test/OU=clients/CN=rsa client" "email:rsa@certs.example.test" clientAuth ca 3
-mkcert ec "ec -pkeyopt ec_paramgen_curve:P-256" "/O=Rampart Test/OU=clients/CN=ec client" "email:ec@certs.example.test" clientAuth ca 4
-mkcert evil rsa:2048 "/O=Elsewhere/CN=evil" "email:evil@certs.example.test" clientAuth evilca 5
-mkcert dnc rsa:2048 "/O=Rampart Test/OU=clients/CN=dn client" "email:dnc@dn.example.test" clientAuth ca 6
-chmod 600 "$P"/*.key
+pki_ca "Rampart Scenario CA"
+pki_ca "/O=Elsewhere/CN=Untrusted CA" evilca
+pki_server
+pki_cert rsa "/O=Rampart Test/OU=clients/CN=rsa client" "$(pki_leaf email:rsa@certs.example.test clientAuth)" 3
+pki_cert ec "/O=Rampart Test/OU=clients/CN=ec client" "$(pki_leaf email:ec@certs.example.test clientAuth)" 4 \
+	"ec -pkeyopt ec_paramgen_curve:P-256"
+pki_cert evil "/O=Elsewhere/CN=evil" "$(pki_leaf email:evil@certs.example.test clientAuth)" 5 rsa:2048 evilca
+pki_cert dnc "/O=Rampart Test/OU=clients/CN=dn client" "$(pki_leaf email:dnc@dn.example.test clientAuth)" 6
 ok "test PKI made with openssl: CA, rampartd (RSA), clients RSA and ECDSA P-256, untrusted CA"
 
 # --- rampartd: the ike section (transport, pool, PSK peers) + pki and ikev2 (who and how) ---

@@ -26,32 +26,16 @@ ike_need
 command -v openssl >/dev/null || skip "no openssl command"
 
 # --- the test PKI: a chain of 4096-bit RSA CAs -------------------------------------------------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-ossl req -x509 -newkey rsa:4096 -nodes -keyout "$P/root.key" -out "$P/root.pem" -days 30 \
-	-subj "/O=Rampart Test/CN=Rampart Frag Root" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-mkcert() { # NAME KEYSPEC SUBJECT ISSUER SERIAL EXT...
-	local n=$1 k=$2 s=$3 ca=$4 ser=$5
-	shift 5
-	# shellcheck disable=SC2086 # KEYSPEC
-	ossl req -newkey $k -nodes -keyout "$P/$n.key" -out "$P/$n.csr" -subj "$s"
-	printf '%s\n' "$@" >"$P/$n.ext"
-	ossl x509 -req -in "$P/$n.csr" -CA "$P/$ca.pem" -CAkey "$P/$ca.key" -set_serial "$ser" \
-		-days 30 -out "$P/$n.pem" -extfile "$P/$n.ext"
-}
-CAEXT=("basicConstraints=critical,CA:TRUE" "keyUsage=critical,keyCertSign,cRLSign")
-mkcert inter1 rsa:4096 "/O=Rampart Test/CN=Rampart Frag Intermediate 1" root 2 "${CAEXT[@]}"
-mkcert inter2 rsa:4096 "/O=Rampart Test/CN=Rampart Frag Intermediate 2" inter1 3 "${CAEXT[@]}"
-mkcert server rsa:4096 "/O=Rampart Test/CN=vpn.example.test" inter2 4 \
-	"subjectAltName=DNS:vpn.example.test" "extendedKeyUsage=serverAuth" "basicConstraints=CA:FALSE"
+pki_ca "Rampart Frag Root" root rsa:4096
+pki_cert inter1 "/O=Rampart Test/CN=Rampart Frag Intermediate 1" "$PKI_CA_EXT" 2 rsa:4096 root
+pki_cert inter2 "/O=Rampart Test/CN=Rampart Frag Intermediate 2" "$PKI_CA_EXT" 3 rsa:4096 inter1
+pki_cert server "/O=Rampart Test/CN=vpn.example.test" "$(pki_leaf DNS:vpn.example.test serverAuth)" 4 \
+	rsa:4096 inter2
 # an ECDSA client: its own IKE_AUTH request stays below the link MTU, so that nothing but
 # rampartd's answer needs fragmenting (IP-fragmented requests to the kernel: exc_frag.sh)
-mkcert client "ec -pkeyopt ec_paramgen_curve:P-256" "/O=Rampart Test/OU=clients/CN=frag client" root 5 \
-	"subjectAltName=email:frag@certs.example.test" "extendedKeyUsage=clientAuth" "basicConstraints=CA:FALSE"
+pki_cert client "/O=Rampart Test/OU=clients/CN=frag client" \
+	"$(pki_leaf email:frag@certs.example.test clientAuth)" 5 "ec -pkeyopt ec_paramgen_curve:P-256" root
 cat "$P/server.pem" "$P/inter2.pem" "$P/inter1.pem" >"$P/server-chain.pem"
-chmod 600 "$P"/*.key
 chain_der=0
 for c in server inter2 inter1; do
 	chain_der=$((chain_der + $(openssl x509 -in "$P/$c.pem" -outform DER | wc -c)))

@@ -335,26 +335,57 @@ ike_traffic_check() {
 }
 
 # ---- a test PKI under $P (= $WORK/pki) -------------------------------------------------------
-# pki_ca "CA common name"; pki_cert NAME SUBJECT EXTENSIONS SERIAL (EXTENSIONS: printf %b
-# text, one extension a line) signs $P/NAME.pem with key $P/NAME.key; pki_server makes
-# rampartd's RSA certificate vpn.example.test ($P/server.pem).
+# pki_ca "CA common name" [NAME [KEYSPEC]]: a self-signed CA $P/NAME.pem (default ca), key
+#   $P/NAME.key; a common name starting with / is the whole subject.
+# pki_cert NAME SUBJECT EXTENSIONS SERIAL [KEYSPEC [ISSUER]]: $P/NAME.pem and $P/NAME.key,
+#   signed by $P/ISSUER (default ca); EXTENSIONS: printf %b text, one extension a line
+#   ($PKI_CA_EXT for an intermediate CA, pki_leaf SAN EKU for an end entity). KEYSPEC is
+#   openssl req's -newkey argument (default rsa:2048; "ec -pkeyopt ec_paramgen_curve:P-256").
+# pki_server [KEYSPEC [ISSUER]]: rampartd's certificate vpn.example.test ($P/server.pem).
+# pki_ca_db [CRL_DAYS]: an `openssl ca` database for $P/ca (index.txt, crlnumber, ca.cnf) to
+#   revoke certificates and issue CRLs: ossl ca -config "$P/ca.cnf" -batch -revoke / -gencrl.
 P=$WORK/pki
+PKI_CA_EXT='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
 ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
 pki_ca() {
+	local subj="/O=Rampart Test/CN=$1" n=${2:-ca}
+	case $1 in /*) subj=$1 ;; esac
 	mkdir -p "$P"
-	ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
-		-subj "/O=Rampart Test/CN=$1" -addext "basicConstraints=critical,CA:TRUE" \
+	# shellcheck disable=SC2086 # KEYSPEC may carry -pkeyopt
+	ossl req -x509 -newkey ${3:-rsa:2048} -nodes -keyout "$P/$n.key" -out "$P/$n.pem" \
+		-days 30 -subj "$subj" -addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign"
-	chmod 600 "$P/ca.key"
+	chmod 600 "$P/$n.key"
+}
+pki_leaf() { # SAN EKU: the extensions of an end-entity certificate
+	printf 'subjectAltName=%s\\nextendedKeyUsage=%s\\nbasicConstraints=CA:FALSE\\n' "$1" "$2"
 }
 pki_cert() {
-	ossl req -newkey rsa:2048 -nodes -keyout "$P/$1.key" -out "$P/$1.csr" -subj "$2"
+	local ca=${6:-ca}
+	mkdir -p "$P"
+	# shellcheck disable=SC2086 # KEYSPEC may carry -pkeyopt
+	ossl req -newkey ${5:-rsa:2048} -nodes -keyout "$P/$1.key" -out "$P/$1.csr" -subj "$2"
 	printf '%b' "$3" >"$P/$1.ext"
-	ossl x509 -req -in "$P/$1.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial "$4" \
+	ossl x509 -req -in "$P/$1.csr" -CA "$P/$ca.pem" -CAkey "$P/$ca.key" -set_serial "$4" \
 		-days 30 -out "$P/$1.pem" -extfile "$P/$1.ext"
 	chmod 600 "$P/$1.key"
 }
 pki_server() {
 	pki_cert server "/O=Rampart Test/CN=vpn.example.test" \
-		'subjectAltName=DNS:vpn.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' 2
+		"$(pki_leaf DNS:vpn.example.test serverAuth)" 2 "${1:-rsa:2048}" "${2:-ca}"
+}
+pki_ca_db() {
+	: >"$P/index.txt"
+	echo 01 >"$P/crlnumber"
+	cat >"$P/ca.cnf" <<EOF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = $P/index.txt
+crlnumber = $P/crlnumber
+certificate = $P/ca.pem
+private_key = $P/ca.key
+default_md = sha256
+default_crl_days = ${1:-30}
+EOF
 }

@@ -42,32 +42,12 @@ ike_need
 command -v openssl >/dev/null || skip "no openssl command"
 
 # --- the test PKI: a CA with a CRL database -----------------------------------------------------
-P=$WORK/pki
-mkdir -p "$P"
-ossl() { openssl "$@" >>"$P/openssl.log" 2>&1 || { tail -n 5 "$P/openssl.log"; fail "openssl $1"; }; }
-ossl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -days 30 \
-	-subj "/O=Rampart Test/CN=Rampart Profile CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign"
-: >"$P/index.txt"
-echo 01 >"$P/crlnumber"
-cat >"$P/ca.cnf" <<EOF
-[ ca ]
-default_ca = test_ca
-[ test_ca ]
-database = $P/index.txt
-crlnumber = $P/crlnumber
-certificate = $P/ca.pem
-private_key = $P/ca.key
-default_md = sha256
-default_crl_days = 30
-EOF
+pki_ca "Rampart Profile CA"
+pki_ca_db
 mkcert() { # NAME SUBJECT SAN EKU SERIAL
-	ossl req -newkey rsa:2048 -nodes -keyout "$P/$1.key" -out "$P/$1.csr" -subj "$2"
-	printf 'subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' "$3" "$4" >"$P/$1.ext"
-	ossl x509 -req -in "$P/$1.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial "$5" \
-		-days 30 -out "$P/$1.pem" -extfile "$P/$1.ext"
+	pki_cert "$1" "$2" "$(pki_leaf "$3" "$4")" "$5"
 }
-mkcert server "/O=Rampart Test/CN=vpn.example.test" "DNS:vpn.example.test" serverAuth 2
+pki_server
 mkcert green "/O=Rampart Test/OU=Green Team/CN=green client" "email:green@profile.example.test" clientAuth 3
 mkcert blue "/O=Rampart Test/OU=blue/CN=blue client" "email:blue@profile.example.test" clientAuth 4
 mkcert red "/O=Rampart Test/OU=red/CN=red client" "email:red@profile.example.test" clientAuth 5
@@ -75,7 +55,6 @@ mkcert revoked "/O=Rampart Test/OU=green/CN=revoked client" "email:revoked@profi
 mkcert orange "/O=Rampart Test/OU=orange/CN=orange client" "email:orange@profile.example.test" clientAuth 7
 ossl ca -config "$P/ca.cnf" -batch -revoke "$P/revoked.pem"
 ossl ca -config "$P/ca.cnf" -batch -gencrl -out "$P/ca.crl"
-chmod 600 "$P"/*.key
 openssl crl -in "$P/ca.crl" -noout -text 2>/dev/null | grep -q "Serial Number: 06" ||
 	fail "the CRL does not list the revoked certificate (serial 06)"
 ok "test PKI made with openssl: CA with a CRL revoking serial 06, rampartd's and 5 client certificates"

@@ -53,21 +53,12 @@ pki_cert slow "/O=Rampart Test/CN=slow" "$(client_ext any@slow.example.test)" 0x
 pki_cert big "/O=Rampart Test/CN=big" "$(client_ext any@big.example.test "http://$PKI_SRV:8080/big.crl")" 0x10
 # the CA's database (openssl ca's index format), the CRL from it, DER, on the HTTP server
 rev=$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)
+pki_ca_db 2
 {
 	for s in 0A 0C 0E 0F 10; do printf 'V\t491231235959Z\t\t%s\tunknown\t/CN=c%s\n' "$s" "$s"; done
 	for s in 0B 0D; do printf 'R\t491231235959Z\t%s,keyCompromise\t%s\tunknown\t/CN=c%s\n' "$rev" "$s" "$s"; done
 } >"$P/index.txt"
-echo 01 >"$P/crlnumber"
-cat >"$P/ca.cnf" <<EOF
-[ ca ]
-default_ca = test
-[ test ]
-database = $P/index.txt
-crlnumber = $P/crlnumber
-default_md = sha256
-default_crl_days = 2
-EOF
-ossl ca -config "$P/ca.cnf" -gencrl -keyfile "$P/ca.key" -cert "$P/ca.pem" -out "$P/ca.crl.pem"
+ossl ca -config "$P/ca.cnf" -gencrl -out "$P/ca.crl.pem"
 mkdir -p "$P/www"
 ossl crl -in "$P/ca.crl.pem" -outform DER -out "$P/www/ca.crl"
 head -c 5000 /dev/zero >"$P/www/big.crl" # over the "small" trustpoint's fetch_max_bytes
