@@ -358,37 +358,27 @@ static int child_pool(const struct ike_resp *r, const struct ike_sa *sa, uint8_t
 	return -ENOENT;
 }
 
-/* The Framed-IP-Address of @p sa is another session's address (logged). */
-static bool framed_in_use(const struct ike_resp *r, const struct ike_sa *sa)
+/* The address RADIUS gave @p sa (IPv4 Framed-IP-Address, or the IPv6 one of ipsec:addrv6 /
+ * Framed-IPv6-Address) is another session's address (logged). */
+static bool aaa_addr_in_use(const struct ike_resp *r, const struct ike_sa *sa, int af)
 {
-	char a[INET_ADDRSTRLEN];
+	const uint8_t *want = af == 4 ? sa->framed4 : sa->framed6;
+	size_t len = af == 4 ? 4 : 16;
+	char a[INET6_ADDRSTRLEN], nm[64];
 
-	for (const struct ike_sa *o = r->sas; o; o = o->next)
-		if (o != sa && o->lease4.held && !memcmp(o->lease4.addr, sa->framed4, 4)) {
-			RP_NOTICE("ike", "IKE_SA %016llx_i %016llx_r: Framed-IP-Address %s is held "
-				  "by IKE_SA %016llx_i %016llx_r: INTERNAL_ADDRESS_FAILURE",
-				  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
-				  inet_ntop(AF_INET, sa->framed4, a, sizeof(a)) ? a : "?",
-				  (unsigned long long)o->spi_i, (unsigned long long)o->spi_r);
+	for (const struct ike_sa *o = r->sas; o; o = o->next) {
+		const struct pool_lease *l = af == 4 ? &o->lease4 : &o->lease6;
+
+		if (o != sa && l->held && !memcmp(l->addr, want, len)) {
+			RP_NOTICE("ike", "%s: %s %s%s is held by IKE_SA %016llx_i %016llx_r: "
+				  "INTERNAL_ADDRESS_FAILURE", ike_sa_name(sa, nm, sizeof(nm)),
+				  af == 4 ? "Framed-IP-Address" : "IPv6 address",
+				  inet_ntop(af == 4 ? AF_INET : AF_INET6, want, a, sizeof(a)) ? a : "?",
+				  af == 4 ? "" : " from AAA", (unsigned long long)o->spi_i,
+				  (unsigned long long)o->spi_r);
 			return true;
 		}
-	return false;
-}
-
-/* The AAA IPv6 address of @p sa is another session's address (logged). */
-static bool framed6_in_use(const struct ike_resp *r, const struct ike_sa *sa)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	for (const struct ike_sa *o = r->sas; o; o = o->next)
-		if (o != sa && o->lease6.held && !memcmp(o->lease6.addr, sa->framed6, 16)) {
-			RP_NOTICE("ike", "IKE_SA %016llx_i %016llx_r: IPv6 address %s from AAA is "
-				  "held by IKE_SA %016llx_i %016llx_r: INTERNAL_ADDRESS_FAILURE",
-				  (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
-				  inet_ntop(AF_INET6, sa->framed6, a, sizeof(a)) ? a : "?",
-				  (unsigned long long)o->spi_i, (unsigned long long)o->spi_r);
-			return true;
-		}
+	}
 	return false;
 }
 
@@ -449,7 +439,7 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	if (req->cp.ip4 && sa->has_framed4) {
 		/* AAA's Framed-IP-Address comes before the pool (reference 001: address
 		 * sources); it is no pool's lease, and no other session may hold it */
-		if (framed_in_use(r, sa)) {
+		if (aaa_addr_in_use(r, sa, 4)) {
 			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
 			goto fail;
 		}
@@ -468,7 +458,7 @@ uint16_t ike_child_prepare(struct ike_resp *r, const struct ike_sa *sa,
 	if (req->cp.ip6 && sa->has_framed6) {
 		/* likewise the AAA IPv6 address (its prefix length goes in the CFG_REPLY; the
 		 * selector and route are the address itself) */
-		if (framed6_in_use(r, sa)) {
+		if (aaa_addr_in_use(r, sa, 6)) {
 			n->err = IKE_N_INTERNAL_ADDRESS_FAILURE;
 			goto fail;
 		}
