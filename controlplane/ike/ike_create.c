@@ -444,7 +444,7 @@ static void commit_child(struct create_task *c)
 			sa->n_child);
 }
 
-void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
+void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa *to)
 {
 	to->peer = from->peer;
 	to->local = from->local;
@@ -481,6 +481,7 @@ void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to)
 	memcpy(to->child, from->child, sizeof(from->child));
 	from->n_child = 0;
 	memset(from->child, 0, sizeof(from->child));
+	ike_spi_index_rehome(r, to); /* the SPI index names the IKE SA of each CHILD_SA */
 	to->lease4 = from->lease4;
 	to->lease6 = from->lease6;
 	from->lease4.held = from->lease6.held = false;
@@ -500,8 +501,7 @@ static void commit_ike(struct create_task *c)
 	struct ike_sa *sa = c->t.sa, *nsa = c->nsa;
 	char nm[64], nm2[64];
 
-	ike_sa_move_session(sa, nsa);
-	ike_spi_index_rehome(r, nsa);
+	ike_sa_move_session(r, sa, nsa);
 	nsa->peer = c->t.peer;
 	nsa->local = c->t.local;
 	nsa->next_msg_id = 0; /* §2.18: message IDs start again */

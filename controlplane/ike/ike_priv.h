@@ -173,7 +173,7 @@ void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms);
  * Move what the session holds (CHILD_SAs, leases, identity, addresses, counters, liveness)
  * from IKE SA @p from to @p to; @p from keeps nothing to uninstall or release.
  */
-void ike_sa_move_session(struct ike_sa *from, struct ike_sa *to);
+void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa *to);
 /** The lower of two nonces (byte strings; a prefix is lower) and a comparison. */
 int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 /** ike_resp_destroy(): cancel our rekeys whose SAs the dataplane has not acknowledged. */
@@ -549,7 +549,7 @@ struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_c
  * (ike_sa_child_add(), ike_sa_child_remove()). */
 void ike_spi_index_add(struct ike_resp *r, uint32_t spi, struct ike_sa *sa);
 void ike_spi_index_del(struct ike_resp *r, uint32_t spi);
-/** The CHILD_SAs of @p sa moved to it from another IKE SA (ike_sa_move_session()). */
+/** The CHILD_SAs of @p sa moved to it from another IKE SA (ike_sa_move_session() calls it). */
 void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa);
 
 /** Delete every other SA of the peer identity of @p keep (INITIAL_CONTACT, §3.10.1). */

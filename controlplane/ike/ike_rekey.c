@@ -839,12 +839,12 @@ static void ike_rekey_finish(struct ike_rekey *k)
 		}
 		RP_INFO("ike", "%s: IKE SA rekey collision: ours (%s) survives, the peer's goes",
 			ike_sa_name(sa, nm, sizeof(nm)), ike_sa_name(nsa, nm2, sizeof(nm2)));
-		ike_sa_move_session(psa, nsa);
+		ike_sa_move_session(r, psa, nsa);
 		/* empty now; the peer deletes it, else it goes like any rekeyed IKE SA */
 		psa->rekeyed_ms = r->now_ms;
 		ike_sa_set_state(r, psa, IKE_SA_REKEYED);
 	} else {
-		ike_sa_move_session(sa, nsa);
+		ike_sa_move_session(r, sa, nsa);
 		sa->rekeyed_ms = r->now_ms;
 		sa->succ_spi_i = nsa->spi_i;
 		sa->succ_spi_r = nsa->spi_r;

@@ -1365,6 +1365,7 @@ static void test_our_ike_rekey(void **state)
 	struct fx *f = fx_new();
 	struct our_ike_req q;
 	struct ike_sa *sa, *nsa;
+	struct ike_child *c;
 	struct ike_msg *m = &f->m;
 	uint8_t nr[32], out[512], plain[512];
 	struct ike_hdr h;
@@ -1390,10 +1391,14 @@ static void test_our_ike_rekey(void **state)
 	assert_memory_equal(ike_sa_keys(nsa)->sk_ei, nin.keys.sk_ei, nin.keys.e_len);
 	assert_int_equal(nsa->n_child, 1);
 	assert_int_equal(sa->n_child, 0);
+	/* the SPI index names the new IKE SA as the CHILD_SA's holder */
+	assert_ptr_equal(ike_spi_find_child(f->r, nsa->child[0].spi_in, &c), nsa);
+	assert_ptr_equal(c, &nsa->child[0]);
 	/* our Delete of the old IKE SA, answered: it goes, nothing leaves the dataplane */
 	assert_int_equal(f->w.n, 1);
 	answer_empty(f, &in, true);
 	assert_null(ike_resp_find(f->r, in.spi_i, in.spi_r));
+	assert_ptr_equal(ike_spi_find_child(f->r, nsa->child[0].spi_in, &c), nsa);
 	assert_int_equal(f->dp.n, mark);
 	assert_int_equal(pool_used(f), 1);
 	/* the client's liveness check on the new SA: no I flag, its keys are SK_er/SK_ar */
@@ -1561,6 +1566,7 @@ static void test_spi_index(void **state)
 	struct ini_cc cc = { .ike = true, .new_spi_i = 0x6677889900aabbccull,
 			     .ke_group = IKE_DH_CURVE25519 };
 	struct ike_sa *sa, *nsa;
+	struct ike_child *held;
 	struct ini in, nin;
 	uint32_t spi_in;
 
@@ -1601,6 +1607,8 @@ static void test_spi_index(void **state)
 	assert_non_null(nsa);
 	assert_int_equal(nsa->child[0].spi_in, spi_in);
 	assert_true(ike_spi_in_use(f->r, spi_in)); /* moved, still ours */
+	assert_ptr_equal(ike_spi_find_child(f->r, spi_in, &held), nsa); /* held by the new SA */
+	assert_ptr_equal(held, &nsa->child[0]);
 	f->req_len = ini_build_info(&in, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
 	send_req(f); /* the old IKE SA goes: it holds nothing */
 	assert_true(ike_spi_in_use(f->r, spi_in));
