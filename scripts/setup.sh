@@ -43,7 +43,7 @@ packages=(
 	iproute2 procps psmisc kmod util-linux nftables conntrack
 	strongswan-swanctl strongswan-charon charon-systemd libcharon-extra-plugins strongswan-pki
 	freeradius freeradius-utils eapoltest openconnect ocserv vpnc-scripts
-	iperf3 python3-scapy tshark python3-matplotlib gnuplot-nox jq
+	iperf3 python3-scapy python3-cryptography tshark python3-matplotlib gnuplot-nox jq
 )
 missing=()
 for p in "${packages[@]}"; do
