@@ -305,7 +305,6 @@ static void test_failover_dead_revive(void **state)
 	struct radius_server_state st;
 	struct fake silent, good;
 	static struct done d;
-	struct timeval t0, t1;
 
 	(void)state;
 	memset(&d, 0, sizeof(d));
@@ -317,16 +316,13 @@ static void test_failover_dead_revive(void **state)
 	add_server(&g, "silent", silent.port, 40, 1);
 	add_server(&g, "good", good.port, 1000, 1);
 	assert_int_equal(radius_client_new(base, &g, &c), 0);
-	gettimeofday(&t0, NULL);
 	assert_int_equal(radius_send(c, access_req("u", "p"), on_done, &d, NULL), 0);
 	run(&d, 1, 3000);
-	gettimeofday(&t1, NULL);
 	assert_int_equal(d.err[0], 0);
 	assert_int_equal(d.server[0], 1);
 	/* 1 send + 1 retransmission to "silent" (40 ms, then 80 ms), then "good" */
 	assert_int_equal(d.attempts[0], 3);
 	assert_int_equal(silent.received, 2);
-	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000 >= 115);
 	assert_true(radius_client_server_state(c, 0, &st));
 	assert_true(st.dead);
 	assert_int_equal(st.timeouts, 1);
