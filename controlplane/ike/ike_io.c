@@ -57,7 +57,7 @@ struct show_job {
 	struct show_job *next;
 	struct ike_io *io;
 	struct mgmt_req *req;
-	bool detail;
+	struct ike_show_sel sel;
 };
 
 #define SHOW_DUMP_TIMEOUT_MS 2000
@@ -447,7 +447,7 @@ void ike_io_destroy(struct ike_io *io)
 		io->shows = j->next;
 		if (io->dpif)
 			dpif_cancel(io->dpif, j);
-		ike_io_show_sa(io, j->detail, NULL, 0, &j->req->out,
+		ike_io_show_sa(io, &j->sel, NULL, 0, &j->req->out,
 			       j->req->json ? &j->req->jw : NULL);
 		mgmt_req_done(j->req, MGMT_OK);
 		free(j);
@@ -497,7 +497,66 @@ struct show_ctx {
 	unsigned n;
 	const struct rp_msg_sa_stats *sas; /**< sorted by sa_id; NULL: counters unknown */
 	unsigned n_sas;
+	uint32_t from, last;               /**< the session ids listed: from..last */
 };
+
+/* The session ids from @p from on (the page's candidates), to find where a page ends. */
+struct id_list {
+	uint32_t from, *ids;
+	unsigned n, cap, total;
+	bool nomem;
+};
+
+static void collect_id(const struct ike_sa_info *i, void *arg)
+{
+	struct id_list *l = arg;
+
+	l->total++;
+	if (i->id < l->from || l->nomem)
+		return;
+	if (l->n == l->cap) {
+		unsigned cap = l->cap ? 2 * l->cap : 1024;
+		uint32_t *t = realloc(l->ids, cap * sizeof(*t));
+
+		if (!t) {
+			l->nomem = true;
+			return;
+		}
+		l->ids = t;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = i->id;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The page of @p sel: ids c->from..c->last; *next the first id after it (0: none). */
+static void show_page(struct ike_io *io, const struct ike_show_sel *sel, struct show_ctx *c,
+		      uint32_t *next, unsigned *total)
+{
+	struct id_list l = { .from = sel->from };
+	unsigned limit = sel->limit ? sel->limit : IKE_SHOW_LIMIT;
+
+	c->from = sel->from;
+	c->last = UINT32_MAX;
+	*next = 0;
+	ike_resp_foreach(io->resp, collect_id, &l);
+	*total = l.total;
+	if (l.n > limit && !l.nomem) {
+		qsort(l.ids, l.n, sizeof(*l.ids), id_cmp);
+		c->last = l.ids[limit - 1];
+		*next = l.ids[limit];
+	} else if (l.nomem) { /* no memory to sort: this page is what fits the limit in id order */
+		c->last = sel->from + limit - 1 < sel->from ? UINT32_MAX : sel->from + limit - 1;
+		*next = c->last == UINT32_MAX ? 0 : c->last + 1;
+	}
+	free(l.ids);
+}
 
 static int sa_cmp(const void *a, const void *b)
 {
@@ -642,6 +701,8 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 	char peer[64], local[64], a4[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
 	char ike[96], esp[96], spis[40];
 
+	if (i->id < c->from || i->id > c->last)
+		return;
 	c->n++;
 	addr_str(&i->peer, peer, sizeof(peer));
 	addr_str(&i->local, local, sizeof(local));
@@ -741,15 +802,21 @@ static void show_one(const struct ike_sa_info *i, void *arg)
 
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw)
 {
-	ike_io_show_sa(io, detail, NULL, 0, out, jw);
+	struct ike_show_sel sel = { .detail = detail, .limit = UINT32_MAX };
+
+	ike_io_show_sa(io, &sel, NULL, 0, out, jw);
 }
 
-void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
-		    unsigned n_sas, struct sbuf *out, struct json_w *jw)
+void ike_io_show_sa(struct ike_io *io, const struct ike_show_sel *sel,
+		    const struct rp_msg_sa_stats *sas, unsigned n_sas, struct sbuf *out,
+		    struct json_w *jw)
 {
-	struct show_ctx c = { io, detail, out, jw, 0, NULL, 0 };
+	bool detail = sel->detail;
+	struct show_ctx c = { io, detail, out, jw, 0, NULL, 0, 0, UINT32_MAX };
 	struct rp_msg_sa_stats *sorted = NULL;
 	struct ike_resp_stats st;
+	uint32_t next;
+	unsigned total;
 
 	if (sas) {
 		sorted = malloc((n_sas ? n_sas : 1) * sizeof(*sorted));
@@ -762,6 +829,7 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 	}
 
 	ike_resp_get_stats(io->resp, &st);
+	show_page(io, sel, &c, &next, &total);
 	if (jw) {
 		json_obj_open(jw);
 		json_key(jw, "sessions");
@@ -769,6 +837,12 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 		ike_resp_foreach(io->resp, show_one, &c);
 		json_arr_close(jw);
 		json_kv_uint(jw, "count", c.n);
+		json_kv_uint(jw, "total", total);
+		json_key(jw, "next_from");
+		if (next)
+			json_uint(jw, next);
+		else
+			json_null(jw);
 		json_kv_uint(jw, "half_open", st.half_open);
 		if (detail) {
 			json_kv_uint(jw, "half_open_refused", st.half_open_refused);
@@ -794,7 +868,14 @@ void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats
 	sbuf_printf(out, "%-6s %-22s %-12s %-28s %-15s %s\n", "ID", "PEER", "STATE", "IDENTITY",
 		    "ADDRESS", "IKE SPIs");
 	ike_resp_foreach(io->resp, show_one, &c);
-	sbuf_printf(out, "%u session%s (%u half-open)\n", c.n, c.n == 1 ? "" : "s", st.half_open);
+	if (c.n == total)
+		sbuf_printf(out, "%u session%s (%u half-open)\n", c.n, c.n == 1 ? "" : "s",
+			    st.half_open);
+	else
+		sbuf_printf(out, "%u of %u sessions listed (%u half-open)\n", c.n, total,
+			    st.half_open);
+	if (next)
+		sbuf_printf(out, "more: show sessions%s from %u\n", detail ? " detail" : "", next);
 	if (detail)
 		sbuf_printf(out, "half-open refused %" PRIu64 " (per peer %" PRIu64 ", workers busy "
 			    "%" PRIu64 "), cookies sent "
@@ -839,7 +920,7 @@ static void on_show_dump(int status, const struct dpif_reply *rep, void *arg)
 	} else {
 		RP_DEBUG(COMP, "show sessions: no SA counters: %s", strerror(-status));
 	}
-	ike_io_show_sa(j->io, j->detail, sas, n, &j->req->out,
+	ike_io_show_sa(j->io, &j->sel, sas, n, &j->req->out,
 		       j->req->json ? &j->req->jw : NULL);
 	if (sas && ike_resp_wants_counters(j->io->resp))
 		ike_resp_dp_counters(j->io->resp, sas, n); /* a free sample for DPD */
@@ -848,19 +929,50 @@ static void on_show_dump(int status, const struct dpif_reply *rep, void *arg)
 	free(j);
 }
 
+/* A session id or a page size of "show sessions": a decimal in lo..hi. */
+static bool show_arg(struct mgmt_req *req, const char *what, const char *s, unsigned long lo,
+		     unsigned long hi, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || *v < lo || *v > hi || *s == '-' || *s == '+') {
+		mgmt_req_error(req, "show sessions: %s '%s': expected a number %lu..%lu", what,
+			       s ? s : "", lo, hi);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 {
 	struct ike_io *io = arg;
+	struct ike_show_sel sel = { 0 };
 	bool detail = false;
 
 	for (int i = 0; i < req->argc; i++) {
-		if (strcmp(req->argv[i], "detail")) {
-			mgmt_req_error(req, "show sessions: unknown argument '%s' (expected detail)",
-				       req->argv[i]);
+		unsigned long v;
+
+		if (!strcmp(req->argv[i], "detail")) {
+			detail = true;
+		} else if (!strcmp(req->argv[i], "from")) {
+			if (!show_arg(req, "session id", i + 1 < req->argc ? req->argv[++i] : NULL,
+				      0, UINT32_MAX, &v))
+				return 0;
+			sel.from = (uint32_t)v;
+		} else if (!strcmp(req->argv[i], "limit")) {
+			if (!show_arg(req, "limit", i + 1 < req->argc ? req->argv[++i] : NULL, 1,
+				      IKE_SHOW_LIMIT, &v))
+				return 0;
+			sel.limit = (unsigned)v;
+		} else {
+			mgmt_req_error(req, "show sessions: unknown argument '%s' (expected detail, "
+				       "from ID, limit N)", req->argv[i]);
 			return 0;
 		}
-		detail = true;
 	}
+	sel.detail = detail;
 	/* one SA_DUMP for the counters of all sessions; without a dataplane, none */
 	if (io->dpif) {
 		struct show_job *j = calloc(1, sizeof(*j));
@@ -869,7 +981,7 @@ static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 		if (j) {
 			j->io = io;
 			j->req = req;
-			j->detail = detail;
+			j->sel = sel;
 			if (!dpif_send(io->dpif, RP_MSG_SA_DUMP, &e, sizeof(e), on_show_dump, j,
 				       SHOW_DUMP_TIMEOUT_MS)) {
 				j->next = io->shows;
@@ -879,7 +991,7 @@ static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 			free(j);
 		}
 	}
-	ike_io_show(io, detail, &req->out, req->json ? &req->jw : NULL);
+	ike_io_show_sa(io, &sel, NULL, 0, &req->out, req->json ? &req->jw : NULL);
 	mgmt_req_done(req, MGMT_OK);
 	return 0;
 }
@@ -1042,8 +1154,9 @@ static const struct mgmt_cmd ike_cmds[] = {
 	{ "show ike-policies", "[NAME]",
 	  "IKEv2 policies: local addresses and the proposals IKE_SA_INIT may choose",
 	  cmd_show_policies, 0, 1 },
-	{ "show sessions", "[detail]", "IKEv2 sessions: id, peer, identity, address, SPIs, state",
-	  cmd_show_sessions, 0, 1 },
+	{ "show sessions", "[detail] [from ID] [limit N]",
+	  "IKEv2 sessions: id, peer, identity, address, SPIs, state (10000 at most per answer, "
+	  "in pages by session id)", cmd_show_sessions, 0, 5 },
 	{ "clear session", "ID|PEER-ADDRESS|all",
 	  "delete IKEv2 sessions: Delete to the peer, CHILD_SAs and addresses freed at once",
 	  cmd_clear_session, 1, 1 },

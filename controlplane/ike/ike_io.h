@@ -54,16 +54,32 @@ struct ike_resp *ike_io_resp(struct ike_io *io);
  */
 unsigned ike_io_crypto_threads(const struct ike_io *io);
 
+/** Sessions listed by one "show sessions" at most (about 5 MB of JSON): a management answer
+ * is bounded (MGMT_OUT_MAX); more are listed page by page with "from". */
+#define IKE_SHOW_LIMIT 10000u
+
+/** Which sessions "show sessions" lists: the @p limit lowest session ids from @p from on
+ * (limit 0: IKE_SHOW_LIMIT), with details or not. */
+struct ike_show_sel {
+	bool detail;
+	uint32_t from;
+	unsigned limit;
+};
+
 /** "show sessions" into @p out (text) or @p jw (JSON, when not NULL). */
 void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w *jw);
 
 /**
  * "show sessions" with the dataplane counters of the CHILD_SAs: @p sas are the SA_INFO
  * entries of one SA_DUMP (any order). @p sas NULL: the counters are unknown (shown as such:
- * "unknown" in text, null in JSON). ike_io_show() is this with NULL.
+ * "unknown" in text, null in JSON). ike_io_show() is this with NULL and every session.
+ * When more sessions follow than @p sel lets through, the answer names the id to go on from
+ * (text: a last line "more: show sessions from ID"; JSON: "next_from", else null) and the
+ * total ("total").
  */
-void ike_io_show_sa(struct ike_io *io, bool detail, const struct rp_msg_sa_stats *sas,
-		    unsigned n_sas, struct sbuf *out, struct json_w *jw);
+void ike_io_show_sa(struct ike_io *io, const struct ike_show_sel *sel,
+		    const struct rp_msg_sa_stats *sas, unsigned n_sas, struct sbuf *out,
+		    struct json_w *jw);
 
 /**
  * "clear session ID|PEER-ADDRESS|all": ike_resp_clear() for the session with that id, every

@@ -38,7 +38,7 @@ static const char conf_text[] =
 	"  local_id = \"fqdn vpn.example.test\";\n"
 	"  esp_encryption = [ \"aes128gcm16\" ];\n"
 	"  local_subnets = [ \"10.1.0.0/16\" ];\n"
-	"  pool = { first = \"10.9.0.10\"; last = \"10.9.0.11\"; };\n"
+	"  pool = { first = \"10.9.0.10\"; last = \"10.9.0.12\"; };\n"
 	"  peers = ( { identity = \"email alice@example.test\"; pre_shared_key = \"s3cret\"; } );\n"
 	"  dpd = { interval = 60; retry = 1; retries = 2; mode = \"periodic\"; };\n"
 	"  nat_keepalive = 1;\n"
@@ -315,6 +315,49 @@ static void test_clear_session(void **state)
 	env_free(e);
 }
 
+/* "show sessions" in pages: the lowest ids first, the id to go on from, the total. */
+static void test_show_pages(void **state)
+{
+	struct env *e = env_new();
+	struct ike_show_sel sel = { .limit = 2 };
+	struct json_w jw;
+	struct sbuf sb;
+
+	(void)state;
+	sbuf_init(&sb, 1 << 20);
+	for (int k = 0; k < 3; k++) {
+		connect_client(e, 90 + (uint64_t)k, false);
+		ini_free(&e->in);
+	}
+	json_init(&jw, &sb, false);
+	ike_io_show_sa(e->io, &sel, NULL, 0, NULL, &jw);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_non_null(strstr(sbuf_str(&sb), "\"id\":1,"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"id\":2,"));
+	assert_null(strstr(sbuf_str(&sb), "\"id\":3,"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"count\":2,\"total\":3,\"next_from\":3,"));
+	sbuf_reset(&sb);
+	ike_io_show_sa(e->io, &sel, NULL, 0, &sb, NULL);
+	assert_non_null(strstr(sbuf_str(&sb), "2 of 3 sessions listed"));
+	assert_non_null(strstr(sbuf_str(&sb), "more: show sessions from 3\n"));
+	/* the next page: the last session, nothing after it */
+	sel.from = 3;
+	sbuf_reset(&sb);
+	json_init(&jw, &sb, false);
+	ike_io_show_sa(e->io, &sel, NULL, 0, NULL, &jw);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_non_null(strstr(sbuf_str(&sb), "\"id\":3,"));
+	assert_null(strstr(sbuf_str(&sb), "\"id\":1,"));
+	assert_non_null(strstr(sbuf_str(&sb), "\"count\":1,\"total\":3,\"next_from\":null,"));
+	/* everything at once (ike_io_show) */
+	sbuf_reset(&sb);
+	ike_io_show(e->io, false, &sb, NULL);
+	assert_non_null(strstr(sbuf_str(&sb), "3 sessions (0 half-open)"));
+	assert_null(strstr(sbuf_str(&sb), "more:"));
+	sbuf_free(&sb);
+	env_free(e);
+}
+
 static void bad_conf(const char *text, const char *want)
 {
 	struct ike_conf conf;
@@ -367,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive_absorbed),
 		cmocka_unit_test(test_keepalive_sent),
 		cmocka_unit_test(test_clear_session),
+		cmocka_unit_test(test_show_pages),
 		cmocka_unit_test(test_conf),
 	};
 

@@ -156,6 +156,12 @@ ok "rampartctl show sessions lists client@example.test with $vip"
 grep -Eq "traffic in [1-9][0-9]* packets [1-9][0-9]* bytes, out [1-9][0-9]* packets [1-9][0-9]* bytes" \
 	"$WORK/sessions" || fail "show sessions does not show non-zero CHILD_SA counters"
 ok "rampartctl show sessions shows the CHILD_SA's dataplane counters"
+# pages: from an id past the session's, nothing; a bad limit is refused with the range
+ctl show sessions from 1000 limit 5 >"$WORK/page" 2>&1 || { cat "$WORK/page"; fail "show sessions from 1000 limit 5"; }
+grep -q "^0 of 1 sessions listed" "$WORK/page" || { cat "$WORK/page"; fail "show sessions from 1000: expected 0 of 1 listed"; }
+if ctl show sessions limit 0 >"$WORK/page" 2>&1; then fail "show sessions limit 0 accepted"; fi
+grep -q "limit '0': expected a number 1..10000" "$WORK/page" || { cat "$WORK/page"; fail "show sessions limit 0: no precise error"; }
+ok "show sessions in pages: from 1000 lists 0 of 1; limit 0 refused ($(tr -d '\n' <"$WORK/page"))"
 ctl show sa >"$WORK/sa" 2>&1 || { cat "$WORK/sa"; fail "rampartctl show sa"; }
 sed 's/^/  /' "$WORK/sa"
 grep -Eq "^[0-9]+ +in +0x[0-9a-f]{8} +[1-9]" "$WORK/sa" || fail "show sa lists no inbound SA with packets"
