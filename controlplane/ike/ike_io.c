@@ -811,8 +811,9 @@ void ike_io_show_sa(struct ike_io *io, const struct ike_show_sel *sel,
 		    const struct rp_msg_sa_stats *sas, unsigned n_sas, struct sbuf *out,
 		    struct json_w *jw)
 {
-	bool detail = sel->detail;
-	struct show_ctx c = { io, detail, out, jw, 0, NULL, 0, 0, UINT32_MAX };
+	static const struct ike_show_sel all = { .limit = UINT32_MAX };
+	bool detail;
+	struct show_ctx c = { io, false, out, jw, 0, NULL, 0, 0, UINT32_MAX };
 	struct rp_msg_sa_stats *sorted = NULL;
 	struct ike_resp_stats st;
 	uint32_t next;
@@ -828,6 +829,9 @@ void ike_io_show_sa(struct ike_io *io, const struct ike_show_sel *sel,
 		}
 	}
 
+	if (!sel)
+		sel = &all;
+	detail = c.detail = sel->detail;
 	ike_resp_get_stats(io->resp, &st);
 	show_page(io, sel, &c, &next, &total);
 	if (jw) {

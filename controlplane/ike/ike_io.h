@@ -72,7 +72,8 @@ void ike_io_show(struct ike_io *io, bool detail, struct sbuf *out, struct json_w
 /**
  * "show sessions" with the dataplane counters of the CHILD_SAs: @p sas are the SA_INFO
  * entries of one SA_DUMP (any order). @p sas NULL: the counters are unknown (shown as such:
- * "unknown" in text, null in JSON). ike_io_show() is this with NULL and every session.
+ * "unknown" in text, null in JSON). ike_io_show() is this with NULL and every session;
+ * @p sel NULL: every session, without details.
  * When more sessions follow than @p sel lets through, the answer names the id to go on from
  * (text: a last line "more: show sessions from ID"; JSON: "next_from", else null) and the
  * total ("total").

@@ -195,14 +195,16 @@ static void test_udp_session(void **state)
 		{ .sa_id = 999999, .dir = RP_DIR_IN, .packets = 1, .bytes = 2 },
 		{ .sa_id = ids.in, .dir = RP_DIR_IN, .packets = 12, .bytes = 3456 },
 	};
+	const struct ike_show_sel brief = { .detail = false };
+
 	sbuf_reset(&sb);
-	ike_io_show_sa(io, false, sas, 3, &sb, NULL);
+	ike_io_show_sa(io, &brief, sas, 3, &sb, NULL);
 	assert_false(sbuf_error(&sb));
 	assert_non_null(strstr(sbuf_str(&sb),
 			       "traffic in 12 packets 3456 bytes, out 7 packets 890 bytes\n"));
 	sbuf_reset(&sb);
 	json_init(&jw, &sb, false);
-	ike_io_show_sa(io, false, sas, 3, NULL, &jw);
+	ike_io_show_sa(io, &brief, sas, 3, NULL, &jw);
 	assert_int_equal(json_finish(&jw), 0);
 	assert_non_null(strstr(sbuf_str(&sb), "\"in_packets\":12,\"in_bytes\":3456,"
 			       "\"out_packets\":7,\"out_bytes\":890"));
