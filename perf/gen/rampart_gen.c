@@ -184,6 +184,15 @@ static void keycache_init(struct keycache *kc)
 	kc->mask = n - 1;
 }
 
+static void keycache_free(struct keycache *kc)
+{
+	if (kc->mgr)
+		free_mb_mgr(kc->mgr);
+	free(kc->kd);
+	free(kc->tag);
+	memset(kc, 0, sizeof(*kc));
+}
+
 static const struct gcm_key_data *keycache_get(struct keycache *kc, uint32_t idx, unsigned int dir,
 					       uint8_t salt[4])
 {
@@ -907,6 +916,8 @@ int main(int argc, char **argv)
 		if (o.rx_port != o.tx_port)
 			rte_eth_dev_close(o.tx_port);
 	}
+	int rc = 0;
+
 	if (o.check) {
 		double p50 = percentile(st.hist, st.rcvd, 0.5), p99 = percentile(st.hist, st.rcvd, 0.99);
 		double p999 = percentile(st.hist, st.rcvd, 0.999);
@@ -916,16 +927,21 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rampart-gen: check FAILED: sent %" PRIu64 " received %" PRIu64
 				" bad %" PRIu64 " p50 %.0f p99 %.0f p99.9 %.0f\n",
 				st.sent, st.rcvd, st.bad, p50, p99, p999);
-			return 1;
+			rc = 1;
 		}
-		for (unsigned int r = 0; r < n_ranges; r++)
+		for (unsigned int r = 0; r < n_ranges && !rc; r++)
 			if (st.sent_r[r] != st.rcvd_r[r]) {
 				fprintf(stderr, "rampart-gen: check FAILED: flow range %u\n", r);
-				return 1;
+				rc = 1;
 			}
-		printf("check passed\n");
+		if (!rc)
+			printf("check passed\n");
 	}
+	if (o.esp)
+		keycache_free(&txs.kc);
+	keycache_free(&rxkc);
+	free(sa_seq);
 	if (!memif_pair)
 		rte_eal_cleanup();
-	return 0;
+	return rc;
 }
