@@ -1002,104 +1002,89 @@ static int cmd_show_sessions(struct mgmt_req *req, void *arg)
 
 /* ---- clear session ------------------------------------------------------------------------ */
 
-#define CLEAR_BATCH 256 /* sessions picked per pass ("all" takes several passes) */
-
-struct clear_ent {
-	uint32_t id;
-	struct ike_addr peer;
-	char peer_id[130];
-};
-
+/* What "clear session" deletes, and where it writes what it did. */
 struct clear_sel {
 	bool all;
 	uint32_t id;             /**< 0: by address */
 	struct ike_addr addr;    /**< peer address (port ignored) */
-	unsigned n;
-	struct clear_ent e[CLEAR_BATCH];
+	unsigned found;          /**< matching sessions not already being cleared */
+	struct sbuf *out;
+	struct json_w *jw;
 };
 
-static void clear_pick(const struct ike_sa_info *i, void *arg)
+static bool clear_match(const struct ike_sa_info *i, void *arg)
+{
+	const struct clear_sel *c = arg;
+
+	return !i->clearing &&
+	       (c->all || (c->id && i->id == c->id) ||
+		(!c->id && i->peer.af == c->addr.af && !memcmp(i->peer.addr, c->addr.addr, 16)));
+}
+
+static void clear_count(const struct ike_sa_info *i, void *arg)
 {
 	struct clear_sel *c = arg;
 
-	if (c->n >= CLEAR_BATCH || i->clearing)
-		return;
-	if (c->all || (c->id && i->id == c->id) ||
-	    (!c->id && i->peer.af == c->addr.af && !memcmp(i->peer.addr, c->addr.addr, 16))) {
-		c->e[c->n].id = i->id;
-		c->e[c->n].peer = i->peer;
-		memcpy(c->e[c->n].peer_id, i->peer_id, sizeof(c->e[c->n].peer_id));
-		c->n++;
+	if (clear_match(i, c))
+		c->found++;
+}
+
+static void clear_report(const struct ike_sa_info *i, void *arg)
+{
+	struct clear_sel *c = arg;
+	char a[64];
+
+	addr_str(&i->peer, a, sizeof(a));
+	if (c->jw) {
+		json_obj_open(c->jw);
+		json_kv_uint(c->jw, "id", i->id);
+		json_kv_str(c->jw, "peer", a);
+		json_kv_str(c->jw, "peer_id", i->peer_id);
+		json_obj_close(c->jw);
+	} else {
+		sbuf_printf(c->out, "session %u (%s, %s) cleared: Delete sent, CHILD_SAs removed, "
+			    "addresses released\n", i->id, a, i->peer_id[0] ? i->peer_id : "-");
 	}
 }
 
 int ike_io_clear(struct ike_io *io, const char *what, struct sbuf *out, struct json_w *jw,
 		 char *err, size_t errlen)
 {
-	struct clear_sel *c = calloc(1, sizeof(*c));
-	unsigned total = 0;
+	struct clear_sel c = { .out = out, .jw = jw };
+	unsigned total;
 	unsigned long v;
 	char *end;
 
-	if (!c) {
-		snprintf(err, errlen, "clear session: out of memory");
-		return -ENOMEM;
-	}
 	errno = 0;
 	v = strtoul(what, &end, 10);
 	if (!strcmp(what, "all")) {
-		c->all = true;
+		c.all = true;
 	} else if (*what >= '0' && *what <= '9' && !*end && !errno && v > 0 && v <= UINT32_MAX) {
-		c->id = (uint32_t)v;
-	} else if (inet_pton(AF_INET, what, c->addr.addr) == 1) {
-		c->addr.af = 4;
-	} else if (inet_pton(AF_INET6, what, c->addr.addr) == 1) {
-		c->addr.af = 6;
+		c.id = (uint32_t)v;
+	} else if (inet_pton(AF_INET, what, c.addr.addr) == 1) {
+		c.addr.af = 4;
+	} else if (inet_pton(AF_INET6, what, c.addr.addr) == 1) {
+		c.addr.af = 6;
 	} else {
-		free(c);
 		snprintf(err, errlen, "clear session: '%.64s' is neither a session id, a peer "
 			 "address nor \"all\"", what);
 		return -EINVAL;
 	}
-	ike_resp_foreach(io->resp, clear_pick, c);
-	if (!c->n && !c->all) {
-		snprintf(err, errlen, "clear session: no session %.64s", what);
-		free(c);
-		return -ENOENT;
+	if (!c.all) {
+		ike_resp_foreach(io->resp, clear_count, &c);
+		if (!c.found) {
+			snprintf(err, errlen, "clear session: no session %.64s", what);
+			return -ENOENT;
+		}
 	}
 	if (jw) {
 		json_obj_open(jw);
 		json_key(jw, "cleared");
 		json_arr_open(jw);
 	}
-	/* cleared sessions are skipped by clear_pick, so each pass finds new ones */
-	while (c->n) {
-		for (unsigned k = 0; k < c->n; k++) {
-			struct ike_sa *sa = ike_resp_find_id(io->resp, c->e[k].id);
-			const struct clear_ent *e = &c->e[k];
-			char a[64];
-
-			if (!sa || ike_resp_clear(io->resp, sa, "the operator (clear session)"))
-				continue;
-			total++;
-			addr_str(&e->peer, a, sizeof(a));
-			if (jw) {
-				json_obj_open(jw);
-				json_kv_uint(jw, "id", e->id);
-				json_kv_str(jw, "peer", a);
-				json_kv_str(jw, "peer_id", e->peer_id);
-				json_obj_close(jw);
-			} else {
-				sbuf_printf(out, "session %u (%s, %s) cleared: Delete sent, CHILD_SAs "
-					    "removed, addresses released\n", e->id, a,
-					    e->peer_id[0] ? e->peer_id : "-");
-			}
-		}
-		if (!c->all)
-			break;
-		c->n = 0;
-		ike_resp_foreach(io->resp, clear_pick, c);
-	}
+	/* one pass over the SAs, however many go ("all" at 100 000 sessions) */
+	total = ike_resp_clear_matching(io->resp, "the operator (clear session)", clear_match,
+					clear_report, &c);
 	if (jw) {
 		json_arr_close(jw);
 		json_kv_uint(jw, "count", total);
@@ -1107,7 +1092,6 @@ int ike_io_clear(struct ike_io *io, const char *what, struct sbuf *out, struct j
 	} else {
 		sbuf_printf(out, "%u session%s cleared\n", total, total == 1 ? "" : "s");
 	}
-	free(c);
 	return 0;
 }
 

@@ -783,6 +783,28 @@ static void sa_info(const struct ike_resp *r, const struct ike_sa *sa, struct ik
 	ike_dpd_info(r, sa, in);
 }
 
+unsigned ike_resp_clear_matching(struct ike_resp *r, const char *who,
+				 bool (*match)(const struct ike_sa_info *in, void *arg),
+				 void (*cleared)(const struct ike_sa_info *in, void *arg),
+				 void *arg)
+{
+	struct ike_sa *sa, *n;
+	unsigned k = 0;
+
+	/* ike_resp_clear() deletes at most @p sa itself: its successor stays valid */
+	for (sa = r->sas; sa; sa = n) {
+		struct ike_sa_info in;
+
+		n = sa->next;
+		sa_info(r, sa, &in);
+		if (!match(&in, arg) || ike_resp_clear(r, sa, who))
+			continue;
+		cleared(&in, arg);
+		k++;
+	}
+	return k;
+}
+
 void ike_resp_foreach(const struct ike_resp *r,
 		      void (*fn)(const struct ike_sa_info *info, void *arg), void *arg)
 {

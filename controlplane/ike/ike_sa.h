@@ -435,6 +435,16 @@ void ike_resp_set_session_hooks(struct ike_resp *r, const struct ike_session_hoo
  */
 int ike_sa_set_session_timeout(struct ike_resp *r, struct ike_sa *sa, uint32_t timeout_s);
 
+/**
+ * Operator delete (ike_resp_clear(), @p who in its log) of every SA for which @p match says
+ * so, in one pass; @p cleared is told of each one cleared (its state before). Neither
+ * callback may change the responder. @return how many were cleared.
+ */
+unsigned ike_resp_clear_matching(struct ike_resp *r, const char *who,
+				 bool (*match)(const struct ike_sa_info *in, void *arg),
+				 void (*cleared)(const struct ike_sa_info *in, void *arg),
+				 void *arg);
+
 /** Call @p fn for every SA (the callback must not change the responder). */
 void ike_resp_foreach(const struct ike_resp *r,
 		      void (*fn)(const struct ike_sa_info *info, void *arg), void *arg);

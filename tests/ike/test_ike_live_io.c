@@ -322,6 +322,7 @@ static void test_show_pages(void **state)
 	struct ike_show_sel sel = { .limit = 2 };
 	struct json_w jw;
 	struct sbuf sb;
+	char err[160];
 
 	(void)state;
 	sbuf_init(&sb, 1 << 20);
@@ -354,6 +355,16 @@ static void test_show_pages(void **state)
 	ike_io_show(e->io, false, &sb, NULL);
 	assert_non_null(strstr(sbuf_str(&sb), "3 sessions (0 half-open)"));
 	assert_null(strstr(sbuf_str(&sb), "more:"));
+	/* "clear session all" takes them all in one call; a second finds none left to clear */
+	sbuf_reset(&sb);
+	assert_int_equal(ike_io_clear(e->io, "all", &sb, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(sbuf_str(&sb), "session 1 ("));
+	assert_non_null(strstr(sbuf_str(&sb), "session 3 ("));
+	assert_non_null(strstr(sbuf_str(&sb), "\n3 sessions cleared\n"));
+	sbuf_reset(&sb);
+	assert_int_equal(ike_io_clear(e->io, "all", &sb, NULL, err, sizeof(err)), 0);
+	assert_string_equal(sbuf_str(&sb), "0 sessions cleared\n");
+	assert_int_equal(ike_io_clear(e->io, "2", &sb, NULL, err, sizeof(err)), -ENOENT);
 	sbuf_free(&sb);
 	env_free(e);
 }
