@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/cursor.h"
 #include "common/log.h"
 #include "controlplane/util/utf8.h"
 
@@ -614,14 +615,10 @@ static void framed(struct ctx *c, const struct radius_pkt *pkt)
 			ignore(c, "Framed-IP-Address: repeated (the first is used)");
 	}
 	if ((at = radius_find(pkt, 0, RADIUS_A_FRAMED_IP_NETMASK, NULL))) {
-		uint32_t m = (uint32_t)at->val[0] << 24 | (uint32_t)at->val[1] << 16 |
-			     (uint32_t)at->val[2] << 8 | at->val[3];
 		uint8_t plen = 0;
 
-		while (plen < 32 && (m & (UINT32_C(0x80000000) >> plen)))
-			plen++;
 		inet_ntop(AF_INET, at->val, t, sizeof(t));
-		if (plen == 0 || (plen < 32 && (m << plen) != 0))
+		if (!rp_mask4_plen(at->val, &plen) || plen == 0)
 			ignore(c, "Framed-IP-Netmask %s: not a contiguous netmask", t);
 		else {
 			z->a.has_netmask = true;
