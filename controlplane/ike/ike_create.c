@@ -507,9 +507,7 @@ static void commit_ike(struct create_task *c)
 	nsa->next_msg_id = 0; /* §2.18: message IDs start again */
 	nsa->req_msg_id = 0;
 	nsa->established_ms = r->now_ms;
-	nsa->next = r->sas;
-	r->sas = nsa;
-	r->st.sas++;
+	ike_sa_link(r, nsa);
 	c->nsa = NULL;
 	c->committed = true;
 	ike_sa_set_state(r, nsa, IKE_SA_ESTABLISHED);

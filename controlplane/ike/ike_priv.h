@@ -173,6 +173,8 @@ void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms);
  * Move what the session holds (CHILD_SAs, leases, identity, addresses, counters, liveness)
  * from IKE SA @p from to @p to; @p from keeps nothing to uninstall or release.
  */
+/** Link a new IKE SA into r->sas (counted in r->st.sas, indexed by SPI at once). */
+void ike_sa_link(struct ike_resp *r, struct ike_sa *sa);
 void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa *to);
 /** The lower of two nonces (byte strings; a prefix is lower) and a comparison. */
 int ike_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
@@ -251,6 +253,7 @@ struct ike_frag {
 
 struct ike_sa {
 	struct ike_sa *next;
+	struct ike_sa **pprev;         /**< the pointer to this SA in r->sas' list; NULL: unlinked */
 	struct ike_sa *idx_next;       /**< ike_sa.c's index by SPIi (bucket chain) */
 	bool indexed;                  /**< in that index (SAs linked elsewhere join it on the
 	                                    next lookup) */

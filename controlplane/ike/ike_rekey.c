@@ -818,9 +818,7 @@ static void ike_rekey_finish(struct ike_rekey *k)
 	nsa->local = sa->local;
 	nsa->established_ms = r->now_ms;
 	nsa->created_ms = sa->created_ms;
-	nsa->next = r->sas;
-	r->sas = nsa;
-	r->st.sas++;
+	ike_sa_link(r, nsa);
 	ike_sa_set_state(r, nsa, IKE_SA_ESTABLISHED);
 	if (sa->state == IKE_SA_REKEYED) {
 		/* §2.8.2: the peer rekeyed it too; the lowest of the four nonces decides */

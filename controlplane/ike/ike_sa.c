@@ -161,9 +161,9 @@ void ike_resp_destroy(struct ike_resp *r)
  * Every IKE message looks its SA up: by SPIi and SPIr, or by SPIi and address for a new
  * IKE_SA_INIT. A hash of SPIi keeps that one bucket instead of a walk over every SA, so the
  * event loop's share of a setup does not grow with the number of sessions. SAs are linked
- * into r->sas in several files; those linked here join the index at once, the others on the
- * next lookup (r->st.sas counts every linked SA: a difference means some are missing). An
- * SA leaves it in ike_sa_delete(), the one place SAs are unlinked. Without memory for the
+ * into r->sas by ike_sa_link(), which indexes them at once (a lookup still indexes what is
+ * missing: r->st.sas counts every linked SA, a difference means some are). An SA leaves
+ * both in ike_sa_delete(), the one place SAs are unlinked (in O(1): the list is doubly linked). Without memory for the
  * index, lookups still work (they walk the list). */
 static unsigned idx_bucket(const struct ike_resp *r, uint64_t spi_i, unsigned size)
 {
@@ -210,6 +210,17 @@ static void idx_add(struct ike_resp *r, struct ike_sa *sa)
 	r->idx[k] = sa;
 	sa->indexed = true;
 	r->idx_n++;
+}
+
+void ike_sa_link(struct ike_resp *r, struct ike_sa *sa)
+{
+	sa->next = r->sas;
+	if (sa->next)
+		sa->next->pprev = &sa->next;
+	sa->pprev = &r->sas;
+	r->sas = sa;
+	r->st.sas++;
+	idx_add(r, sa);
 }
 
 static void idx_del(struct ike_resp *r, struct ike_sa *sa)
@@ -604,8 +615,6 @@ void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_
 
 void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 {
-	struct ike_sa **pp;
-
 	ike_sa_session_end(r, sa, IKE_END_USER_REQUEST); /* before the CHILD_SAs go */
 	if (sa->task) {
 		struct ike_task *t = sa->task;
@@ -624,12 +633,12 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 	pool_lease_release(&sa->lease4); /* to the pool each came from */
 	pool_lease_release(&sa->lease6);
 	idx_del(r, sa);
-	for (pp = &r->sas; *pp; pp = &(*pp)->next)
-		if (*pp == sa) {
-			*pp = sa->next;
-			r->st.sas--;
-			break;
-		}
+	if (sa->pprev) { /* unlink: no walk */
+		*sa->pprev = sa->next;
+		if (sa->next)
+			sa->next->pprev = sa->pprev;
+		r->st.sas--;
+	}
 	sa_free(sa);
 }
 
@@ -1059,10 +1068,7 @@ static void init_answer(struct ike_resp *r, struct ike_sa *sa, struct ike_init_j
 	sa->next_msg_id = 1;
 	/* commit */
 	if (!linked) {
-		sa->next = r->sas;
-		r->sas = sa;
-		r->st.sas++;
-		idx_add(r, sa);
+		ike_sa_link(r, sa);
 		sa->created_ms = r->now_ms;
 		ike_dpd_sa_new(r, sa);
 	}
@@ -1292,10 +1298,7 @@ static void process_init(struct ike_resp *r, const struct ike_msg *m, const stru
 	j->sa = sa;
 	sa->init_job = j;
 	j = NULL;
-	sa->next = r->sas;
-	r->sas = sa;
-	r->st.sas++;
-	idx_add(r, sa);
+	ike_sa_link(r, sa);
 	sa->created_ms = r->now_ms;
 	ike_dpd_sa_new(r, sa);
 	ike_sa_set_state(r, sa, IKE_SA_INIT_WAIT);
@@ -1346,9 +1349,7 @@ struct ike_sa *ike_sa_inject(struct ike_resp *r, const struct ike_suite *s,
 	sa->next_msg_id = 1;
 	sa->created_ms = r->now_ms;
 	ike_dpd_sa_new(r, sa);
-	sa->next = r->sas;
-	r->sas = sa;
-	r->st.sas++;
+	ike_sa_link(r, sa);
 	ike_sa_set_state(r, sa, IKE_SA_INIT_DONE);
 	free(m);
 	return sa;
