@@ -123,17 +123,11 @@ secrets {
 EOF
 
 ike_topo
-ip -n "$NS_DP" link set lo up
 rad_up() { # N: the Nth start (its own output file, $R/radiusd.out for the last)
-	ip netns exec "$NS_DP" freeradius -X -d "$R/raddb" >"$R/radiusd.$1.out" 2>&1 </dev/null &
-	rad_pid=$!
-	PIDS+=("$rad_pid")
 	ln -sf "radiusd.$1.out" "$R/radiusd.out"
-	within 15 grep -q 'Ready to process requests' "$R/radiusd.$1.out" ||
-		{ tail -n 20 "$R/radiusd.$1.out"; fail "FreeRADIUS did not start"; }
+	ike_start_radius "$R" "FreeRADIUS (start $1, accounting to $ACCT_DIR)" "$R/radiusd.$1.out"
 }
 rad_up 1
-ok "FreeRADIUS up (pid $rad_pid) on 127.0.0.1 in $NS_DP, accounting to $ACCT_DIR"
 ike_start_dp
 ike_start_cp
 grep -q "accounting list acct: start-stop to 1 group, Interim-Update every 2 s" "$WORK/cp.log" ||

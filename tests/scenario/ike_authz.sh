@@ -224,13 +224,7 @@ EOF
 : >"$CH/resolv.conf"
 
 ike_topo
-ip -n "$NS_DP" link set lo up
-ip netns exec "$NS_DP" freeradius -X -d "$R/raddb" >"$R/radiusd.out" 2>&1 </dev/null &
-rad_pid=$!
-PIDS+=("$rad_pid")
-within 15 grep -q 'Ready to process requests' "$R/radiusd.out" ||
-	{ tail -n 20 "$R/radiusd.out"; fail "FreeRADIUS did not start"; }
-ok "FreeRADIUS up (pid $rad_pid) on 127.0.0.1 in $NS_DP"
+ike_start_radius "$R"
 # the LAN host reaches the Framed-IP-Address through rampart-dp (it is in $POOL_NET.0/24)
 ike_start_dp
 ike_start_cp

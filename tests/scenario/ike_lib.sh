@@ -49,6 +49,12 @@
 #   charon_reset [PREFIX...]
 #                        after killing charon: removes its TUN devices and the client's
 #                        addresses starting with PREFIX (default "$POOL_NET.")
+#   ike_start_radius DIR [NAME [OUT]]
+#                        FreeRADIUS (freeradius -X -d DIR/raddb, made by tests/aaa/
+#                        radius_env.sh's rad_setup) in $NS_DP; output OUT (default
+#                        DIR/radiusd.out); rad_pid and DIR/pid; fails unless it gets ready
+#   eap_tunnel CONN IKE_ID WHAT EAP_ID MSK PORT
+#                        an EAP tunnel of charon's connection CONN end to end (see below)
 #
 # Variables (set before ike_write_conf / ike_topo to change the defaults)
 #   IKE_LISTEN           ike.listen entries, quoted and comma separated ("\"$DP_OUT4\"")
@@ -298,6 +304,60 @@ charon_reset() {
 		ip -n "$NS_CL" -o addr show | awk -v p="$p" 'index($4, p) == 1 {print $2, $4}' |
 			while read -r dev a; do ip -n "$NS_CL" addr del "$a" dev "$dev"; done
 	done
+}
+
+# --- FreeRADIUS in rampartd's namespace (127.0.0.1) ------------------------------------------
+ike_start_radius() {
+	local dir=$1 name=${2:-FreeRADIUS} out=${3:-$1/radiusd.out}
+	ip -n "$NS_DP" link set lo up
+	ip netns exec "$NS_DP" freeradius -X -d "$dir/raddb" >"$out" 2>&1 </dev/null &
+	rad_pid=$!
+	echo "$rad_pid" >"$dir/pid"
+	PIDS+=("$rad_pid")
+	within 15 grep -q 'Ready to process requests' "$out" ||
+		{ tail -n 20 "$out"; fail "$name did not start"; }
+	ok "$name up (pid $rad_pid) on 127.0.0.1 in $NS_DP"
+}
+
+# eap_tunnel CONN IKE_ID WHAT EAP_ID MSK(yes|no) PORT: charon's connection CONN (EAP, rampartd
+# authenticated by its RSA certificate) up, then what every EAP scenario proves: rampartd
+# names EAP_ID and says whether EAP gave an MSK, the virtual IP, traffic both ways, EAP_ID in
+# show sessions, and the session gone after the client deletes it. The caller may define
+# eap_tunnel_diag (more output when the initiation fails) and eap_tunnel_check EAP_ID (more
+# checks once the tunnel is up).
+eap_tunnel() {
+	local conn=$1 id=$2 what=$3 eapid=$4 msk=$5 port=$6 vip line
+	if ! sw --initiate --ike "$conn" --child "$conn" --timeout 30 >"$WORK/initiate.$conn" 2>&1; then
+		tail -n 25 "$WORK/initiate.$conn"
+		echo "--- rampartd"; tail -n 30 "$WORK/cp.log"
+		! declare -F eap_tunnel_diag >/dev/null || eap_tunnel_diag
+		fail "swanctl --initiate ($what) failed"
+	fi
+	ok "$what: IKE_SA and CHILD_SA established"
+	grep -q "authentication of 'vpn.example.test' with RSA.* successful" "$CH/charon.log" ||
+		{ grep -i "authentication of" "$CH/charon.log"; fail "charon did not verify rampartd's certificate"; }
+	! declare -F eap_tunnel_check >/dev/null || eap_tunnel_check "$eapid"
+	line=$(grep "authenticated by EAP as '$eapid'" "$WORK/cp.log" | tail -n 1)
+	[ -n "$line" ] || { grep "ike:" "$WORK/cp.log" | tail -n 15; fail "rampartd's log does not name EAP identity $eapid"; }
+	ok "rampartd: ${line#*ike: }"
+	line=$(grep "EAP Success for" "$WORK/cp.log" | tail -n 1)
+	case $msk:$line in
+	yes:*"with an MSK"* | no:*"no MSK"*) ok "rampartd: ${line#*ike: }" ;;
+	*) fail "MSK expected: $msk, rampartd says: $line" ;;
+	esac
+	vip=$(wait_vip "$POOL_NET." 5) || { ip -n "$NS_CL" addr; fail "no virtual IP from $POOL_NET.0/24"; }
+	ok "client has virtual IP $vip"
+	wait_ping "$NS_CL" "$LAN_HOST4" 10 || { tail -n 20 "$WORK/dp.log"; fail "ping $LAN_HOST4 through the tunnel ($what)"; }
+	ike_traffic_check "$conn" "$vip" "$id" "$port"
+	grep -q "EAP identity $eapid\$" "$WORK/sessions.$conn" ||
+		fail "show sessions does not give EAP identity $eapid for $id"
+	ok "show sessions: $id has EAP identity $eapid"
+	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
+		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
+	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
+	within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
+		fail "the session of $id stays after the client deleted it"
+	ok "$what: terminated by the client, session gone"
 }
 
 snap() { "$SCAPY_PY" "$DP_TEL" get "rampart-$inst" "$@"; }  # debugging aid

@@ -141,17 +141,8 @@ secrets {
 EOF
 
 ike_topo
-ip -n "$NS_DP" link set lo up
-start_rad() { # DIR NAME
-	ip netns exec "$NS_DP" freeradius -X -d "$1/raddb" >"$1/radiusd.out" 2>&1 </dev/null &
-	echo $! >"$1/pid"
-	PIDS+=("$(cat "$1/pid")")
-	within 15 grep -q 'Ready to process requests' "$1/radiusd.out" ||
-		{ tail -n 20 "$1/radiusd.out"; fail "FreeRADIUS $2 did not start"; }
-	ok "FreeRADIUS $2 up (pid $(cat "$1/pid")) in $NS_DP"
-}
-start_rad "$R" "rad2 (127.0.0.1:1812)"
-start_rad "$RA" "radA (127.0.0.1:1912)"
+ike_start_radius "$R" "FreeRADIUS rad2 (127.0.0.1:1812)"
+ike_start_radius "$RA" "FreeRADIUS radA (127.0.0.1:1912)"
 radA_pid=$(cat "$RA/pid")
 ip netns exec "$NS_DP" ss -lun | grep -q '127.0.0.1:1922\|\*:1922\|0.0.0.0:1922' &&
 	fail "something listens on 1922 (rad-void)"
