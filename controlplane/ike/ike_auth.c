@@ -517,6 +517,7 @@ static void auth_commit(struct ike_task *t)
 	sa->peer_id_type = a->idi_type;
 	sa->peer_id_len = a->idi_len;
 	memcpy(sa->peer_id, a->idi, a->idi_len);
+	ike_sa_id_index(r, sa);
 	if (a->child_ok) {
 		a->child.c.created_ms = r->now_ms;
 		ike_sa_child_add(r, sa, &a->child.c); /* the first: cannot be full */

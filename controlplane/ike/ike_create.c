@@ -456,6 +456,7 @@ void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa 
 	to->peer_id_type = from->peer_id_type;
 	to->peer_id_len = from->peer_id_len;
 	memcpy(to->peer_id, from->peer_id, from->peer_id_len);
+	ike_sa_id_index(r, to);
 	to->profile = from->profile;
 	to->ike_policy = from->ike_policy;
 	to->authz = from->authz;

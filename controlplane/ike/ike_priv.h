@@ -290,6 +290,8 @@ struct ike_sa {
 	uint8_t peer_id_type;
 	uint8_t peer_id[IKE_ID_MAX];
 	size_t peer_id_len;
+	struct ike_sa *pid_next;       /**< ike_sa.c's index by peer identity (bucket chain) */
+	struct ike_sa **pid_pprev;     /**< the pointer to this SA there; NULL: not in it */
 	/** The policy decision of IKE_AUTH (ike_auth_result), NULL without an ikev2 profile;
 	 * set once authenticated, before the CHILD_SA and config mode are prepared */
 	const struct pol_profile *profile;
@@ -405,6 +407,11 @@ struct ike_resp {
 	struct ike_spi_ent *spis;      /**< open addressing, spi 0: empty slot */
 	unsigned spis_size, spis_n;    /**< slots (a power of 2), SPIs in it */
 	bool spis_lost;                /**< an insertion failed (no memory): walk until rebuilt */
+	/* SAs by peer identity (ike_sa.c): INITIAL_CONTACT finds the others of an identity in a
+	 * bucket instead of a walk over every SA at each new client */
+	struct ike_sa **pids;
+	unsigned pids_size, pids_n;    /**< buckets (a power of 2), SAs in it */
+	bool pids_lost;                /**< no memory for the first buckets: walk */
 	struct ike_session_hooks hooks; /**< accounting (ike_sa.h) */
 	bool has_hooks;
 };
@@ -555,6 +562,9 @@ void ike_spi_index_del(struct ike_resp *r, uint32_t spi);
 /** The CHILD_SAs of @p sa moved to it from another IKE SA (ike_sa_move_session() calls it). */
 void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa);
 
+/** @p sa has its peer identity now (IKE_AUTH, or a session moved to it by a rekey): it joins
+ * the index by identity that ike_delete_same_identity() looks in. ike_sa_delete() leaves it. */
+void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa);
 /** Delete every other SA of the peer identity of @p keep (INITIAL_CONTACT, §3.10.1). */
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep);
 

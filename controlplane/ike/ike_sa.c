@@ -153,6 +153,7 @@ void ike_resp_destroy(struct ike_resp *r)
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
 	free(r->certreq);
 	free(r->idx);
+	free(r->pids);
 	free(r->spis);
 	free(r);
 }
@@ -613,6 +614,94 @@ void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_
 	*len = local->af == 6 ? 16 : 4;
 }
 
+/* ---- the index of SAs by peer identity ----------------------------------------------------
+ * Chained buckets, doubly linked so that leaving costs no walk; a keyed hash, for identities
+ * are the peers' choice; grown to a bucket per SA. Every SA that got an identity is in it,
+ * whatever its state: the lookup filters. Without memory to grow it the chains get longer;
+ * without memory for the first buckets, INITIAL_CONTACT walks every SA (pids_lost). */
+static unsigned pid_bucket(const struct ike_resp *r, const struct ike_sa *sa, unsigned size)
+{
+	uint64_t h = r->idx_key ^ sa->peer_id_type ^ ((uint64_t)sa->peer_id_len << 8);
+
+	for (size_t i = 0; i < sa->peer_id_len; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, sa->peer_id + i, sa->peer_id_len - i < 8 ? sa->peer_id_len - i : 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (unsigned)h & (size - 1);
+}
+
+static void pid_put(struct ike_sa **b, unsigned k, struct ike_sa *sa)
+{
+	sa->pid_next = b[k];
+	if (sa->pid_next)
+		sa->pid_next->pid_pprev = &sa->pid_next;
+	sa->pid_pprev = &b[k];
+	b[k] = sa;
+}
+
+static void pid_grow(struct ike_resp *r)
+{
+	unsigned size = r->pids_size ? 2 * r->pids_size : 256;
+	struct ike_sa **b = calloc(size, sizeof(*b));
+
+	if (!b) {
+		r->pids_lost = !r->pids_size;
+		return;
+	}
+	if (!r->idx_key)
+		memcpy(&r->idx_key, r->cookie_secret + 16, sizeof(r->idx_key));
+	for (unsigned i = 0; i < r->pids_size; i++)
+		while (r->pids[i]) {
+			struct ike_sa *sa = r->pids[i];
+
+			r->pids[i] = sa->pid_next;
+			pid_put(b, pid_bucket(r, sa, size), sa);
+		}
+	free(r->pids);
+	r->pids = b;
+	r->pids_size = size;
+	r->pids_lost = false;
+}
+
+static void pid_del(struct ike_resp *r, struct ike_sa *sa)
+{
+	if (!sa->pid_pprev)
+		return;
+	*sa->pid_pprev = sa->pid_next;
+	if (sa->pid_next)
+		sa->pid_next->pid_pprev = sa->pid_pprev;
+	sa->pid_next = NULL;
+	sa->pid_pprev = NULL;
+	r->pids_n--;
+}
+
+static void pid_add(struct ike_resp *r, struct ike_sa *sa)
+{
+	pid_put(r->pids, pid_bucket(r, sa, r->pids_size), sa);
+	r->pids_n++;
+}
+
+void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa)
+{
+	bool was_lost = r->pids_lost;
+
+	pid_del(r, sa);
+	if (r->pids_n >= r->pids_size)
+		pid_grow(r);
+	if (!r->pids_size)
+		return;
+	pid_add(r, sa);
+	if (was_lost) /* memory again: those that got an identity meanwhile join */
+		for (struct ike_sa *o = r->sas; o; o = o->next)
+			if (o->peer_id_len && !o->pid_pprev)
+				pid_add(r, o);
+}
+
 void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 {
 	ike_sa_session_end(r, sa, IKE_END_USER_REQUEST); /* before the CHILD_SAs go */
@@ -633,6 +722,7 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 	pool_lease_release(&sa->lease4); /* to the pool each came from */
 	pool_lease_release(&sa->lease6);
 	idx_del(r, sa);
+	pid_del(r, sa);
 	if (sa->pprev) { /* unlink: no walk */
 		*sa->pprev = sa->next;
 		if (sa->next)
@@ -682,15 +772,21 @@ void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
 	}
 }
 
+static bool same_identity(const struct ike_sa *sa, const struct ike_sa *keep)
+{
+	return sa != keep && sa->state == IKE_SA_ESTABLISHED &&
+	       sa->peer_id_type == keep->peer_id_type && sa->peer_id_len == keep->peer_id_len &&
+	       !memcmp(sa->peer_id, keep->peer_id, sa->peer_id_len);
+}
+
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep)
 {
-	struct ike_sa *sa = r->sas, *n;
+	struct ike_sa *sa, *n;
 
+	sa = r->pids_lost ? r->sas : r->pids_size ? r->pids[pid_bucket(r, keep, r->pids_size)] : NULL;
 	for (; sa; sa = n) {
-		n = sa->next;
-		if (sa == keep || sa->state != IKE_SA_ESTABLISHED ||
-		    sa->peer_id_type != keep->peer_id_type || sa->peer_id_len != keep->peer_id_len ||
-		    memcmp(sa->peer_id, keep->peer_id, sa->peer_id_len))
+		n = r->pids_lost ? sa->next : sa->pid_next;
+		if (!same_identity(sa, keep))
 			continue;
 		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: INITIAL_CONTACT from the same identity, "
 			"deleting it", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);

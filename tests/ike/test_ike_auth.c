@@ -110,7 +110,8 @@ static struct fx *fx_new_cfg(const struct ike_resp_cfg *cfg, unsigned pool_size,
 			       .dns = { { 10, 1, 0, 53 }, { 10, 1, 0, 54 } }, .n_dns = 2,
 			       .netmask_plen = 32 };
 
-	pc.last[0] = 10, pc.last[1] = 9, pc.last[2] = 0, pc.last[3] = (uint8_t)(10 + pool_size - 1);
+	pc.last[0] = 10, pc.last[1] = 9, pc.last[2] = (uint8_t)((10 + pool_size - 1) >> 8);
+	pc.last[3] = (uint8_t)(10 + pool_size - 1);
 	f->rs.s = 0x5eed;
 	assert_int_equal(ike_resp_create(cfg ? cfg : &def, &rng, fx_capture, &f->w, &f->r), 0);
 	f->kr = fx_keyring();
@@ -671,6 +672,53 @@ static void test_initial_contact(void **state)
 	fx_free(f);
 }
 
+/* INITIAL_CONTACT looks the identity up in an index that grows past its first 256 buckets:
+ * among 300 sessions of other identities it deletes exactly the one of its own. */
+static void test_initial_contact_many(void **state)
+{
+	enum { N = 300 };
+	struct fx *f = fx_new_cfg(NULL, N + 8, false);
+	struct ini_auth_opts o = { .psk = "other" };
+	struct ike_resp_stats st;
+	static struct ini in[N];
+	struct ini a, b, c;
+	char id[N][32];
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(id[i], sizeof(id[i]), "user%u@example.test", i);
+		assert_int_equal(ike_keyring_add(f->kr, IKE_ID_FQDN, id[i], strlen(id[i]), "other",
+						 5), 0);
+		o.id = id[i];
+		establish(f, &in[i], 3000 + i, &o);
+		if (i == N / 2)
+			establish(f, &a, 2999, NULL);
+	}
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, N + 1);
+	establish(f, &b, 4000, &(struct ini_auth_opts){ .id = CLIENT, .psk = PSK,
+						    .initial_contact = true });
+	assert_null(ike_resp_find(f->r, a.spi_i, a.spi_r));
+	assert_non_null(ike_resp_find(f->r, b.spi_i, b.spi_r));
+	for (unsigned i = 0; i < N; i++)
+		assert_non_null(ike_resp_find(f->r, in[i].spi_i, in[i].spi_r));
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, N + 1);
+	/* one of the 300 reconnects: only its old session goes */
+	o.id = id[7];
+	o.initial_contact = true;
+	establish(f, &c, 4001, &o);
+	assert_null(ike_resp_find(f->r, in[7].spi_i, in[7].spi_r));
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, N + 1);
+	for (unsigned i = 0; i < N; i++)
+		ini_free(&in[i]);
+	ini_free(&a);
+	ini_free(&b);
+	ini_free(&c);
+	fx_free(f);
+}
+
 /* NAT-T: a peer on UDP 4500 gets UDP-encapsulated SAs with the ports. */
 static void test_natt(void **state)
 {
@@ -891,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_async_auth),
 		cmocka_unit_test(test_destroy_while_installing),
 		cmocka_unit_test(test_initial_contact),
+		cmocka_unit_test(test_initial_contact_many),
 		cmocka_unit_test(test_natt),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_create_child_refused),

@@ -214,11 +214,11 @@ static void send_req(struct fx *f)
 	fx_input(f, f->req, f->req_len);
 }
 
-/* INIT, AUTH (one CHILD_SA), dataplane acknowledges: the IKE SA. */
-static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed)
+/* INIT, AUTH (one CHILD_SA; INITIAL_CONTACT if @p ic), dataplane acknowledges: the IKE SA. */
+static struct ike_sa *establish_ic(struct fx *f, struct ini *in, uint64_t seed, bool ic)
 {
 	uint16_t dh[] = { IKE_DH_CURVE25519, 0 };
-	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK };
+	struct ini_auth_opts o = { .id = CLIENT, .psk = PSK, .initial_contact = ic };
 	struct ike_sa_pl *sa = calloc(1, sizeof(*sa));
 	struct ike_sa *rsa;
 
@@ -241,6 +241,11 @@ static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed)
 	assert_non_null(rsa);
 	assert_int_equal(ike_sa_state(rsa), IKE_SA_ESTABLISHED);
 	return rsa;
+}
+
+static struct ike_sa *establish(struct fx *f, struct ini *in, uint64_t seed)
+{
+	return establish_ic(f, in, seed, false);
 }
 
 /* One CREATE_CHILD_SA exchange: request, dataplane acknowledges, response processed. */
@@ -663,6 +668,33 @@ static void test_ike_rekey(void **state)
 	ini_cc_free(&cc);
 	ini_free(&nin);
 	ini_free(&in);
+	fx_free(f);
+}
+
+/* The session a rekey moved to the new IKE SA is found by its identity: the client's
+ * INITIAL_CONTACT from a new IKE SA deletes it (the rekeyed one waits for the peer's Delete). */
+static void test_ike_rekey_initial_contact(void **state)
+{
+	struct fx *f = fx_new();
+	struct ini_cc cc = { .ike = true, .new_spi_i = 0x1122334455667788ull,
+			     .ke_group = IKE_DH_CURVE25519 };
+	struct ike_resp_stats st;
+	struct ini in, nin, in2;
+
+	(void)state;
+	establish(f, &in, 650);
+	assert_int_equal(create(f, &in, &cc, &nin), 0);
+	assert_non_null(ike_resp_find(f->r, cc.new_spi_i, cc.new_spi_r));
+	establish_ic(f, &in2, 651, true);
+	assert_null(ike_resp_find(f->r, cc.new_spi_i, cc.new_spi_r));
+	assert_int_equal(ike_sa_state(ike_resp_find(f->r, in.spi_i, in.spi_r)), IKE_SA_REKEYED);
+	ike_resp_get_stats(f->r, &st);
+	assert_int_equal(st.sas, 2);
+	assert_int_equal(pool_used(f), 1);
+	ini_cc_free(&cc);
+	ini_free(&nin);
+	ini_free(&in);
+	ini_free(&in2);
 	fx_free(f);
 }
 
@@ -1891,6 +1923,7 @@ int main(void)
 		cmocka_unit_test(test_child_rekey),
 		cmocka_unit_test(test_child_rekey_dp_refused),
 		cmocka_unit_test(test_ike_rekey),
+		cmocka_unit_test(test_ike_rekey_initial_contact),
 		cmocka_unit_test(test_ike_rekey_ke),
 		cmocka_unit_test(test_req_basic),
 		cmocka_unit_test(test_req_timeout),
