@@ -688,7 +688,7 @@ int ike_sa_child_add(struct ike_resp *r, struct ike_sa *sa, const struct ike_chi
 	if (sa->n_child >= IKE_CHILD_MAX)
 		return -ENOSPC;
 	sa->child[sa->n_child++] = *c;
-	ike_spi_index_add(r, c->spi_in, sa);
+	ike_child_index_add(r, c, sa);
 	return 0;
 }
 
@@ -752,7 +752,7 @@ void ike_sa_child_remove(struct ike_resp *r, struct ike_sa *sa, struct ike_child
 		}
 		ike_child_uninstall(r, c);
 	}
-	ike_spi_index_del(r, c->spi_in);
+	ike_child_index_del(r, c);
 	memmove(&sa->child[i], &sa->child[i + 1], (sa->n_child - i - 1) * sizeof(*c));
 	sa->n_child--;
 	memset(&sa->child[sa->n_child], 0, sizeof(*c));

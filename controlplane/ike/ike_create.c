@@ -482,7 +482,7 @@ void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa 
 	memcpy(to->child, from->child, sizeof(from->child));
 	from->n_child = 0;
 	memset(from->child, 0, sizeof(from->child));
-	ike_spi_index_rehome(r, to); /* the SPI index names the IKE SA of each CHILD_SA */
+	ike_child_index_rehome(r, to); /* the CHILD_SA indexes name the IKE SA of each */
 	to->lease4 = from->lease4;
 	to->lease6 = from->lease6;
 	from->lease4.held = from->lease6.held = false;

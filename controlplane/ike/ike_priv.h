@@ -362,6 +362,20 @@ static inline uint8_t ike_sa_our_flags(const struct ike_sa *sa)
 }
 
 
+/** One entry of a CHILD_SA index (ike_sa.c): an inbound SPI or a dataplane SA id, and the IKE
+ * SA that holds the CHILD_SA; key 0: an empty slot. */
+struct ike_cset_ent {
+	uint32_t key;
+	struct ike_sa *sa;
+};
+
+/** A CHILD_SA index: open addressing, at most half full. */
+struct ike_cset {
+	struct ike_cset_ent *t;
+	unsigned size, n;              /**< slots (a power of 2), keys in it */
+	bool lost;                     /**< an insertion failed (no memory): walk until rebuilt */
+};
+
 struct ike_resp {
 	struct ike_resp_cfg cfg;
 	struct ike_rng rng;
@@ -404,9 +418,9 @@ struct ike_resp {
 	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
 	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
 	/* inbound SPIs of every CHILD_SA (ike_sa.c): ike_spi_in_use() without a walk */
-	struct ike_spi_ent *spis;      /**< open addressing, spi 0: empty slot */
-	unsigned spis_size, spis_n;    /**< slots (a power of 2), SPIs in it */
-	bool spis_lost;                /**< an insertion failed (no memory): walk until rebuilt */
+	struct ike_cset spis;
+	/* dataplane SA ids of every CHILD_SA, both directions: a LIFETIME event without a walk */
+	struct ike_cset sa_ids;
 	/* SAs by peer identity (ike_sa.c): INITIAL_CONTACT finds the others of an identity in a
 	 * bucket instead of a walk over every SA at each new client */
 	struct ike_sa **pids;
@@ -544,23 +558,19 @@ bool ike_policy_allows_dh(const struct ike_resp *r, const struct ike_policy *pol
 /** The SA payload answering with suite @p s as proposal @p num (SPI @p spi if not 0). */
 void ike_chosen_sa(const struct ike_suite *s, uint8_t num, uint64_t spi, struct ike_sa_pl *out);
 
-/** One entry of r->spis: an inbound CHILD_SA SPI and the IKE SA that holds the CHILD_SA. */
-struct ike_spi_ent {
-	uint32_t spi;
-	struct ike_sa *sa;
-};
-
 /** True if @p spi is an inbound SPI of one of our CHILD_SAs (one probe of r->spis). */
 bool ike_spi_in_use(struct ike_resp *r, uint32_t spi);
 /** The IKE SA holding the CHILD_SA whose inbound SPI is @p spi, and that CHILD_SA in
  * @p child; NULL (and *child NULL) if none. */
 struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_child **child);
-/** r->spis: @p spi is now / no longer the inbound SPI of a CHILD_SA of @p sa
+/** The same for the CHILD_SA one of whose dataplane SAs (in or out) has id @p sa_id. */
+struct ike_sa *ike_said_find_child(struct ike_resp *r, uint32_t sa_id, struct ike_child **child);
+/** r->spis and r->sa_ids: @p c is now / no longer a CHILD_SA of @p sa
  * (ike_sa_child_add(), ike_sa_child_remove()). */
-void ike_spi_index_add(struct ike_resp *r, uint32_t spi, struct ike_sa *sa);
-void ike_spi_index_del(struct ike_resp *r, uint32_t spi);
+void ike_child_index_add(struct ike_resp *r, const struct ike_child *c, struct ike_sa *sa);
+void ike_child_index_del(struct ike_resp *r, const struct ike_child *c);
 /** The CHILD_SAs of @p sa moved to it from another IKE SA (ike_sa_move_session() calls it). */
-void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa);
+void ike_child_index_rehome(struct ike_resp *r, struct ike_sa *sa);
 
 /** @p sa has its peer identity now (IKE_AUTH, or a session moved to it by a rekey): it joins
  * the index by identity that ike_delete_same_identity() looks in. ike_sa_delete() leaves it. */

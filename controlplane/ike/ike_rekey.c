@@ -998,24 +998,20 @@ void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms)
 
 void ike_resp_lifetime(struct ike_resp *r, const struct rp_msg_lifetime *ev)
 {
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		for (unsigned i = 0; i < sa->n_child; i++) {
-			struct ike_child *c = &sa->child[i];
-			char nm[64];
+	struct ike_child *c;
+	struct ike_sa *sa = ike_said_find_child(r, ev->sa_id, &c); /* a probe, not a walk */
+	char nm[64];
 
-			if (c->sa_id_in != ev->sa_id && c->sa_id_out != ev->sa_id)
-				continue;
-			RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o reached its %s %s limit (%llu "
-				"bytes, %llu packets)%s", ike_sa_name(sa, nm, sizeof(nm)), c->spi_in,
-				c->spi_out, ev->hard ? "hard" : "soft",
-				ev->by_packets ? "packet" : "byte", (unsigned long long)ev->bytes,
-				(unsigned long long)ev->packets,
-				c->rekeyed || c->rekeying ? "" : ": rekeying it");
-			/* the next tick starts it (not from inside the dataplane's callback) */
-			if (!c->rekeyed && !c->rekeying)
-				c->rekey_ms = r->now_ms ? r->now_ms : 1;
-			return;
-		}
+	if (!sa)
+		return; /* its CHILD_SA went meanwhile */
+	RP_INFO("ike", "%s: CHILD_SA %08x_i %08x_o reached its %s %s limit (%llu bytes, %llu "
+		"packets)%s", ike_sa_name(sa, nm, sizeof(nm)), c->spi_in, c->spi_out,
+		ev->hard ? "hard" : "soft", ev->by_packets ? "packet" : "byte",
+		(unsigned long long)ev->bytes, (unsigned long long)ev->packets,
+		c->rekeyed || c->rekeying ? "" : ": rekeying it");
+	/* the next tick starts it (not from inside the dataplane's callback) */
+	if (!c->rekeyed && !c->rekeying)
+		c->rekey_ms = r->now_ms ? r->now_ms : 1;
 }
 
 void ike_rekey_destroy_all(struct ike_resp *r)

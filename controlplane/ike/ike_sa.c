@@ -154,7 +154,8 @@ void ike_resp_destroy(struct ike_resp *r)
 	free(r->certreq);
 	free(r->idx);
 	free(r->pids);
-	free(r->spis);
+	free(r->spis.t);
+	free(r->sa_ids.t);
 	free(r);
 }
 
@@ -428,88 +429,103 @@ uint32_t ike_new_sa_id(struct ike_resp *r)
 	return r->next_sa_id;
 }
 
-/* ---- the index of inbound CHILD_SA SPIs -------------------------------------------------------
- * Every new CHILD_SA draws an inbound SPI that no other CHILD_SA has: one probe of a set of
- * them rather than a walk over every CHILD_SA of every session. Open addressing with linear
- * probing, at most half full, one entry per CHILD_SA (a duplicate would be there twice);
- * deletion shifts the following entries back, so there are no tombstones. SPIs are ours
- * (random), so a plain multiplicative hash spreads them. Without memory to grow it, the set
- * is marked lost and lookups walk until it can be rebuilt from the SAs. */
-static unsigned spi_home(uint32_t spi, unsigned size)
+/* ---- the indexes of CHILD_SAs: inbound SPIs, dataplane SA ids --------------------------------
+ * Every new CHILD_SA draws an inbound SPI that no other CHILD_SA has, and a dataplane event
+ * (a lifetime reached) names an SA by its id: one probe of a set rather than a walk over
+ * every CHILD_SA of every session. Two sets of 32-bit keys, each naming the IKE SA that holds
+ * the CHILD_SA: r->spis (spi_in) and r->sa_ids (sa_id_in and sa_id_out). Open addressing with
+ * linear probing, at most half full; deletion shifts the following entries back, so there
+ * are no tombstones. The keys are ours (random SPIs, sequential ids), so a plain
+ * multiplicative hash spreads them. Without memory to grow one, it is marked lost and
+ * lookups walk until it can be rebuilt from the SAs. */
+static unsigned cset_home(uint32_t key, unsigned size)
 {
-	uint64_t h = (uint64_t)spi * 0x9e3779b97f4a7c15ull;
+	uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
 
 	return (unsigned)(h ^ (h >> 32)) & (size - 1);
 }
 
-static void spi_put(struct ike_spi_ent *t, unsigned size, uint32_t spi, struct ike_sa *sa)
+static void cset_put(struct ike_cset_ent *t, unsigned size, uint32_t key, struct ike_sa *sa)
 {
-	unsigned i = spi_home(spi, size);
+	unsigned i = cset_home(key, size);
 
-	while (t[i].spi)
+	while (t[i].key)
 		i = (i + 1) & (size - 1);
-	t[i].spi = spi;
+	t[i].key = key;
 	t[i].sa = sa;
 }
 
-static bool spi_resize(struct ike_resp *r, unsigned size)
+static bool cset_resize(struct ike_cset *s, unsigned size)
 {
-	struct ike_spi_ent *t = calloc(size, sizeof(*t));
+	struct ike_cset_ent *t = calloc(size, sizeof(*t));
 
 	if (!t)
 		return false;
-	for (unsigned i = 0; i < r->spis_size; i++)
-		if (r->spis[i].spi)
-			spi_put(t, size, r->spis[i].spi, r->spis[i].sa);
-	free(r->spis);
-	r->spis = t;
-	r->spis_size = size;
+	for (unsigned i = 0; i < s->size; i++)
+		if (s->t[i].key)
+			cset_put(t, size, s->t[i].key, s->t[i].sa);
+	free(s->t);
+	s->t = t;
+	s->size = size;
 	return true;
 }
 
-void ike_spi_index_add(struct ike_resp *r, uint32_t spi, struct ike_sa *sa)
+static void cset_add(struct ike_cset *s, uint32_t key, struct ike_sa *sa)
 {
-	if (r->spis_lost || !spi)
+	if (s->lost || !key)
 		return; /* the rebuild picks it up */
-	if (2 * (r->spis_n + 1) > r->spis_size &&
-	    !spi_resize(r, r->spis_size ? 2 * r->spis_size : 64)) {
-		r->spis_lost = true;
+	if (2 * (s->n + 1) > s->size && !cset_resize(s, s->size ? 2 * s->size : 64)) {
+		s->lost = true;
 		return;
 	}
-	spi_put(r->spis, r->spis_size, spi, sa);
-	r->spis_n++;
+	cset_put(s->t, s->size, key, sa);
+	s->n++;
 }
 
-void ike_spi_index_del(struct ike_resp *r, uint32_t spi)
+static void cset_del(struct ike_cset *s, uint32_t key)
 {
-	unsigned m = r->spis_size - 1, i, j, k;
+	unsigned m = s->size - 1, i, j, k;
 
-	if (r->spis_lost || !r->spis_size || !spi)
+	if (s->lost || !s->size || !key)
 		return;
-	for (i = spi_home(spi, r->spis_size); r->spis[i].spi != spi; i = (i + 1) & m)
-		if (!r->spis[i].spi)
+	for (i = cset_home(key, s->size); s->t[i].key != key; i = (i + 1) & m)
+		if (!s->t[i].key)
 			return;
 	/* shift back what follows in the cluster unless its home lies in (i, j] */
-	for (j = (i + 1) & m; r->spis[j].spi; j = (j + 1) & m) {
-		k = spi_home(r->spis[j].spi, r->spis_size);
+	for (j = (i + 1) & m; s->t[j].key; j = (j + 1) & m) {
+		k = cset_home(s->t[j].key, s->size);
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
-			r->spis[i] = r->spis[j];
+			s->t[i] = s->t[j];
 			i = j;
 		}
 	}
-	r->spis[i].spi = 0;
-	r->spis[i].sa = NULL;
-	r->spis_n--;
+	s->t[i].key = 0;
+	s->t[i].sa = NULL;
+	s->n--;
+}
+
+/* The keys of CHILD_SA @p c in set @p s of @p r: 1 (spi_in) or 2 (sa_id_in, sa_id_out). */
+static unsigned cset_keys(const struct ike_resp *r, const struct ike_cset *s,
+			  const struct ike_child *c, uint32_t k[2])
+{
+	if (s == &r->spis) {
+		k[0] = c->spi_in;
+		return 1;
+	}
+	k[0] = c->sa_id_in;
+	k[1] = c->sa_id_out;
+	return 2;
 }
 
 /* After a failed insertion: the set again from every CHILD_SA. */
-static void spi_rebuild(struct ike_resp *r)
+static void cset_rebuild(struct ike_resp *r, struct ike_cset *s)
 {
-	unsigned n = 0, size = 64;
-	struct ike_spi_ent *t;
+	unsigned n = 0, size = 64, nk;
+	struct ike_cset_ent *t;
+	uint32_t k[2];
 
 	for (const struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		n += sa->n_child;
+		n += 2 * sa->n_child;
 	while (size < 2 * (n + 1))
 		size *= 2;
 	t = calloc(size, sizeof(*t));
@@ -517,86 +533,123 @@ static void spi_rebuild(struct ike_resp *r)
 		return;
 	n = 0;
 	for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-		for (unsigned i = 0; i < sa->n_child; i++)
-			if (sa->child[i].spi_in) {
-				spi_put(t, size, sa->child[i].spi_in, sa);
-				n++;
-			}
-	free(r->spis);
-	r->spis = t;
-	r->spis_size = size;
-	r->spis_n = n;
-	r->spis_lost = false;
+		for (unsigned i = 0; i < sa->n_child; i++) {
+			nk = cset_keys(r, s, &sa->child[i], k);
+			for (unsigned j = 0; j < nk; j++)
+				if (k[j]) {
+					cset_put(t, size, k[j], sa);
+					n++;
+				}
+		}
+	free(s->t);
+	s->t = t;
+	s->size = size;
+	s->n = n;
+	s->lost = false;
 }
 
-/* The slot of @p spi, or NULL; NULL with *walk set when the set is lost (no memory). */
-static struct ike_spi_ent *spi_slot(struct ike_resp *r, uint32_t spi, bool *walk)
+/* The slot of @p key, or NULL; NULL with *walk set when the set is lost (no memory). */
+static struct ike_cset_ent *cset_slot(struct ike_resp *r, struct ike_cset *s, uint32_t key,
+				     bool *walk)
 {
 	*walk = false;
-	if (r->spis_lost)
-		spi_rebuild(r);
-	if (r->spis_lost) {
+	if (s->lost)
+		cset_rebuild(r, s);
+	if (s->lost) {
 		*walk = true;
 		return NULL;
 	}
-	if (!r->spis_size || !spi)
+	if (!s->size || !key)
 		return NULL;
-	for (unsigned i = spi_home(spi, r->spis_size); r->spis[i].spi;
-	     i = (i + 1) & (r->spis_size - 1))
-		if (r->spis[i].spi == spi)
-			return &r->spis[i];
+	for (unsigned i = cset_home(key, s->size); s->t[i].key; i = (i + 1) & (s->size - 1))
+		if (s->t[i].key == key)
+			return &s->t[i];
 	return NULL;
 }
 
-static struct ike_child *child_of(struct ike_sa *sa, uint32_t spi)
+/* The CHILD_SA of @p sa with @p key in set @p s, or NULL. */
+static struct ike_child *child_of(const struct ike_resp *r, const struct ike_cset *s,
+				  struct ike_sa *sa, uint32_t key)
 {
+	uint32_t k[2];
+
 	for (unsigned c = 0; sa && c < sa->n_child; c++)
-		if (sa->child[c].spi_in == spi)
-			return &sa->child[c];
+		for (unsigned j = 0, nk = cset_keys(r, s, &sa->child[c], k); j < nk; j++)
+			if (k[j] == key)
+				return &sa->child[c];
 	return NULL;
 }
 
-struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_child **child)
+static struct ike_sa *cset_find(struct ike_resp *r, struct ike_cset *s, uint32_t key,
+				struct ike_child **child)
 {
 	bool walk;
-	struct ike_spi_ent *e = spi_slot(r, spi, &walk);
+	struct ike_cset_ent *e = cset_slot(r, s, key, &walk);
 
 	*child = NULL;
 	if (walk) { /* still no memory */
 		for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-			if ((*child = child_of(sa, spi)))
+			if ((*child = child_of(r, s, sa, key)))
 				return sa;
 		return NULL;
 	}
-	if (!e || !(*child = child_of(e->sa, spi)))
+	if (!e || !(*child = child_of(r, s, e->sa, key)))
 		return NULL;
 	return e->sa;
+}
+
+struct ike_sa *ike_spi_find_child(struct ike_resp *r, uint32_t spi, struct ike_child **child)
+{
+	return cset_find(r, &r->spis, spi, child);
+}
+
+struct ike_sa *ike_said_find_child(struct ike_resp *r, uint32_t sa_id, struct ike_child **child)
+{
+	return cset_find(r, &r->sa_ids, sa_id, child);
 }
 
 bool ike_spi_in_use(struct ike_resp *r, uint32_t spi)
 {
 	bool walk;
-	struct ike_spi_ent *e = spi_slot(r, spi, &walk);
+	struct ike_cset_ent *e = cset_slot(r, &r->spis, spi, &walk);
 
 	if (walk) {
 		for (struct ike_sa *sa = r->sas; sa; sa = sa->next)
-			if (child_of(sa, spi))
+			if (child_of(r, &r->spis, sa, spi))
 				return true;
 		return false;
 	}
 	return e != NULL;
 }
 
-void ike_spi_index_rehome(struct ike_resp *r, struct ike_sa *sa)
+void ike_child_index_add(struct ike_resp *r, const struct ike_child *c, struct ike_sa *sa)
 {
+	cset_add(&r->spis, c->spi_in, sa);
+	cset_add(&r->sa_ids, c->sa_id_in, sa);
+	cset_add(&r->sa_ids, c->sa_id_out, sa);
+}
+
+void ike_child_index_del(struct ike_resp *r, const struct ike_child *c)
+{
+	cset_del(&r->spis, c->spi_in);
+	cset_del(&r->sa_ids, c->sa_id_in);
+	cset_del(&r->sa_ids, c->sa_id_out);
+}
+
+void ike_child_index_rehome(struct ike_resp *r, struct ike_sa *sa)
+{
+	struct ike_cset *sets[2] = { &r->spis, &r->sa_ids };
+	uint32_t k[2];
 	bool walk;
 
-	for (unsigned c = 0; c < sa->n_child; c++) {
-		struct ike_spi_ent *e = spi_slot(r, sa->child[c].spi_in, &walk);
+	for (unsigned c = 0; c < sa->n_child; c++)
+		for (unsigned x = 0; x < 2; x++)
+			for (unsigned j = 0, nk = cset_keys(r, sets[x], &sa->child[c], k); j < nk; j++) {
+				struct ike_cset_ent *e = cset_slot(r, sets[x], k[j], &walk);
 
-		if (e)
-			e->sa = sa;
-	}
+				if (e)
+					e->sa = sa;
+			}
 }
 
 void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_t *type,

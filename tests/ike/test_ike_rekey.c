@@ -1600,7 +1600,7 @@ static void test_spi_index(void **state)
 	struct ike_sa *sa, *nsa;
 	struct ike_child *held;
 	struct ini in, nin;
-	uint32_t spi_in;
+	uint32_t spi_in, said_out;
 
 	(void)state;
 	for (unsigned round = 0; round < 20000; round++) {
@@ -1609,12 +1609,12 @@ static void test_spi_index(void **state)
 		uint32_t v = 256 + (x >> 16) % 1024;
 
 		if (n < 3000 && ((x >> 8) & 3) != 0) {
-			ike_spi_index_add(f->r, v, NULL);
+			ike_child_index_add(f->r, &(struct ike_child){ .spi_in = v }, NULL);
 			have[n++] = v;
 		} else if (n) {
 			unsigned k = (x >> 4) % n;
 
-			ike_spi_index_del(f->r, have[k]);
+			ike_child_index_del(f->r, &(struct ike_child){ .spi_in = have[k] });
 			have[k] = have[--n];
 		}
 		if (round % 97 == 0)
@@ -1627,13 +1627,15 @@ static void test_spi_index(void **state)
 			}
 	}
 	while (n)
-		ike_spi_index_del(f->r, have[--n]);
+		ike_child_index_del(f->r, &(struct ike_child){ .spi_in = have[--n] });
 	for (uint32_t c = 256; c < 1300; c++)
 		assert_false(ike_spi_in_use(f->r, c));
 	/* sessions */
 	sa = establish(f, &in, 2400);
 	spi_in = sa->child[0].spi_in;
+	said_out = sa->child[0].sa_id_out;
 	assert_true(ike_spi_in_use(f->r, spi_in));
+	assert_ptr_equal(ike_said_find_child(f->r, said_out, &held), sa);
 	assert_int_equal(create(f, &in, &cc, &nin), 0);
 	nsa = ike_resp_find(f->r, cc.new_spi_i, cc.new_spi_r);
 	assert_non_null(nsa);
@@ -1641,12 +1643,21 @@ static void test_spi_index(void **state)
 	assert_true(ike_spi_in_use(f->r, spi_in)); /* moved, still ours */
 	assert_ptr_equal(ike_spi_find_child(f->r, spi_in, &held), nsa); /* held by the new SA */
 	assert_ptr_equal(held, &nsa->child[0]);
+	/* the dataplane ids of both directions name the same CHILD_SA, in the new IKE SA */
+	assert_ptr_equal(ike_said_find_child(f->r, nsa->child[0].sa_id_in, &held), nsa);
+	assert_ptr_equal(held, &nsa->child[0]);
+	assert_ptr_equal(ike_said_find_child(f->r, said_out, &held), nsa);
+	assert_ptr_equal(held, &nsa->child[0]);
+	assert_null(ike_said_find_child(f->r, said_out + 1000, &held));
+	assert_null(held);
 	f->req_len = ini_build_info(&in, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
 	send_req(f); /* the old IKE SA goes: it holds nothing */
 	assert_true(ike_spi_in_use(f->r, spi_in));
+	assert_ptr_equal(ike_said_find_child(f->r, said_out, &held), nsa);
 	f->req_len = ini_build_info(&nin, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
 	send_req(f);
 	assert_false(ike_spi_in_use(f->r, spi_in));
+	assert_null(ike_said_find_child(f->r, said_out, &held));
 	ini_cc_free(&cc);
 	ini_free(&nin);
 	ini_free(&in);
