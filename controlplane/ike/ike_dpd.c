@@ -280,8 +280,6 @@ void ike_dpd_heard(struct ike_resp *r, struct ike_sa *sa, const struct ike_addr 
 	move_children(r, sa);
 }
 
-static void dpd_sample(struct ike_resp *r, uint64_t now_ms);
-
 /* ---- liveness checks -------------------------------------------------------------------------- */
 
 static bool build_empty(struct ike_bld *b, void *arg)
@@ -347,49 +345,43 @@ static void dead(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 	ike_sa_delete(r, sa, true);
 }
 
-void ike_dpd_tick(struct ike_resp *r, uint64_t now_ms)
+void ike_dpd_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 {
-	struct ike_sa *sa, *n;
 	char nm[128];
 
-	dpd_sample(r, now_ms);
-	for (sa = r->sas; sa; sa = n) {
-		n = sa->next;
-		if (sa->live.clearing) {
-			if (now_ms - sa->live.clear_ms >= giveup_ms(r, sa)) {
-				RP_INFO("ike", "%s: no answer to our Delete within %llu s, IKE SA "
-					"deleted", sa_text(sa, nm, sizeof(nm)),
-					(unsigned long long)(giveup_ms(r, sa) / 1000));
-				ike_sa_delete(r, sa, true);
-			}
-			continue;
+	if (sa->live.clearing) {
+		if (now_ms - sa->live.clear_ms >= giveup_ms(r, sa)) {
+			RP_INFO("ike", "%s: no answer to our Delete within %llu s, IKE SA deleted",
+				sa_text(sa, nm, sizeof(nm)),
+				(unsigned long long)(giveup_ms(r, sa) / 1000));
+			ike_sa_delete(r, sa, true);
 		}
-		/* a check whose request is gone (the IKE SA was rekeyed meanwhile and this one
-		 * inherited the state) is no longer outstanding */
-		if (sa->live.probing && !ike_req_busy(sa))
-			sa->live.probing = false;
-		if (sa->live.probing) {
-			if (now_ms - sa->live.probe_ms >= giveup_ms(r, sa))
-				dead(r, sa, now_ms);
-			continue;
-		}
-		if (!probe_due(r, sa, now_ms))
-			continue;
-		if (ike_req_send(r, sa, IKE_XCHG_INFORMATIONAL, build_empty, probe_done,
-				 &probe_tag)) {
-			RP_LOG_RL(RP_LOG_WARN, "ike", "%s: liveness check could not be sent",
-				  sa_text(sa, nm, sizeof(nm)));
-			continue;
-		}
-		sa->live.probing = true;
-		sa->live.probe_ms = now_ms;
-		r->st.dpd_sent++;
-		RP_INFO("ike", "%s: nothing heard for %llu s%s, liveness check sent (dpd %s)",
-			sa_text(sa, nm, sizeof(nm)),
-			(unsigned long long)((now_ms - sa->live.heard_ms) / 1000),
-			dpd_mode(r, sa) == IKE_DPD_ON_DEMAND ? " while sending it ESP" : "",
-			mode_name(dpd_mode(r, sa)));
+		return;
 	}
+	/* a check whose request is gone (the IKE SA was rekeyed meanwhile and this one
+	 * inherited the state) is no longer outstanding */
+	if (sa->live.probing && !ike_req_busy(sa))
+		sa->live.probing = false;
+	if (sa->live.probing) {
+		if (now_ms - sa->live.probe_ms >= giveup_ms(r, sa))
+			dead(r, sa, now_ms);
+		return;
+	}
+	if (!probe_due(r, sa, now_ms))
+		return;
+	if (ike_req_send(r, sa, IKE_XCHG_INFORMATIONAL, build_empty, probe_done, &probe_tag)) {
+		RP_LOG_RL(RP_LOG_WARN, "ike", "%s: liveness check could not be sent",
+			  sa_text(sa, nm, sizeof(nm)));
+		return;
+	}
+	sa->live.probing = true;
+	sa->live.probe_ms = now_ms;
+	r->st.dpd_sent++;
+	RP_INFO("ike", "%s: nothing heard for %llu s%s, liveness check sent (dpd %s)",
+		sa_text(sa, nm, sizeof(nm)),
+		(unsigned long long)((now_ms - sa->live.heard_ms) / 1000),
+		dpd_mode(r, sa) == IKE_DPD_ON_DEMAND ? " while sending it ESP" : "",
+		mode_name(dpd_mode(r, sa)));
 }
 
 /* ---- dataplane counters (on-demand DPD) ----------------------------------------------------
@@ -537,7 +529,7 @@ static bool dpd_sample_due(const struct ike_resp *r, struct ike_sa *sa, uint64_t
 	return now_ms - l->sample_ms >= iv;
 }
 
-static void dpd_sample(struct ike_resp *r, uint64_t now_ms)
+void ike_dpd_sample_tick(struct ike_resp *r, uint64_t now_ms)
 {
 	unsigned total = 0, due = 0, budget = IKE_DPD_QUERY_BUDGET;
 	struct rp_msg_empty e = { { 0 } };

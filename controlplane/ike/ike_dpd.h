@@ -11,7 +11,7 @@
  *   on-demand|periodic": an empty INFORMATIONAL request (through ike_req.h) when the peer
  *   has been silent for the interval: periodic: silent in IKE and ESP; on-demand: only
  *   when the dataplane's counters show that we sent ESP to it but received none. On
- *   demand, the counters of a session are asked for (from ike_dpd_tick(), through
+ *   demand, the counters of a session are asked for (from ike_dpd_sample_tick(), through
  *   struct ike_dp_ops) only when it has been silent in IKE and inbound ESP for the
  *   interval and was not sampled within it: with at most IKE_DPD_DUMP_MAX_SAS dataplane
  *   SAs one SA_DUMP for all, at most once an interval (more often only when that is fewer
@@ -102,7 +102,7 @@ bool ike_resp_wants_counters(const struct ike_resp *r);
 
 /**
  * The SA_INFO entries of one SA_DUMP (any order; @p n may be 0): samples the CHILD_SAs'
- * counters for on-demand DPD (inbound growth is a sign of life). ike_dpd_tick() asks for
+ * counters for on-demand DPD (inbound growth is a sign of life). ike_dpd_sample_tick() asks for
  * what it needs itself; this takes a dump made for something else.
  */
 void ike_resp_dp_counters(struct ike_resp *r, const struct rp_msg_sa_stats *sas, unsigned n);
@@ -129,8 +129,12 @@ void ike_dpd_half_open_count(struct ike_resp *r, struct ike_sa *sa, bool half_op
 /** Half-open SAs from @p a's address (any port; IPv6: its /64). */
 unsigned ike_dpd_half_open_from(const struct ike_resp *r, const struct ike_addr *a);
 
-/** Liveness checks, give-ups of checks and operator deletes (from ike_resp_tick()). */
-void ike_dpd_tick(struct ike_resp *r, uint64_t now_ms);
+/** On-demand DPD: the dataplane counters of the sessions that could be due a check are
+ * asked for (from ike_resp_tick(), before its walk). */
+void ike_dpd_sample_tick(struct ike_resp *r, uint64_t now_ms);
+/** The liveness check of @p sa, its give-up, the give-up of an operator's Delete (may delete
+ * @p sa: ike_resp_tick()'s walk). */
+void ike_dpd_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
 
 /** Fill the liveness fields of @p in. */
 void ike_dpd_info(const struct ike_resp *r, const struct ike_sa *sa, struct ike_sa_info *in);

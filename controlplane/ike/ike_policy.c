@@ -152,24 +152,19 @@ uint16_t ike_sa_flow_check(const struct ike_sa *sa)
 	return IKE_N_NO_ADDITIONAL_SAS;
 }
 
-void ike_policy_tick(struct ike_resp *r, uint64_t now_ms)
+void ike_policy_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 {
-	struct ike_sa *sa, *n;
 	char nm[96];
 
-	for (sa = r->sas; sa; sa = n) {
-		n = sa->next;
-		if (!sa->session_end_ms || now_ms < sa->session_end_ms ||
-		    sa->state != IKE_SA_ESTABLISHED || sa->live.clearing)
-			continue;
-		RP_NOTICE("ike", "%s: session lifetime of %ld s (authorization policy %s) reached: "
-			  "the session ends", sa_name(sa, nm, sizeof(nm)),
-			  sa->authz ? sa->authz->session_lifetime : 0L,
-			  sa->authz ? sa->authz->name : "-");
-		sa->session_end_ms = 0;
-		sa->end_cause = IKE_END_SESSION_TIMEOUT;
-		ike_resp_clear(r, sa, "session lifetime");
-	}
+	if (!sa->session_end_ms || now_ms < sa->session_end_ms ||
+	    sa->state != IKE_SA_ESTABLISHED || sa->live.clearing)
+		return;
+	RP_NOTICE("ike", "%s: session lifetime of %ld s (authorization policy %s) reached: "
+		  "the session ends", sa_name(sa, nm, sizeof(nm)),
+		  sa->authz ? sa->authz->session_lifetime : 0L, sa->authz ? sa->authz->name : "-");
+	sa->session_end_ms = 0;
+	sa->end_cause = IKE_END_SESSION_TIMEOUT;
+	ike_resp_clear(r, sa, "session lifetime");
 }
 
 const char *ike_sa_profile_name(const struct ike_sa *sa)

@@ -167,8 +167,9 @@ void ike_child_fill(const struct ike_resp *r, const struct ike_child *c, bool in
 
 /* ---- rekeys we start (ike_rekey.c) -------------------------------------------------------- */
 
-/** CHILD_SAs due for a rekey by age or by a LIFETIME event: start it (from ike_resp_tick()). */
-void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms);
+/** @p sa or one of its CHILD_SAs due for a rekey by age or by a LIFETIME event: start it
+ * (ike_resp_tick()'s walk). */
+void ike_rekey_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
 /**
  * Move what the session holds (CHILD_SAs, leases, identity, addresses, counters, liveness)
  * from IKE SA @p from to @p to; @p from keeps nothing to uninstall or release.
@@ -314,7 +315,7 @@ struct ike_sa {
 	unsigned pol_nat_keepalive_s;  /**< s between NAT keepalives (RFC 3948) */
 	uint64_t nat_ka_ms;            /**< our last NAT keepalive to the peer */
 	uint64_t session_end_ms;       /**< the authorization policy's session-lifetime ends the
-	                                    session then (ike_policy_tick()); 0: never */
+	                                    session then (ike_policy_sa_tick()); 0: never */
 	unsigned n_child;
 	struct ike_child child[IKE_CHILD_MAX]; /**< oldest first */
 	struct pool_lease lease4, lease6;
@@ -426,6 +427,8 @@ struct ike_resp {
 	struct ike_sa **pids;
 	unsigned pids_size, pids_n;    /**< buckets (a power of 2), SAs in it */
 	bool pids_lost;                /**< no memory for the first buckets: walk */
+	/* ike_resp_tick()'s walk: the SA it is at (NULL once deleted) and the next one */
+	struct ike_sa *tick_sa, *tick_next;
 	struct ike_session_hooks hooks; /**< accounting (ike_sa.h) */
 	bool has_hooks;
 };
@@ -503,8 +506,9 @@ void ike_sa_authz_release(struct ike_sa *sa);
 /** The name of the profile of @p sa, or NULL. */
 const char *ike_sa_profile_name(const struct ike_sa *sa);
 
-/** Sessions whose session lifetime is over are deleted (ike_resp_clear()), logged. */
-void ike_policy_tick(struct ike_resp *r, uint64_t now_ms);
+/** The session of @p sa is deleted (ike_resp_clear()), logged, once its session lifetime is
+ * over (ike_resp_tick()'s walk). */
+void ike_policy_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
 
 /**
  * The session of @p sa ends (once; ESTABLISHED SAs only): the session hooks' down() with

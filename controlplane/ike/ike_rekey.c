@@ -968,31 +968,29 @@ fail:
 		ike_rekey_free(k);
 }
 
-void ike_rekey_tick(struct ike_resp *r, uint64_t now_ms)
+void ike_rekey_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 {
 	uint64_t life = (uint64_t)(r->cfg.child_lifetime ? r->cfg.child_lifetime :
 				   DEF_CHILD_LIFETIME) * 1000;
 	uint64_t ike_life = (uint64_t)(r->cfg.ike_lifetime ? r->cfg.ike_lifetime :
 				       DEF_IKE_LIFETIME) * 1000;
 
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next) {
-		if (sa->state != IKE_SA_ESTABLISHED || sa->task || sa->ike_rekeying)
-			continue;
-		if (now_ms >= (sa->ike_rekey_ms ? sa->ike_rekey_ms :
-			       sa->established_ms + (sa->pol_lifetime_s ? /* the profile's */
-						     sa->pol_lifetime_s * 1000ull : ike_life))) {
-			ike_rekey_start(r, sa);
-			continue;
-		}
-		for (unsigned i = 0; i < sa->n_child; i++) {
-			struct ike_child *c = &sa->child[i];
-			uint64_t due = c->rekey_ms ? c->rekey_ms : c->created_ms + life;
+	if (sa->state != IKE_SA_ESTABLISHED || sa->task || sa->ike_rekeying)
+		return;
+	if (now_ms >= (sa->ike_rekey_ms ? sa->ike_rekey_ms :
+		       sa->established_ms + (sa->pol_lifetime_s ? /* the profile's */
+					     sa->pol_lifetime_s * 1000ull : ike_life))) {
+		ike_rekey_start(r, sa);
+		return;
+	}
+	for (unsigned i = 0; i < sa->n_child; i++) {
+		struct ike_child *c = &sa->child[i];
+		uint64_t due = c->rekey_ms ? c->rekey_ms : c->created_ms + life;
 
-			if (c->rekeyed || c->rekeying || now_ms < due)
-				continue;
-			rekey_start(r, sa, c, c->rekey_ms ? "due" : "lifetime reached");
-			break; /* one per IKE SA and tick: our window is 1 anyway */
-		}
+		if (c->rekeyed || c->rekeying || now_ms < due)
+			continue;
+		rekey_start(r, sa, c, c->rekey_ms ? "due" : "lifetime reached");
+		break; /* one per IKE SA and tick: our window is 1 anyway */
 	}
 }
 

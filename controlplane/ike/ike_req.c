@@ -227,35 +227,30 @@ out:
 	free(whole);
 }
 
-void ike_req_tick(struct ike_resp *r, uint64_t now_ms)
+void ike_req_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 {
-	struct ike_sa *sa, *n;
+	struct ike_req *q = sa->req;
 
-	for (sa = r->sas; sa; sa = n) {
-		struct ike_req *q = sa->req;
-
-		n = sa->next;
-		if (!q || !q->sent || now_ms < q->due_ms)
-			continue;
-		if (q->retries < IKE_REQ_RETRIES) {
-			q->retries++;
-			q->rto_ms *= 2;
-			q->due_ms = now_ms + q->rto_ms;
-			r->st.req_retransmits++;
-			ike_frag_send(r, q->msg, q->len, q->flen, q->nfrag, &sa->local, &sa->peer);
-			continue;
-		}
-		/* §2.4: no answer to a request after retransmitting it: the peer is gone */
-		r->st.req_timeouts++;
-		log_sa(RP_LOG_NOTICE, sa, "not answered after " "retransmissions, deleting the "
-		       "IKE SA", q);
-		sa->req = q->next;
-		if (q->done)
-			q->done(r, sa, NULL, q->arg);
-		req_free(q);
-		sa->end_cause = IKE_END_LOST_CARRIER;
-		ike_sa_delete(r, sa, true);
+	if (!q || !q->sent || now_ms < q->due_ms)
+		return;
+	if (q->retries < IKE_REQ_RETRIES) {
+		q->retries++;
+		q->rto_ms *= 2;
+		q->due_ms = now_ms + q->rto_ms;
+		r->st.req_retransmits++;
+		ike_frag_send(r, q->msg, q->len, q->flen, q->nfrag, &sa->local, &sa->peer);
+		return;
 	}
+	/* §2.4: no answer to a request after retransmitting it: the peer is gone */
+	r->st.req_timeouts++;
+	log_sa(RP_LOG_NOTICE, sa, "not answered after " "retransmissions, deleting the "
+	       "IKE SA", q);
+	sa->req = q->next;
+	if (q->done)
+		q->done(r, sa, NULL, q->arg);
+	req_free(q);
+	sa->end_cause = IKE_END_LOST_CARRIER;
+	ike_sa_delete(r, sa, true);
 }
 
 void ike_req_sa_gone(struct ike_resp *r, struct ike_sa *sa)

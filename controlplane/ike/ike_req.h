@@ -86,8 +86,9 @@ bool ike_req_busy(const struct ike_sa *sa);
 void ike_req_input(struct ike_resp *r, struct ike_msg *m, const struct ike_addr *peer,
 		   const struct ike_addr *local);
 
-/** Retransmit what is due; give up on peers that stay silent (may delete SAs). */
-void ike_req_tick(struct ike_resp *r, uint64_t now_ms);
+/** Retransmit what of @p sa is due; give up on a peer that stays silent (deletes @p sa):
+ * ike_resp_tick()'s walk. */
+void ike_req_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
 
 /** @p sa is being deleted: complete its requests with NULL and free them. */
 void ike_req_sa_gone(struct ike_resp *r, struct ike_sa *sa);

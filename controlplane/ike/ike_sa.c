@@ -776,6 +776,10 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 	pool_lease_release(&sa->lease6);
 	idx_del(r, sa);
 	pid_del(r, sa);
+	if (r->tick_sa == sa) /* ike_resp_tick() is at it: no more steps */
+		r->tick_sa = NULL;
+	if (r->tick_next == sa) /* or is to go on with it: the one after instead */
+		r->tick_next = sa->next;
 	if (sa->pprev) { /* unlink: no walk */
 		*sa->pprev = sa->next;
 		if (sa->next)
@@ -785,44 +789,58 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 	sa_free(sa);
 }
 
-void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
+/* The half-open, EAP and rekeyed-SA timeouts of @p sa (may delete it). */
+static void expiry_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 {
-	struct ike_sa *sa, *n;
-
-	r->now_ms = now_ms;
-	ike_req_tick(r, now_ms); /* may delete SAs */
-	ike_rekey_tick(r, now_ms);
-	ike_dpd_tick(r, now_ms); /* may delete SAs */
-	ike_policy_tick(r, now_ms); /* session lifetimes */
-	for (sa = r->sas; sa; sa = n) {
-		n = sa->next;
-		/* §2.18: the peer deletes the IKE SA it rekeyed; if it never does, we do */
-		if (sa->state == IKE_SA_REKEYED && !sa->task &&
-		    now_ms - sa->rekeyed_ms >= IKE_REKEYED_TIMEOUT_MS) {
-			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: rekeyed %u s ago and not "
-				"deleted by the peer, deleted", (unsigned long long)sa->spi_i,
-				(unsigned long long)sa->spi_r, IKE_REKEYED_TIMEOUT_MS / 1000);
-			ike_sa_delete(r, sa, false);
-			continue;
-		}
-		/* EAP between IKE_AUTH exchanges: the profile's eap timeout instead (ike_eap.h) */
-		if (sa->eap && sa->state == IKE_SA_INIT_DONE && !sa->task) {
-			if (ike_eap_expired(sa, now_ms)) {
-				r->st.half_open_expired++;
-				ike_sa_delete(r, sa, false);
-			}
-			continue;
-		}
-		/* §2.6: half-open state is what an attacker makes us keep; it does not last */
-		if ((sa->state == IKE_SA_INIT_DONE || sa->state == IKE_SA_INIT_WAIT) && !sa->task &&
-		    now_ms - sa->created_ms >= IKE_HALF_OPEN_TIMEOUT_MS) {
-			RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: no IKE_AUTH within %u s, "
-				"deleted", (unsigned long long)sa->spi_i,
-				(unsigned long long)sa->spi_r, IKE_HALF_OPEN_TIMEOUT_MS / 1000);
+	/* §2.18: the peer deletes the IKE SA it rekeyed; if it never does, we do */
+	if (sa->state == IKE_SA_REKEYED && !sa->task &&
+	    now_ms - sa->rekeyed_ms >= IKE_REKEYED_TIMEOUT_MS) {
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: rekeyed %u s ago and not deleted by "
+			"the peer, deleted", (unsigned long long)sa->spi_i,
+			(unsigned long long)sa->spi_r, IKE_REKEYED_TIMEOUT_MS / 1000);
+		ike_sa_delete(r, sa, false);
+		return;
+	}
+	/* EAP between IKE_AUTH exchanges: the profile's eap timeout instead (ike_eap.h) */
+	if (sa->eap && sa->state == IKE_SA_INIT_DONE && !sa->task) {
+		if (ike_eap_expired(sa, now_ms)) {
 			r->st.half_open_expired++;
 			ike_sa_delete(r, sa, false);
 		}
+		return;
 	}
+	/* §2.6: half-open state is what an attacker makes us keep; it does not last */
+	if ((sa->state == IKE_SA_INIT_DONE || sa->state == IKE_SA_INIT_WAIT) && !sa->task &&
+	    now_ms - sa->created_ms >= IKE_HALF_OPEN_TIMEOUT_MS) {
+		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: no IKE_AUTH within %u s, deleted",
+			(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+			IKE_HALF_OPEN_TIMEOUT_MS / 1000);
+		r->st.half_open_expired++;
+		ike_sa_delete(r, sa, false);
+	}
+}
+
+/*
+ * Once a second: one walk over the SAs, each visited once for everything that may be due
+ * (retransmissions, rekeys, liveness checks, session lifetimes, timeouts) rather than a walk
+ * per concern: at 100 000 sessions the walk is the idle cost. Any step may delete the SA, or
+ * (through a callback) another one: ike_sa_delete() tells the walk (tick_sa, tick_next).
+ */
+void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
+{
+	static void (*const steps[])(struct ike_resp *, struct ike_sa *, uint64_t) = {
+		ike_req_sa_tick, ike_rekey_sa_tick, ike_dpd_sa_tick, ike_policy_sa_tick, expiry_tick,
+	};
+
+	r->now_ms = now_ms;
+	ike_dpd_sample_tick(r, now_ms); /* on-demand DPD's counters, asked for once for all */
+	for (struct ike_sa *sa = r->sas; sa; sa = r->tick_next) {
+		r->tick_sa = sa;
+		r->tick_next = sa->next;
+		for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]) && r->tick_sa; i++)
+			steps[i](r, sa, now_ms);
+	}
+	r->tick_sa = r->tick_next = NULL;
 }
 
 static bool same_identity(const struct ike_sa *sa, const struct ike_sa *keep)
