@@ -34,6 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <intel-ipsec-mb.h>
 #include <rte_byteorder.h>
@@ -45,6 +50,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+
+#include "../sa/gen_map.h"
 
 #define BURST 32
 #define MAX_FLOWS (1u << 20)
@@ -81,6 +88,8 @@ struct opts {
 	bool check;
 	unsigned int replay_window;
 	uint32_t seq_start;
+	const char *rekey_map;  /* --rekey-map: SA moves driven by perf/sa/sa_bench */
+	unsigned int idle_us;   /* --idle-us: sleep when --rate has nothing due / the port is full */
 } o = {
 	.flows = 1,
 	.size = 64,
@@ -122,6 +131,9 @@ static double ns_per_cyc;
 static uint64_t hz;
 static unsigned int n_ranges = 1;
 static struct rte_ether_addr src_mac; /* the tx port's */
+static struct rg_map_hdr *rmap;      /* --rekey-map (perf/sa/gen_map.h) */
+static struct rg_map_flow *rflow;
+static uint8_t *sa_gen;              /* generation each SA sends under (--rekey-map) */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -255,6 +267,21 @@ static void gcm_nonce(uint8_t nonce[12], const uint8_t salt[4], uint64_t iv)
 	memcpy(nonce + 4, &iv, 8);
 }
 
+/* --rekey-map: SA f moves to generation g (its new SPI and keys, sequence numbers from the
+ * start again), as a peer does once the rekey exchange is done. */
+static void rekey_switch(uint32_t f, uint32_t g)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rflow[f].old_sent = sa_seq[f] - o.seq_start;
+	rflow[f].switched_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	sa_seq[f] = o.seq_start;
+	sa_gen[f] = (uint8_t)g;
+	__atomic_store_n(&rflow[f].have, g, __ATOMIC_RELEASE);
+	__atomic_store_n(&rmap->switches, rmap->switches + 1, __ATOMIC_RELAXED);
+}
+
 /* Builds packet k of flow f into m; returns false if it does not fit. */
 static bool build(struct keycache *kc, struct rte_mbuf *m, uint64_t k, uint32_t f)
 {
@@ -274,8 +301,8 @@ static bool build(struct keycache *kc, struct rte_mbuf *m, uint64_t k, uint32_t 
 		/* ESP tunnel: outer IP 20, SPI 4, seq 4, IV 8, inner + pad + 2, ICV 16 */
 		unsigned int enc = (ip_len + 2 + 3) & ~3u, pad = enc - ip_len - 2;
 		unsigned int olen = 20 + 8 + IV_LEN + enc + ICV_LEN;
-		uint32_t seq = sa_seq[f]++, spi = IN_SPI_BASE + f, be;
-		uint64_t iv = seq;
+		uint32_t seq, spi, be, kidx = f; /* kidx: SA number, f + generation << 20 */
+		uint64_t iv;
 		struct gcm_context_data ctx;
 		uint8_t *p, *ct, nonce[12], salt[4], aad[8];
 		const struct gcm_key_data *kd;
@@ -283,6 +310,16 @@ static bool build(struct keycache *kc, struct rte_mbuf *m, uint64_t k, uint32_t 
 		eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + olen));
 		if (!eth)
 			return false;
+		if (rmap) {
+			uint32_t g = __atomic_load_n(&rflow[f].want, __ATOMIC_ACQUIRE);
+
+			if (g != sa_gen[f] && g <= RG_MAP_MAX_GEN)
+				rekey_switch(f, g);
+			kidx = f + ((uint32_t)sa_gen[f] << RG_MAP_GEN_SHIFT);
+		}
+		seq = sa_seq[f]++;
+		spi = IN_SPI_BASE + kidx;
+		iv = seq;
 		p = (uint8_t *)(eth + 1);
 		ip4_hdr((struct rte_ipv4_hdr *)p, remote_addr(f), o.local, IPPROTO_ESP, olen);
 		be = rte_cpu_to_be_32(spi);
@@ -301,7 +338,7 @@ static bool build(struct keycache *kc, struct rte_mbuf *m, uint64_t k, uint32_t 
 			ct[ip_len + i] = (uint8_t)(i + 1);
 		ct[ip_len + pad] = (uint8_t)pad;
 		ct[ip_len + pad + 1] = 4; /* IPv4 */
-		kd = keycache_get(kc, f, 0, salt);
+		kd = keycache_get(kc, kidx, 0, salt);
 		gcm_nonce(nonce, salt, iv);
 		IMB_AES128_GCM_ENC(kc->mgr, kd, &ctx, ct, ct, enc, nonce, aad, 8, ct + enc, ICV_LEN);
 	}
@@ -491,7 +528,8 @@ static bool tx_step(struct txstate *ts)
 	unsigned int n = BURST;
 	uint16_t sent;
 
-	if (now >= ts->t_stop || (o.packets && st.sent >= o.packets)) {
+	if (now >= ts->t_stop || (o.packets && st.sent >= o.packets) ||
+	    (rmap && __atomic_load_n(&rmap->stop, __ATOMIC_ACQUIRE))) {
 		if (ts->n_pend)
 			rte_pktmbuf_free_bulk(ts->pend, ts->n_pend);
 		ts->n_pend = 0;
@@ -500,6 +538,8 @@ static bool tx_step(struct txstate *ts)
 	if (ts->n_pend) {
 		sent = rte_eth_tx_burst(o.tx_port, 0, ts->pend, (uint16_t)ts->n_pend);
 		tx_count(ts->pend_k, sent);
+		if (!sent && o.idle_us && o.rate > 0)
+			rte_delay_us_sleep(o.idle_us); /* the port pushes back: let its reader run */
 		ts->n_pend -= sent;
 		ts->pend_k += sent;
 		memmove(ts->pend, ts->pend + sent, ts->n_pend * sizeof(ts->pend[0]));
@@ -513,8 +553,11 @@ static bool tx_step(struct txstate *ts)
 	if (o.rate > 0) {
 		uint64_t allowed = (uint64_t)((double)(now - st.t_start) / (double)hz * o.rate);
 
-		if (allowed <= st.sent)
+		if (allowed <= st.sent) {
+			if (o.idle_us)
+				rte_delay_us_sleep(o.idle_us);
 			return true;
+		}
 		if (allowed - st.sent < n)
 			n = (unsigned int)(allowed - st.sent);
 	}
@@ -528,6 +571,8 @@ static bool tx_step(struct txstate *ts)
 	}
 	sent = rte_eth_tx_burst(o.tx_port, 0, pk, (uint16_t)n);
 	tx_count(ts->k, sent);
+	if (rmap)
+		__atomic_store_n(&rmap->tx_packets, st.sent, __ATOMIC_RELAXED);
 	if (sent < n) {
 		st.tx_waited += n - sent;
 		ts->n_pend = n - sent;
@@ -668,6 +713,11 @@ static void usage(void)
 	     "  --replay-window N      replay_window of the inbound SAs in --sa-config (default 1024)\n"
 	     "  --seq-start N          first ESP sequence number of every SA (default 1); a second\n"
 	     "                         run against the same rampart-dp starts above the last one\n"
+	     "  --rekey-map FILE       (esp) SA moves to new SPIs/keys driven by perf/sa/sa_bench\n"
+	     "                         through FILE (perf/sa/gen_map.h); waits for its go\n"
+	     "  --idle-us U            with --rate: sleep U us when nothing is due or the port\n"
+	     "                         refuses packets (default 0: spin), to leave the CPU to\n"
+	     "                         its neighbours\n"
 	     "  --json FILE            append the JSON summary line to FILE too\n"
 	     "  --check                exit 1 unless received == sent > 0, no bad packet, and\n"
 	     "                         0 < p50 <= p99 <= p99.9 (self-test in loopback)");
@@ -695,7 +745,7 @@ static void parse_opts(int argc, char **argv)
 		{ "server", 1, 0, 2 },       { "client-base", 1, 0, 3 },  { "client-span", 1, 0, 4 },
 		{ "remote-base", 1, 0, 5 },  { "remote-span", 1, 0, 6 },  { "sa-config", 1, 0, 7 },
 		{ "replay-window", 1, 0, 8 }, { "json", 1, 0, 'j' },      { "check", 0, 0, 'c' },
-		{ "seq-start", 1, 0, 9 },
+		{ "seq-start", 1, 0, 9 },    { "rekey-map", 1, 0, 10 },   { "idle-us", 1, 0, 11 },
 		{ "help", 0, 0, 'h' },       { 0, 0, 0, 0 }
 	};
 	int c;
@@ -740,6 +790,8 @@ static void parse_opts(int argc, char **argv)
 				die("--replay-window %u: a multiple of 64 (0 = off)", o.replay_window);
 			break;
 		case 9: o.seq_start = (uint32_t)num("seq-start", optarg, 1, 0xf0000000u); break;
+		case 10: o.rekey_map = optarg; break;
+		case 11: o.idle_us = (unsigned int)num("idle-us", optarg, 0, 100000); break;
 		case 'j': o.json = optarg; break;
 		case 'c': o.check = true; break;
 		case 'h': usage(); exit(0);
@@ -748,6 +800,8 @@ static void parse_opts(int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s'", argv[optind]);
+	if (o.rekey_map && !o.esp)
+		die("--rekey-map needs --mode esp");
 	if (o.flows > o.client_span)
 		printf("note: %u flows share %u client addresses (--client-span): through rampart-dp "
 		       "only %u SAs can be told apart\n", o.flows, o.client_span, o.client_span);
@@ -813,6 +867,47 @@ static void report(double secs)
 	fflush(stdout);
 }
 
+/* --rekey-map: map the file perf/sa-bench made, check it, and wait for sa_bench's go (its
+ * base SAs are installed) before sending. */
+static void rekey_map_open(void)
+{
+	size_t len = RG_MAP_SIZE(o.flows);
+	uint8_t k1[20], k2[20];
+	int fd = open(o.rekey_map, O_RDWR);
+	struct stat sb;
+	void *p;
+
+	if (fd < 0)
+		die("%s: %s", o.rekey_map, strerror(errno));
+	if (fstat(fd, &sb) || (size_t)sb.st_size < len)
+		die("%s: shorter than a rekey map of %u flows (%zu bytes)", o.rekey_map, o.flows, len);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		die("%s: mmap: %s", o.rekey_map, strerror(errno));
+	rmap = p;
+	rflow = rg_map_flows(rmap);
+	if (rmap->magic != RG_MAP_MAGIC || rmap->flows != o.flows)
+		die("%s: not a rekey map of %u flows", o.rekey_map, o.flows);
+	for (uint32_t idx = 0; idx < (3u << RG_MAP_GEN_SHIFT); idx += (1u << RG_MAP_GEN_SHIFT) + 7) {
+		sa_key(idx, 0, k1);
+		rg_map_key(idx, 0, k2);
+		if (memcmp(k1, k2, sizeof(k1)))
+			die("perf/sa/gen_map.h rg_map_key() differs from sa_key()");
+	}
+	if (!(sa_gen = calloc(o.flows, 1)))
+		die("out of memory");
+	printf("rekey map %s: waiting for go\n", o.rekey_map);
+	fflush(stdout);
+	for (unsigned int i = 0; !__atomic_load_n(&rmap->go, __ATOMIC_ACQUIRE); i++) {
+		if (i > 300000)
+			die("%s: no go after 300 s", o.rekey_map);
+		if (__atomic_load_n(&rmap->stop, __ATOMIC_ACQUIRE))
+			break;
+		rte_delay_us_sleep(1000);
+	}
+}
+
 /* True if @p port is a memif port. */
 static bool is_memif(uint16_t port)
 {
@@ -868,6 +963,8 @@ int main(int argc, char **argv)
 	if (o.esp)
 		keycache_init(&txs.kc);
 	keycache_init(&rxkc);
+	if (o.rekey_map)
+		rekey_map_open();
 	if (o.lcores == 2) {
 		tx_lc = rte_get_next_lcore(-1, 1, 0);
 		if (tx_lc >= RTE_MAX_LCORE) {
@@ -941,6 +1038,9 @@ int main(int argc, char **argv)
 		keycache_free(&txs.kc);
 	keycache_free(&rxkc);
 	free(sa_seq);
+	free(sa_gen);
+	if (rmap)
+		munmap(rmap, RG_MAP_SIZE(o.flows));
 	if (!memif_pair)
 		rte_eal_cleanup();
 	return rc;
