@@ -11,10 +11,18 @@
  *            (PEM, EC P-256 or RSA) signs (RFC 7427, SHA-256), DIR/client-<i>.der is tunnel
  *            i's certificate (sent in CERT); the responder's signature is not verified.
  *            [--id-base K]: tunnel i uses identity and certificate i + K.
+ *            [--eap-md5 PASSWORD]: EAP-MD5 instead (RFC 7296 §2.16): the first IKE_AUTH
+ *            has no AUTH; the responder's EAP requests are answered (Identity: the IKE
+ *            identity; MD5-Challenge: PASSWORD), then after EAP-Success the AUTH keyed with
+ *            SK_pi (MD5 has no MSK); the responder's final AUTH (keyed with SK_pr, over the
+ *            IDr of its first response) is verified, its signature in the first one is not.
+ *            [--ca FILE]: a CERTREQ for this CA (PEM) in the first IKE_AUTH, as a client
+ *            that checks the responder's certificate sends (the responder then sends it).
  *            [--retrans-ms 1000] [--tries 3] [--deadline-s 120] [--quiet]
  *
  * It presents itself as behind a NAT (NAT detection, IKE_AUTH on the NAT-T port): the
  * remote-access case, and kernel-libipsec (charon's userspace ESP) needs UDP encapsulation.
+ * Its first IKE_AUTH carries INITIAL_CONTACT, as a real client's first connection does.
  *
  * Built on tests/ike/initiator.c (our test initiator: payload building, keys, AUTH). Every
  * IKE_SA_INIT request, with its key-exchange key pair, is made before the clock starts, so
@@ -26,6 +34,8 @@
  * Prints one JSON object on stdout: counts (established, failures by kind, retransmissions,
  * cookies), wall time from the first request to the last answer, setups per second, and
  * per-tunnel latency percentiles (first IKE_SA_INIT sent to IKE_AUTH response verified) in ms.
+ * With EAP, a tunnel takes four exchanges or more (IKE_SA_INIT, IKE_AUTH without AUTH, one
+ * per EAP round, IKE_AUTH with AUTH); its latency runs to the last one verified.
  * Exit 0 when it ran (even with failures), 2 on bad arguments, 1 on a local error.
  */
 #include <arpa/inet.h>
@@ -41,21 +51,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include "controlplane/aaa/eap.h"
 #include "initiator.h"
 
 #define LOAD_MAX_N 200000
 #define LOAD_MAX_WINDOW 4096
 #define REQ_CAP 2048
 
-enum tstate { T_IDLE, T_INIT, T_AUTH, T_DONE, T_FAILED };
+/* T_AUTH: the first IKE_AUTH sent; with EAP, T_EAP: an EAP response sent, T_EAP_AUTH: the
+ * AUTH after EAP-Success sent */
+enum tstate { T_IDLE, T_INIT, T_AUTH, T_EAP, T_EAP_AUTH, T_DONE, T_FAILED };
+
+#define IDR_CAP 260
+#define AUTH_EXCHANGES_MAX 16 /**< IKE_AUTH exchanges of one tunnel (EAP rounds) */
 
 struct tun {
 	struct ini in;
 	uint8_t state;
 	uint8_t tries;
+	uint8_t exchanges;      /**< IKE_AUTH exchanges so far */
+	uint16_t idr_len;       /**< EAP: the IDr of the first IKE_AUTH response */
+	uint8_t idr[IDR_CAP];
 	uint32_t slot;          /**< in slots[] while in flight */
 	bool nat;               /**< req goes to port 4500 (with the non-ESP marker) */
 	uint8_t *cert;          /**< our certificate (DER), certificate mode */
@@ -76,11 +97,16 @@ struct opts {
 	const char *cert_dir;   /**< certificate mode: client.key, client-<i>.der */
 	unsigned id_base;       /**< tunnel i uses identity / certificate i + id_base */
 	EVP_PKEY *key;
+	const char *eap_pw;     /**< EAP-MD5 with this password instead of an AUTH */
+	uint8_t certreq[20];    /**< --ca: SHA-1 of the CA's SubjectPublicKeyInfo */
+	bool have_certreq;
 };
 
 struct stats {
 	unsigned established, f_timeout, f_init, f_auth, f_child, f_noaddr, retrans, cookies,
 		bad_resp, stray;
+	unsigned f_eap, eap_identity, eap_md5, eap_rounds; /**< EAP failures, requests answered */
+	unsigned long auth_exchanges;  /**< IKE_AUTH exchanges of the established tunnels */
 };
 
 static double now(void)
@@ -108,7 +134,9 @@ static int usage(const char *msg)
 		"       [--id email:NAME|fqdn:NAME (%%u: tunnel index)]\n"
 		"       [--seed S] [--retrans-ms MS] [--tries T] [--deadline-s S] [--quiet]\n"
 		"       [--cert-dir DIR (client.key, client-<i>.der: signatures, not PSK)]\n"
-		"       [--id-base K (tunnel i: identity / certificate i + K)]\n", msg);
+		"       [--id-base K (tunnel i: identity / certificate i + K)]\n"
+		"       [--eap-md5 PASSWORD (EAP-MD5, the IKE identity as EAP identity)]\n"
+		"       [--ca FILE (PEM: a CERTREQ for this CA)]\n", msg);
 	return 2;
 }
 
@@ -273,6 +301,111 @@ static size_t build_init(struct tun *t, const struct opts *o, const uint8_t *coo
 	return len;
 }
 
+/* Tunnel @p idx's identity (a "%u" in --id: its index + --id-base) into @p idb. */
+static const char *tun_id(const struct opts *o, bool indexed, unsigned idx, char *idb, size_t cap)
+{
+	int pl;
+
+	if (!indexed)
+		return o->id;
+	pl = (int)(strchr(o->id, '%') - o->id);
+	snprintf(idb, cap, "%.*s%u%s", pl, o->id, idx + o->id_base, o->id + pl + 2);
+	return idb;
+}
+
+/* --ca: the CERTREQ hash of the CA in PEM file @p path (RFC 7296 §3.7). */
+static int load_certreq(struct opts *o, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	uint8_t *der = NULL;
+	unsigned int hl = 20;
+	int n = ca ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(ca), &der) : -1;
+	int rc = -1;
+
+	if (n > 0 && EVP_Digest(der, (size_t)n, o->certreq, &hl, EVP_sha1(), NULL) == 1) {
+		o->have_certreq = true;
+		rc = 0;
+	}
+	OPENSSL_free(der);
+	X509_free(ca);
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+/*
+ * EAP (T_AUTH / T_EAP): the response @p m (opened) to our last IKE_AUTH. Answers an EAP
+ * request, or after EAP-Success builds the AUTH; the request goes into t->req. 0: sent on,
+ * > 0: the tunnel failed (counted).
+ */
+static int eap_step(struct tun *t, const struct opts *o, const char *id, uint8_t id_type,
+		    const struct ike_msg *m, struct stats *st)
+{
+	const struct ike_pl *pl = ike_msg_find(m, IKE_PL_EAP, NULL);
+	const struct ike_pl *n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
+	uint8_t out[512], idb[IDR_CAP], mac[64];
+	struct eap_pkt p;
+	size_t ol = 0, l, idl = strlen(id);
+
+	if (t->state == T_AUTH) { /* IDr (and AUTH) come with the first response only */
+		const struct ike_pl *idr = ike_msg_find(m, IKE_PL_IDR, NULL);
+
+		if (!idr || !ike_msg_find(m, IKE_PL_AUTH, NULL) || idr->body.len > IDR_CAP) {
+			if (!o->quiet && st->f_auth < 3)
+				fprintf(stderr, "ike_load: first IKE_AUTH response without IDr/AUTH "
+					"(notify %u)\n", n ? n->f.u16a : 0);
+			st->f_auth++;
+			return 1;
+		}
+		memcpy(t->idr, idr->body.p, idr->body.len);
+		t->idr_len = (uint16_t)idr->body.len;
+	}
+	if (!pl || eap_parse(pl->body.p, pl->body.len, &p)) {
+		if (!o->quiet && st->f_eap < 3)
+			fprintf(stderr, "ike_load: IKE_AUTH response without EAP (notify %u)\n",
+				n ? n->f.u16a : 0);
+		st->f_eap++;
+		return 1;
+	}
+	if (p.code == EAP_REQUEST && p.type == EAP_T_IDENTITY) {
+		ol = eap_build_identity_response(p.id, id, idl, out, sizeof(out));
+		st->eap_identity++;
+	} else if (p.code == EAP_REQUEST && p.type == EAP_T_MD5) {
+		ol = eap_md5_response(&p, o->eap_pw, strlen(o->eap_pw), out, sizeof(out));
+		st->eap_md5++;
+	} else if (p.code == EAP_SUCCESS && idl + 4 <= sizeof(idb)) {
+		idb[0] = id_type;
+		memset(idb + 1, 0, 3);
+		memcpy(idb + 4, id, idl);
+		if (ini_eap_auth(&t->in, false, NULL, 0, idb, idl + 4, mac))
+			return -1;
+		l = ini_build_auth_step(&t->in, IKE_PL_AUTH, IKE_AUTH_PSK, mac,
+					ike_prf_len(t->in.suite.prf), t->req + 4, sizeof(t->req) - 4);
+		OPENSSL_cleanse(mac, sizeof(mac));
+		if (!l)
+			return -1;
+		t->req_len = (uint16_t)(l + 4);
+		t->state = T_EAP_AUTH;
+		return 0;
+	}
+	if (!ol) {
+		if (!o->quiet && st->f_eap < 3)
+			fprintf(stderr, "ike_load: EAP %s %s: not answered\n",
+				eap_code_name(p.code),
+				p.type && eap_type_name(p.type) ? eap_type_name(p.type) : "");
+		st->f_eap++;
+		return 1;
+	}
+	st->eap_rounds++;
+	l = ini_build_auth_step(&t->in, IKE_PL_EAP, 0, out, ol, t->req + 4, sizeof(t->req) - 4);
+	if (!l)
+		return -1;
+	t->req_len = (uint16_t)(l + 4);
+	t->state = T_EAP;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -282,7 +415,8 @@ int main(int argc, char **argv)
 		{ "id", 1, NULL, 'i' }, { "psk", 1, NULL, 'k' }, { "seed", 1, NULL, 'S' },
 		{ "retrans-ms", 1, NULL, 'r' }, { "tries", 1, NULL, 't' },
 		{ "deadline-s", 1, NULL, 'd' }, { "quiet", 0, NULL, 'q' },
-		{ "cert-dir", 1, NULL, 'C' }, { "id-base", 1, NULL, 'B' }, { NULL, 0, NULL, 0 }
+		{ "cert-dir", 1, NULL, 'C' }, { "id-base", 1, NULL, 'B' },
+		{ "eap-md5", 1, NULL, 'E' }, { "ca", 1, NULL, 'A' }, { NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .n = 1000, .window = 32, .tries = 3, .retrans_ms = 1000,
 			  .deadline_s = 120, .bits = 128, .group = IKE_DH_CURVE25519,
@@ -299,6 +433,7 @@ int main(int argc, char **argv)
 	int fd[2], c, rcvbuf = 8 << 20;
 	unsigned nat_port = 4500;
 	bool have_srv = false, id_indexed = false;
+	const char *ca_file = NULL;
 
 	memset(&o.srv, 0, sizeof(o.srv));
 	o.srv.sin_family = AF_INET;
@@ -389,12 +524,26 @@ int main(int argc, char **argv)
 				return usage("--cert-dir: a directory");
 			o.cert_dir = optarg;
 			break;
+		case 'E':
+			if (!*optarg || strlen(optarg) > 128)
+				return usage("--eap-md5: a password of 1..128 characters");
+			o.eap_pw = optarg;
+			break;
+		case 'A':
+			ca_file = optarg;
+			break;
 		default:
 			return usage("unknown option");
 		}
 	}
 	if (!have_srv || optind != argc)
 		return usage(have_srv ? "unexpected argument" : "--server is required");
+	if (o.eap_pw && o.cert_dir)
+		return usage("--eap-md5 and --cert-dir exclude each other");
+	if (ca_file && load_certreq(&o, ca_file)) {
+		fprintf(stderr, "ike_load: --ca %s: no X.509 certificate (PEM)\n", ca_file);
+		return 1;
+	}
 	o.srv.sin_port = htons((uint16_t)port);
 
 	tun = calloc(o.n, sizeof(*tun));
@@ -545,18 +694,24 @@ int main(int argc, char **argv)
 				t->t_init_done = now();
 				lat_init[nlat_init++] = t->t_init_done - t->t_start;
 				{
+					/* INITIAL_CONTACT, as strongSwan and AnyConnect clients
+					 * send on a first connection: the responder looks for
+					 * older SAs of the identity at every tunnel */
 					struct ini_auth_opts ao = { .id_type = o.id_type, .id = o.id,
-								    .psk = o.psk };
+								    .psk = o.psk,
+								    .initial_contact = true };
 					struct ike_sa_pl esp;
 					char idb[256];
 					size_t l;
 
-					if (id_indexed) { /* "%u" in --id: this tunnel's index */
-						int pl = (int)(strchr(o.id, '%') - o.id);
-
-						snprintf(idb, sizeof(idb), "%.*s%u%s", pl, o.id,
-							 idx + o.id_base, o.id + pl + 2);
-						ao.id = idb;
+					ao.id = tun_id(&o, id_indexed, idx, idb, sizeof(idb));
+					if (o.eap_pw) { /* §2.16: no AUTH asks for EAP */
+						ao.psk = NULL;
+						ao.no_auth = true;
+					}
+					if (o.have_certreq) {
+						ao.certreq = o.certreq;
+						ao.certreq_len = sizeof(o.certreq);
 					}
 
 					ini_esp_proposal(&esp, t->in.esp_spi, IKE_ENCR_AES_GCM_16,
@@ -582,14 +737,62 @@ int main(int argc, char **argv)
 				}
 				t->state = T_AUTH;
 				t->tries = 1;
+				t->exchanges = 1;
 				if (send_req(fd, t))
 					return 1;
 				continue;
 			}
-			if (t->state == T_AUTH && buf[18] == IKE_XCHG_IKE_AUTH) {
+			if (t->state < T_AUTH || t->state > T_EAP_AUTH ||
+			    buf[18] != IKE_XCHG_IKE_AUTH ||
+			    ((uint32_t)buf[20] << 24 | (uint32_t)buf[21] << 16 |
+			     (uint32_t)buf[22] << 8 | buf[23]) != t->in.msg_id - 1)
+				continue; /* a late duplicate answer (of an earlier exchange) */
+			if (o.eap_pw && t->state != T_EAP_AUTH) {
+				char idb[256];
+
+				rc = ini_open(&t->in, buf, (size_t)r, m);
+				if (rc == INI_MORE)
+					continue;
+				if (rc) {
+					st.f_auth++;
+					t->state = T_FAILED;
+					goto finish;
+				}
+				rc = eap_step(t, &o, tun_id(&o, id_indexed, idx, idb, sizeof(idb)),
+					      o.id_type, m, &st);
+				if (rc < 0) {
+					fprintf(stderr, "ike_load: cannot build an EAP IKE_AUTH\n");
+					return 1;
+				}
+				if (!rc && t->exchanges >= AUTH_EXCHANGES_MAX) {
+					if (!o.quiet && st.f_eap < 3)
+						fprintf(stderr, "ike_load: EAP not done after %u "
+							"IKE_AUTH exchanges\n", t->exchanges);
+					st.f_eap++;
+					rc = 1;
+				}
+				if (rc) {
+					t->state = T_FAILED;
+					goto finish;
+				}
+				t->tries = 1;
+				t->exchanges++;
+				if (send_req(fd, t))
+					return 1;
+				continue;
+			}
+			{
 				/* certificates: the responder's signature is not verified (saves
-				 * our CPU); its IDr and AUTH must be there */
-				rc = ini_process_auth(&t->in, buf, (size_t)r, m, o.key ? NULL : o.psk);
+				 * our CPU); its IDr and AUTH must be there. EAP: its AUTH after
+				 * EAP, keyed with SK_pr, is. */
+				if (o.eap_pw)
+					rc = ini_process_eap_final(&t->in, buf, (size_t)r, m, t->idr,
+								   t->idr_len, NULL, 0);
+				else
+					rc = ini_process_auth(&t->in, buf, (size_t)r, m,
+							      o.key ? NULL : o.psk);
+				if (rc == INI_MORE)
+					continue;
 				if (rc) {
 					st.f_auth++;
 					if (!o.quiet && st.f_auth <= 3)
@@ -609,10 +812,10 @@ int main(int argc, char **argv)
 					t->t_done = now();
 					lat[nlat++] = t->t_done - t->t_start;
 					st.established++;
+					st.auth_exchanges += t->exchanges;
 				}
 				goto finish;
 			}
-			continue; /* a late duplicate answer */
 finish:
 			slot_free(tun, slots, &inflight, t);
 			finished++;
@@ -664,15 +867,19 @@ finish:
 		printf("{\"n\": %u, \"window\": %u, \"group\": %u, \"bits\": %u, "
 		       "\"established\": %u, \"failed\": %u, "
 		       "\"failures\": {\"timeout\": %u, \"ike_sa_init\": %u, \"ike_auth\": %u, "
-		       "\"child_sa\": %u, \"no_address\": %u}, "
+		       "\"child_sa\": %u, \"no_address\": %u, \"eap\": %u}, "
 		       "\"retransmissions\": %u, \"cookies\": %u, \"malformed\": %u, \"stray\": %u, "
+		       "\"eap\": {\"identity_requests\": %u, \"md5_challenges\": %u, "
+		       "\"rounds\": %u}, \"ike_auth_exchanges_per_tunnel\": %.3f, "
 		       "\"wall_s\": %.6f, \"setups_per_s\": %.3f, "
 		       "\"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}, "
 		       "\"init_rtt_ms\": {\"p50\": %.3f, \"p99\": %.3f}, "
 		       "\"initiator_cpu_s\": %.4f, \"prep_s\": %.3f, \"prep_cpu_s\": %.3f}\n",
 		       o.n, o.window, o.group, o.bits, st.established, o.n - st.established,
-		       st.f_timeout, st.f_init, st.f_auth, st.f_child, st.f_noaddr, st.retrans,
-		       st.cookies, st.bad_resp, st.stray, wall,
+		       st.f_timeout, st.f_init, st.f_auth, st.f_child, st.f_noaddr, st.f_eap,
+		       st.retrans, st.cookies, st.bad_resp, st.stray, st.eap_identity, st.eap_md5,
+		       st.eap_rounds,
+		       st.established ? (double)st.auth_exchanges / st.established : 0.0, wall,
 		       wall > 0 ? st.established / wall : 0.0, pct(lat, nlat, 0.5) * 1e3,
 		       pct(lat, nlat, 0.9) * 1e3, pct(lat, nlat, 0.99) * 1e3,
 		       nlat ? lat[nlat - 1] * 1e3 : 0.0, pct(lat_init, nlat_init, 0.5) * 1e3,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 int ini_rng(void *arg, uint8_t *out, size_t len)
@@ -362,21 +363,31 @@ size_t ini_build_auth(struct ini *in, const struct ini_auth_opts *o, uint8_t *ou
 	return ini_seal(in, IKE_XCHG_IKE_AUTH, in->msg_id++, inner, il, first, out, cap);
 }
 
-int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
-		     const char *psk)
+static int auth_result(struct ini *in, struct ike_msg *m, const struct ike_pl *n);
+
+/* An IKE_AUTH response opened, what the last one told forgotten: 0, INI_MORE or -1. */
+static int open_auth_resp(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m)
 {
-	const struct ike_pl *idr, *auth, *n, *cp;
-	uint8_t oct[4096], want[64];
-	size_t ol;
-	struct ike_alg esp;
 	int rc;
 
 	in->child_err = 0;
 	in->n_addr4 = in->n_dns4 = in->n_sub4 = 0;
 	in->has_addr6 = false;
 	rc = ini_open(in, buf, len, m);
+	return rc == 0 ? 0 : rc == INI_MORE ? INI_MORE : -1;
+}
+
+int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
+		     const char *psk)
+{
+	const struct ike_pl *idr, *auth, *n;
+	uint8_t oct[4096], want[64];
+	size_t ol;
+	int rc;
+
+	rc = open_auth_resp(in, buf, len, m);
 	if (rc)
-		return rc == INI_MORE ? INI_MORE : -1;
+		return rc;
 	idr = ike_msg_find(m, IKE_PL_IDR, NULL);
 	auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
 	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
@@ -389,6 +400,16 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 		    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
 		    memcmp(want, auth->f.data.p, auth->f.data.len)))
 		return -1;
+	return auth_result(in, m, n);
+}
+
+/* What came with the AUTH of the last IKE_AUTH response: error notifies (child_err), CP,
+ * the CHILD_SA (its keys into in->ck). @p n: the first notify. */
+static int auth_result(struct ini *in, struct ike_msg *m, const struct ike_pl *n)
+{
+	const struct ike_pl *cp;
+	struct ike_alg esp;
+
 	for (; n; n = ike_msg_find(m, IKE_PL_NOTIFY, n))
 		if (n->f.u16a <= IKE_N_ERROR_MAX)
 			in->child_err = n->f.u16a;
@@ -726,4 +747,69 @@ size_t ini_seal_resp(struct ini *in, uint8_t exchange, uint32_t msg_id, const ui
 			ilen, out, cap, &len))
 		return 0;
 	return len;
+}
+
+/* ---- EAP in IKE_AUTH (RFC 7296 §2.16) --------------------------------------------------- */
+
+size_t ini_build_auth_step(struct ini *in, uint8_t type, uint8_t method, const uint8_t *data,
+			   size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t inner[INI_EAP_STEP_MAX + 16];
+	struct ike_bld b;
+	size_t il;
+
+	if (len > INI_EAP_STEP_MAX || (type != IKE_PL_EAP && type != IKE_PL_AUTH))
+		return 0;
+	ike_bld_init_chain(&b, inner, sizeof(inner));
+	if (type == IKE_PL_AUTH)
+		ike_bld_id(&b, IKE_PL_AUTH, method, data, len);
+	else
+		ike_bld_data(&b, IKE_PL_EAP, data, len);
+	il = ike_bld_finish(&b);
+	if (!il)
+		return 0;
+	return ini_seal(in, IKE_XCHG_IKE_AUTH, in->msg_id++, inner, il, ike_bld_first(&b), out,
+			cap);
+}
+
+int ini_eap_auth(struct ini *in, bool resp, const uint8_t *msk, size_t msk_len,
+		 const uint8_t *id, size_t id_len, uint8_t *out)
+{
+	const uint8_t *key = msk ? msk : resp ? in->keys.sk_pr : in->keys.sk_pi;
+	size_t kl = msk ? msk_len : in->keys.p_len, ol;
+	uint8_t oct[4096];
+	int rc;
+
+	if (resp)
+		rc = ike_auth_octets(in->suite.prf, in->init_resp, in->init_resp_len, in->ni,
+				     sizeof(in->ni), in->keys.sk_pr, in->keys.p_len, id, id_len, oct,
+				     sizeof(oct), &ol);
+	else
+		rc = ike_auth_octets(in->suite.prf, in->init_req, in->init_req_len, in->nr,
+				     in->nr_len, in->keys.sk_pi, in->keys.p_len, id, id_len, oct,
+				     sizeof(oct), &ol);
+	if (rc || ike_auth_psk(in->suite.prf, key, kl, oct, ol, out))
+		return -1;
+	return 0;
+}
+
+int ini_process_eap_final(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
+			  const uint8_t *idr, size_t idr_len, const uint8_t *msk, size_t msk_len)
+{
+	const struct ike_pl *auth, *n;
+	uint8_t want[64];
+	int rc;
+
+	rc = open_auth_resp(in, buf, len, m);
+	if (rc)
+		return rc;
+	auth = ike_msg_find(m, IKE_PL_AUTH, NULL);
+	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
+	if (!auth)
+		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
+	if (ini_eap_auth(in, true, msk, msk_len, idr, idr_len, want) ||
+	    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
+	    CRYPTO_memcmp(want, auth->f.data.p, auth->f.data.len))
+		return -1;
+	return auth_result(in, m, n);
 }

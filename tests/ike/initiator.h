@@ -212,4 +212,33 @@ size_t ini_seal_resp(struct ini *in, uint8_t exchange, uint32_t msg_id, const ui
 int ini_seal_resp_frags(struct ini *in, uint8_t exchange, uint32_t msg_id, const uint8_t *inner,
 			size_t ilen, uint8_t first, unsigned nfrag, uint8_t *out, size_t *lens);
 
+/* ---- EAP in IKE_AUTH (RFC 7296 §2.16; perf/ike/ike_load.c) ------------------------------ */
+
+#define INI_EAP_STEP_MAX 1400    /**< EAP / AUTH data of one ini_build_auth_step() */
+
+/**
+ * An IKE_AUTH request after the first one (message ID in->msg_id, then incremented) carrying
+ * one payload: IKE_PL_EAP with @p data (an EAP packet), or IKE_PL_AUTH of @p method.
+ * @return its length, 0 on error.
+ */
+size_t ini_build_auth_step(struct ini *in, uint8_t type, uint8_t method, const uint8_t *data,
+			   size_t len, uint8_t *out, size_t cap);
+
+/**
+ * The AUTH after EAP: prf(prf(K, "Key Pad for IKEv2"), signed octets), K the MSK, or
+ * without one (@p msk NULL: EAP-MD5) SK_pi for ours, SK_pr for the responder's (@p resp).
+ * @p id: the ID payload body signed (ours: IDi; the responder's: the IDr of its first
+ * response). @p out gets prf length bytes. 0 or -1.
+ */
+int ini_eap_auth(struct ini *in, bool resp, const uint8_t *msk, size_t msk_len,
+		 const uint8_t *id, size_t id_len, uint8_t *out);
+
+/**
+ * The last IKE_AUTH response after EAP (no IDr): 0 when its AUTH verifies (ini_eap_auth()
+ * over @p idr), the rest as ini_process_auth(); the error notify (> 0) when it has no AUTH,
+ * -1 when malformed or the AUTH is wrong.
+ */
+int ini_process_eap_final(struct ini *in, const uint8_t *buf, size_t len, struct ike_msg *m,
+			  const uint8_t *idr, size_t idr_len, const uint8_t *msk, size_t msk_len);
+
 #endif

@@ -294,19 +294,8 @@ static size_t response_eap(struct fx *f, uint8_t *eap, size_t cap, uint16_t *not
 
 static void send_inner(struct fx *f, uint8_t type, const void *data, size_t len, uint8_t method)
 {
-	uint8_t inner[2048];
-	struct ike_bld b;
-	size_t il;
-
-	ike_bld_init_chain(&b, inner, sizeof(inner));
-	if (type == IKE_PL_AUTH)
-		ike_bld_id(&b, IKE_PL_AUTH, method, data, len);
-	else
-		ike_bld_data(&b, type, data, len);
-	il = ike_bld_finish(&b);
-	assert_true(il > 0);
-	f->req_len = ini_seal(&f->in, IKE_XCHG_IKE_AUTH, f->in.msg_id++, inner, il,
-			      ike_bld_first(&b), f->req, sizeof(f->req));
+	f->req_len = ini_build_auth_step(&f->in, type, method, data, len, f->req, sizeof(f->req));
+	assert_true(f->req_len > 0);
 	send_req(f);
 }
 
