@@ -84,9 +84,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ike_resp_tick(io->resp, now_ms);
-	/* each SA at its profile's nat_keepalive, else the ike section's (ike_policy.c) */
-	ike_resp_nat_keepalives(io->resp, now_ms, io->conf.nat_keepalive, send_keepalive, io);
+	ike_resp_tick(io->resp, now_ms); /* NAT keepalives too (ike_resp_set_nat_keepalive()) */
 	/* on-demand DPD asks for the SA counters it needs from ike_resp_tick() */
 }
 
@@ -402,6 +400,8 @@ int ike_io_create(struct event_base *base, struct dpif *dpif, const struct ike_d
 	}
 	if (dpif)
 		dpif_on_event(dpif, RP_MSG_LIFETIME, on_lifetime, io);
+	/* each SA at its profile's nat_keepalive, else the ike section's (ike_policy.c) */
+	ike_resp_set_nat_keepalive(io->resp, io->conf.nat_keepalive, send_keepalive, io);
 	ike_resp_tick(io->resp, dpif_now_ns() / 1000000);
 	io->tick = event_new(base, -1, EV_PERSIST, on_tick, io);
 	if (!io->tick || event_add(io->tick, &(struct timeval){ 1, 0 })) {

@@ -172,19 +172,24 @@ const char *ike_sa_profile_name(const struct ike_sa *sa)
 	return sa->profile ? sa->profile->name : NULL;
 }
 
-void ike_resp_nat_keepalives(struct ike_resp *r, uint64_t now_ms, unsigned def_s,
-			     void (*send)(void *arg, const struct ike_addr *local,
-					  const struct ike_addr *peer), void *arg)
+void ike_resp_set_nat_keepalive(struct ike_resp *r, unsigned def_s,
+				void (*send)(void *arg, const struct ike_addr *local,
+					     const struct ike_addr *peer), void *arg)
 {
-	for (struct ike_sa *sa = r->sas; sa; sa = sa->next) {
-		unsigned every = sa->pol_nat_keepalive_s ? sa->pol_nat_keepalive_s : def_s;
+	r->ka_def_s = def_s;
+	r->ka_send = send;
+	r->ka_arg = arg;
+}
 
-		if (!every || sa->state != IKE_SA_ESTABLISHED || !sa->local_nat ||
-		    sa->live.clearing || now_ms - sa->nat_ka_ms < every * 1000ull)
-			continue;
-		sa->nat_ka_ms = now_ms;
-		send(arg, &sa->local, &sa->peer);
-	}
+void ike_policy_sa_keepalive(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
+{
+	unsigned every = sa->pol_nat_keepalive_s ? sa->pol_nat_keepalive_s : r->ka_def_s;
+
+	if (!r->ka_send || !every || sa->state != IKE_SA_ESTABLISHED || !sa->local_nat ||
+	    sa->live.clearing || now_ms - sa->nat_ka_ms < every * 1000ull)
+		return;
+	sa->nat_ka_ms = now_ms;
+	r->ka_send(r->ka_arg, &sa->local, &sa->peer);
 }
 
 /* ---- IKEv2 policies: the proposals IKE_SA_INIT may choose (IOS crypto ikev2 policy) ------- */

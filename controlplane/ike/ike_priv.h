@@ -429,6 +429,10 @@ struct ike_resp {
 	bool pids_lost;                /**< no memory for the first buckets: walk */
 	/* ike_resp_tick()'s walk: the SA it is at (NULL once deleted) and the next one */
 	struct ike_sa *tick_sa, *tick_next;
+	/* NAT keepalives (ike_resp_set_nat_keepalive()) */
+	unsigned ka_def_s;
+	void (*ka_send)(void *arg, const struct ike_addr *local, const struct ike_addr *peer);
+	void *ka_arg;
 	struct ike_session_hooks hooks; /**< accounting (ike_sa.h) */
 	bool has_hooks;
 };
@@ -509,6 +513,8 @@ const char *ike_sa_profile_name(const struct ike_sa *sa);
 /** The session of @p sa is deleted (ike_resp_clear()), logged, once its session lifetime is
  * over (ike_resp_tick()'s walk). */
 void ike_policy_sa_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
+/** The NAT keepalive of @p sa when due (ike_resp_set_nat_keepalive(); ike_resp_tick()). */
+void ike_policy_sa_keepalive(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms);
 
 /**
  * The session of @p sa ends (once; ESTABLISHED SAs only): the session hooks' down() with

@@ -822,7 +822,7 @@ static void expiry_tick(struct ike_resp *r, struct ike_sa *sa, uint64_t now_ms)
 
 /*
  * Once a second: one walk over the SAs, each visited once for everything that may be due
- * (retransmissions, rekeys, liveness checks, session lifetimes, timeouts) rather than a walk
+ * (retransmissions, rekeys, liveness checks, session lifetimes, timeouts, NAT keepalives) rather than a walk
  * per concern: at 100 000 sessions the walk is the idle cost. Any step may delete the SA, or
  * (through a callback) another one: ike_sa_delete() tells the walk (tick_sa, tick_next).
  */
@@ -830,6 +830,7 @@ void ike_resp_tick(struct ike_resp *r, uint64_t now_ms)
 {
 	static void (*const steps[])(struct ike_resp *, struct ike_sa *, uint64_t) = {
 		ike_req_sa_tick, ike_rekey_sa_tick, ike_dpd_sa_tick, ike_policy_sa_tick, expiry_tick,
+		ike_policy_sa_keepalive,
 	};
 
 	r->now_ms = now_ms;

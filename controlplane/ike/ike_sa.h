@@ -397,13 +397,13 @@ struct ike_sa_info {
 };
 
 /**
- * RFC 3948 §2.3: for every established SA behind whose NAT we are (§2.23), call @p send when
- * its NAT keepalive is due: every nat_keepalive seconds of its ikev2 profile, else every
- * @p def_s (0: none). Called once a second or so.
+ * RFC 3948 §2.3: from now on ike_resp_tick() calls @p send for every established SA behind
+ * whose NAT we are (§2.23) when its NAT keepalive is due: every nat_keepalive seconds of its
+ * ikev2 profile, else every @p def_s (0: none).
  */
-void ike_resp_nat_keepalives(struct ike_resp *r, uint64_t now_ms, unsigned def_s,
-			     void (*send)(void *arg, const struct ike_addr *local,
-					  const struct ike_addr *peer), void *arg);
+void ike_resp_set_nat_keepalive(struct ike_resp *r, unsigned def_s,
+				void (*send)(void *arg, const struct ike_addr *local,
+					     const struct ike_addr *peer), void *arg);
 
 /**
  * Why a session ended (RFC 2866 §5.10 Acct-Terminate-Cause numbers, for accounting).

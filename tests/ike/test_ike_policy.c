@@ -498,11 +498,12 @@ static void test_nat_keepalive(void **state)
 		assert_int_equal(ini_process_auth(&in, f->w.buf, f->w.len, &f->m, PSK), 0);
 	}
 	t = f->now + 100000;
-	ike_resp_nat_keepalives(f->r, t, 20, count_ka, &n);
+	ike_resp_set_nat_keepalive(f->r, 20, count_ka, &n);
+	ike_resp_tick(f->r, t);
 	assert_int_equal(n, 1);
-	ike_resp_nat_keepalives(f->r, t + 4999, 20, count_ka, &n);
+	ike_resp_tick(f->r, t + 4999);
 	assert_int_equal(n, 1);
-	ike_resp_nat_keepalives(f->r, t + 5000, 20, count_ka, &n);
+	ike_resp_tick(f->r, t + 5000);
 	assert_int_equal(n, 2);
 	ini_free(&in);
 	fx_free(f);
