@@ -165,11 +165,7 @@ tunnel() {
 		{ cat "$WORK/ping.$conn"; fail "ping $LAN_HOST4 ($what)"; }
 	ok "ping $LAN_HOST4 through the tunnel: $(grep -o '[0-9]* received' "$WORK/ping.$conn")"
 	ike_traffic_check "$conn" "$vip" "$id" 5201
-	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
-		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
-	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
-	within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
-		fail "the session of $id stays after the client deleted it"
+	ike_terminate "$conn" "$vip" "$id"
 	ok "$what: terminated by the client, session gone"
 }
 
@@ -192,9 +188,7 @@ ok "rampartd: $(grep -m1 "we identify as dn" "$WORK/cp.log" | sed 's/.*info ike:
 vip=$(wait_vip "$POOL_NET." 5) || fail "no virtual IP for the identity_local client"
 wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping through the identity_local client's tunnel"
 ok "the identity_local client has $vip and reaches $LAN_HOST4"
-sw --terminate --ike dn --timeout 10 >"$WORK/terminate.dn" 2>&1 ||
-	{ cat "$WORK/terminate.dn"; fail "swanctl --terminate dn"; }
-within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
+ike_terminate dn "$vip"
 
 # --- a certificate from a CA rampartd does not trust -------------------------------------------
 if sw --initiate --ike evil --child evil --timeout 15 >"$WORK/initiate.evil" 2>&1; then

@@ -139,12 +139,6 @@ connect() { # CONN WHAT
 		{ cat "$WORK/ping.$1"; fail "ping $LAN_HOST4 ($2)"; }
 	ok "$2: virtual IP $vip, ping $LAN_HOST4 through the tunnel: $(grep -o '[0-9]* received' "$WORK/ping.$1")"
 }
-terminate() { # CONN
-	sw --terminate --ike "$1" --timeout 10 >"$WORK/terminate.$1" 2>&1 ||
-		{ cat "$WORK/terminate.$1"; fail "swanctl --terminate $1"; }
-	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
-}
-
 # --- with fragmentation -------------------------------------------------------------------------
 capture_start frag
 connect frag "fragmentation = yes, fragment_size 576"
@@ -173,7 +167,7 @@ grep -q " 1$" "$WORK/sizes.frag" && fail "rampartd's datagrams were IP-fragmente
 [ "$max" -le 576 ] || fail "rampartd sent a $max-byte IP datagram with fragment_size 576"
 [ "$n" -ge "$nfrag" ] || fail "only $n datagrams from rampartd captured, $nfrag fragments expected"
 ok "$n datagrams from rampartd, none IP-fragmented, the largest $max bytes of IP (<= 576)"
-terminate frag
+ike_terminate frag "$vip"
 ok "fragmentation = yes: terminated"
 
 # --- without fragmentation: the response goes whole ----------------------------------------------
@@ -186,7 +180,7 @@ grep -q "<whole|[0-9]*> received fragment" "$CH/charon.log" && fail "charon got 
 grep -q "<whole|[0-9]*> parsed IKE_AUTH response 1 \[ IDr CERT CERT CERT AUTH" "$CH/charon.log" ||
 	{ grep "<whole|" "$CH/charon.log" | grep "parsed\|packet"; fail "charon did not get the IKE_AUTH response whole"; }
 ok "charon: $(grep "<whole|[0-9]*> received packet: .*\[4500\] ([0-9]* bytes)" "$CH/charon.log" | sed -n 1p | sed 's/.*> //')"
-terminate whole
+ike_terminate whole "$vip"
 ok "fragmentation = no: whole response (IP-fragmented), tunnel works"
 
 # --- what the peer fragments: its response to rampartd's IKE SA rekey (RFC 7383 §2.6.2) ----------
@@ -217,5 +211,5 @@ ok "charon: $(grep "splitting IKE message" "$CH/charon.log" | tail -n 1 | sed 's
 ok "rampartd: $(grep "rekeyed by us: now" "$WORK/cp.log" | tail -n 1 | sed 's/.*ike: //')"
 wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "ping $LAN_HOST4 after the IKE SA rekey"
 ok "the tunnel carries a ping after the rekey"
-terminate resp
+ike_terminate resp "$vip"
 ok "modp4096, fragments both ways: terminated"

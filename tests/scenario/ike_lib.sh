@@ -53,6 +53,9 @@
 #                        FreeRADIUS (freeradius -X -d DIR/raddb, made by tests/aaa/
 #                        radius_env.sh's rad_setup) in $NS_DP; output OUT (default
 #                        DIR/radiusd.out); rad_pid and DIR/pid; fails unless it gets ready
+#   ike_terminate CONN VIP [ID]
+#                        swanctl --terminate CONN; VIP leaves the client, and with ID the
+#                        session leaves rampartd's show sessions
 #   eap_tunnel CONN IKE_ID WHAT EAP_ID MSK PORT
 #                        an EAP tunnel of charon's connection CONN end to end (see below)
 #
@@ -319,6 +322,17 @@ ike_start_radius() {
 	ok "$name up (pid $rad_pid) on 127.0.0.1 in $NS_DP"
 }
 
+# ike_terminate CONN VIP [ID]: the client deletes its IKE SA CONN; its virtual IP VIP goes, and
+# (with ID) rampartd no longer lists the session.
+ike_terminate() {
+	local conn=$1 vip=$2 id=${3:-}
+	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
+		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
+	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
+	[ -z "$id" ] || within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
+		fail "the session of $id stays after the client deleted it"
+}
+
 # eap_tunnel CONN IKE_ID WHAT EAP_ID MSK(yes|no) PORT: charon's connection CONN (EAP, rampartd
 # authenticated by its RSA certificate) up, then what every EAP scenario proves: rampartd
 # names EAP_ID and says whether EAP gave an MSK, the virtual IP, traffic both ways, EAP_ID in
@@ -352,11 +366,7 @@ eap_tunnel() {
 	grep -q "EAP identity $eapid\$" "$WORK/sessions.$conn" ||
 		fail "show sessions does not give EAP identity $eapid for $id"
 	ok "show sessions: $id has EAP identity $eapid"
-	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
-		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
-	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
-	within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
-		fail "the session of $id stays after the client deleted it"
+	ike_terminate "$conn" "$vip" "$id"
 	ok "$what: terminated by the client, session gone"
 }
 

@@ -277,8 +277,7 @@ ctl show sessions >"$WORK/sessions.blue" 2>&1 || fail "show sessions"
 grep -q "profile blue, group blue-pol" "$WORK/sessions.blue" ||
 	{ cat "$WORK/sessions.blue"; fail "show sessions: profile blue with the policy's name as group"; }
 ok "OU=blue: profile blue, virtual IP $bvip from the default pool, group blue-pol"
-sw --terminate --ike blue --timeout 10 >/dev/null 2>&1 || fail "swanctl --terminate blue"
-within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $bvip/'" || fail "$bvip stays on the client"
+ike_terminate blue "$bvip"
 
 # --- OU=red: no map matches, no identity rule: refused ------------------------------------------
 n0=$(grep -c AUTHENTICATION_FAILED "$CH/charon.log")

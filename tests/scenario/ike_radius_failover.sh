@@ -181,11 +181,7 @@ up_down() {
 	wait_ping "$NS_CL" "$LAN_HOST4" 10 || { tail -n 20 "$WORK/dp.log"; fail "ping $LAN_HOST4 through the tunnel ($what)"; }
 	ok "$what: virtual IP $vip, ping through the tunnel"
 	[ "${TRAFFIC:-0}" = 1 ] && ike_traffic_check "$conn" "$vip" "alice@$conn.example.test" 5301
-	sw --terminate --ike "$conn" --timeout 10 >"$WORK/terminate.$conn" 2>&1 ||
-		{ cat "$WORK/terminate.$conn"; fail "swanctl --terminate $conn"; }
-	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
-	within 10 sh -c "! '$CTL' -c '$conf' show sessions 2>/dev/null | grep -q '$vip'" ||
-		fail "the session of $conn stays after the client deleted it"
+	ike_terminate "$conn" "$vip" "$conn"
 }
 
 noans_void="radius: server rad-void: no answer to id"

@@ -165,8 +165,7 @@ admitted() { # CONN ID WHAT
 	vip=$(wait_vip "$POOL_NET." 5) || fail "$3: no virtual IP"
 	wait_ping "$NS_CL" "$LAN_HOST4" 10 || fail "$3: no ping through the tunnel"
 	ok "$3: admitted ($vip, reaches $LAN_HOST4)"
-	sw --terminate --ike "$1" --timeout 10 >/dev/null 2>&1 || fail "swanctl --terminate $1"
-	within 10 sh -c "! ip -n '$NS_CL' -o addr show | grep -q ' $vip/'" || fail "$vip stays on the client"
+	ike_terminate "$1" "$vip"
 }
 refused() { # CONN TRUSTPOINT WHAT REASON
 	local n0
