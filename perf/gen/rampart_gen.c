@@ -20,7 +20,8 @@
  * latency in both directions: through rampart-dp (clear -> ESP, ESP -> clear) or in loopback.
  * Latency goes into a log-linear histogram (no per-packet storage); loss is counted per flow
  * range. Keys and SPIs are functions of the SA index; --sa-config writes the matching
- * rampart-dp manual_sas.
+ * rampart-dp manual_sas. --linger keeps the ports (a memif peer connected) after the summary
+ * until SIGINT/SIGTERM, so a harness can stop rampart-dp before its memif peer leaves.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -90,6 +92,8 @@ struct opts {
 	uint32_t seq_start;
 	const char *rekey_map;  /* --rekey-map: SA moves driven by perf/sa/sa_bench */
 	unsigned int idle_us;   /* --idle-us: sleep when --rate has nothing due / the port is full */
+	bool linger;            /* --linger: keep the ports (memif connected) until SIGINT/SIGTERM */
+	uint32_t prime_seq;     /* --prime-seq: one uncounted packet per SA at this number first */
 } o = {
 	.flows = 1,
 	.size = 64,
@@ -134,6 +138,8 @@ static struct rte_ether_addr src_mac; /* the tx port's */
 static struct rg_map_hdr *rmap;      /* --rekey-map (perf/sa/gen_map.h) */
 static struct rg_map_flow *rflow;
 static uint8_t *sa_gen;              /* generation each SA sends under (--rekey-map) */
+static uint64_t prime_sent, prime_rcvd; /* --prime-seq */
+static volatile sig_atomic_t linger_stop;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -718,6 +724,12 @@ static void usage(void)
 	     "  --idle-us U            with --rate: sleep U us when nothing is due or the port\n"
 	     "                         refuses packets (default 0: spin), to leave the CPU to\n"
 	     "                         its neighbours\n"
+	     "  --prime-seq N          (esp) first send one packet per SA with sequence number N\n"
+	     "                         and wait for it (--drain-ms), not counted in the run: the\n"
+	     "                         run's lower numbers are then replays for rampart-dp\n"
+	     "  --linger               after the run and its summary, keep the ports (a memif\n"
+	     "                         peer stays connected, nothing polled) until SIGINT or\n"
+	     "                         SIGTERM: stop rampart-dp first, then the generator\n"
 	     "  --json FILE            append the JSON summary line to FILE too\n"
 	     "  --check                exit 1 unless received == sent > 0, no bad packet, and\n"
 	     "                         0 < p50 <= p99 <= p99.9 (self-test in loopback)");
@@ -746,6 +758,7 @@ static void parse_opts(int argc, char **argv)
 		{ "remote-base", 1, 0, 5 },  { "remote-span", 1, 0, 6 },  { "sa-config", 1, 0, 7 },
 		{ "replay-window", 1, 0, 8 }, { "json", 1, 0, 'j' },      { "check", 0, 0, 'c' },
 		{ "seq-start", 1, 0, 9 },    { "rekey-map", 1, 0, 10 },   { "idle-us", 1, 0, 11 },
+		{ "linger", 0, 0, 12 },      { "prime-seq", 1, 0, 13 },
 		{ "help", 0, 0, 'h' },       { 0, 0, 0, 0 }
 	};
 	int c;
@@ -792,6 +805,8 @@ static void parse_opts(int argc, char **argv)
 		case 9: o.seq_start = (uint32_t)num("seq-start", optarg, 1, 0xf0000000u); break;
 		case 10: o.rekey_map = optarg; break;
 		case 11: o.idle_us = (unsigned int)num("idle-us", optarg, 0, 100000); break;
+		case 12: o.linger = true; break;
+		case 13: o.prime_seq = (uint32_t)num("prime-seq", optarg, 1, 0xf0000000u); break;
 		case 'j': o.json = optarg; break;
 		case 'c': o.check = true; break;
 		case 'h': usage(); exit(0);
@@ -802,6 +817,8 @@ static void parse_opts(int argc, char **argv)
 		die("unexpected argument '%s'", argv[optind]);
 	if (o.rekey_map && !o.esp)
 		die("--rekey-map needs --mode esp");
+	if (o.prime_seq && (!o.esp || o.rekey_map))
+		die("--prime-seq needs --mode esp (and no --rekey-map)");
 	if (o.flows > o.client_span)
 		printf("note: %u flows share %u client addresses (--client-span): through rampart-dp "
 		       "only %u SAs can be told apart\n", o.flows, o.client_span, o.client_span);
@@ -833,6 +850,9 @@ static void report(double secs)
 	if (o.esp)
 		printf("  next run against the same SAs: --seq-start %" PRIu64 "\n",
 		       (uint64_t)o.seq_start + (txs.k + o.flows - 1) / o.flows);
+	if (o.prime_seq)
+		printf("  primed   %12" PRIu64 "  sent at sequence number %u first, %" PRIu64
+		       " came back (not counted above)\n", prime_sent, o.prime_seq, prime_rcvd);
 	printf("  latency  p50 %.0f ns  p99 %.0f ns  p99.9 %.0f ns  max %.0f ns\n", p50, p99, p999, pmax);
 	if (n_ranges > 1)
 		for (unsigned int r = 0; r < n_ranges; r++) {
@@ -856,7 +876,13 @@ static void report(double secs)
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s[%" PRIu64 ",%" PRIu64 "]",
 					r ? "," : "", st.sent_r[r], st.rcvd_r[r]);
 	if (off < sizeof(line))
-		snprintf(line + off, sizeof(line) - off, "]}");
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "]");
+	if (o.prime_seq && off < sizeof(line))
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+					",\"primed_sent\":%" PRIu64 ",\"primed_received\":%" PRIu64,
+					prime_sent, prime_rcvd);
+	if (off < sizeof(line))
+		snprintf(line + off, sizeof(line) - off, "}");
 	printf("%s\n", line);
 	if (o.json) {
 		if (!(f = fopen(o.json, "a")))
@@ -908,6 +934,93 @@ static void rekey_map_open(void)
 	}
 }
 
+/* Receives until all sent came back, or drain_ms passed with nothing new. */
+static void drain(struct keycache *kc)
+{
+	uint64_t quiet = (uint64_t)o.drain_ms * hz / 1000, t_drain = rte_rdtsc();
+
+	while (st.rcvd + st.bad < st.sent && rte_rdtsc() - t_drain < quiet) {
+		uint64_t before = st.rcvd + st.bad + st.foreign;
+
+		rx_poll(kc);
+		if (st.rcvd + st.bad + st.foreign != before)
+			t_drain = rte_rdtsc();
+	}
+}
+
+/* --prime-seq: one packet per SA with sequence number prime_seq (rampart-dp's anti-replay
+ * window moves there), drained, then forgotten: the run proper starts from --seq-start. */
+static void prime(struct keycache *rxkc)
+{
+	struct rte_mbuf *pk[BURST];
+	uint64_t t0 = rte_rdtsc();
+	uint32_t f = 0;
+
+	for (uint32_t i = 0; i < o.flows; i++)
+		sa_seq[i] = o.prime_seq;
+	while (f < o.flows) {
+		unsigned int n = o.flows - f < BURST ? o.flows - f : BURST, sent = 0;
+
+		if (rte_rdtsc() - t0 > 10 * hz)
+			die("--prime-seq: the port took %u of %u packets in 10 s", f, o.flows);
+		if (rte_pktmbuf_alloc_bulk(pool, pk, n) != 0) {
+			rx_poll(rxkc);
+			continue;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			if (!build(&txs.kc, pk[i], f + i, f + i))
+				die("frame of %u B does not fit an mbuf", frame_len(f + i));
+		while (sent < n) {
+			sent += rte_eth_tx_burst(o.tx_port, 0, pk + sent, (uint16_t)(n - sent));
+			rx_poll(rxkc);
+			if (sent < n && rte_rdtsc() - t0 > 10 * hz)
+				die("--prime-seq: the port took %u of %u packets in 10 s", f + sent,
+				    o.flows);
+		}
+		st.sent += n;
+		f += n;
+	}
+	drain(rxkc);
+	prime_sent = st.sent;
+	prime_rcvd = st.rcvd;
+	printf("primed: %" PRIu64 " packets at sequence number %u, %" PRIu64 " came back\n",
+	       prime_sent, o.prime_seq, prime_rcvd);
+	fflush(stdout);
+	memset(&st, 0, sizeof(st));
+	for (uint32_t i = 0; i < o.flows; i++)
+		sa_seq[i] = o.seq_start;
+}
+
+static void on_linger_signal(int sig)
+{
+	(void)sig;
+	linger_stop = 1;
+}
+
+/* --linger: the summary is out; keep the ports started (a memif peer stays connected) without
+ * polling them until SIGINT/SIGTERM. The DPDK 22.11 memif PMD unmaps a link's shared memory
+ * when its peer disconnects, under whoever polls it: so the harness stops rampart-dp (whose
+ * disconnect then finds this process idle) before it stops us. */
+static void linger(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_linger_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		die("sigaction: %s", strerror(errno));
+	printf("lingering: ports kept, not polled, until SIGINT or SIGTERM\n");
+	fflush(stdout);
+	while (!linger_stop) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	printf("lingering: stopped by a signal, closing\n");
+	fflush(stdout);
+}
+
 /* True if @p port is a memif port. */
 static bool is_memif(uint16_t port)
 {
@@ -921,7 +1034,6 @@ int main(int argc, char **argv)
 {
 	struct keycache rxkc;
 	unsigned int tx_lc = RTE_MAX_LCORE;
-	uint64_t t_drain, quiet;
 	int n = rte_eal_init(argc, argv);
 
 	if (n < 0) {
@@ -965,6 +1077,8 @@ int main(int argc, char **argv)
 	keycache_init(&rxkc);
 	if (o.rekey_map)
 		rekey_map_open();
+	if (o.prime_seq)
+		prime(&rxkc);
 	if (o.lcores == 2) {
 		tx_lc = rte_get_next_lcore(-1, 1, 0);
 		if (tx_lc >= RTE_MAX_LCORE) {
@@ -989,17 +1103,10 @@ int main(int argc, char **argv)
 			rx_poll(&rxkc);
 		st.t_end = rte_rdtsc();
 	}
-	/* Drain: until all came back, or drain_ms passed with nothing new. */
-	quiet = (uint64_t)o.drain_ms * hz / 1000;
-	t_drain = rte_rdtsc();
-	while (st.rcvd + st.bad < st.sent && rte_rdtsc() - t_drain < quiet) {
-		uint64_t before = st.rcvd + st.bad + st.foreign;
-
-		rx_poll(&rxkc);
-		if (st.rcvd + st.bad + st.foreign != before)
-			t_drain = rte_rdtsc();
-	}
+	drain(&rxkc);
 	report((double)(st.t_end - st.t_start) / (double)hz);
+	if (o.linger)
+		linger();
 	rte_eth_dev_stop(o.tx_port);
 	if (o.rx_port != o.tx_port)
 		rte_eth_dev_stop(o.rx_port);
