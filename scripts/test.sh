@@ -3,8 +3,10 @@
 #
 #   1. set-up (packages, hugepages) and the default build: every suite
 #      (unit, stress, esp, ike, pki, aaa, scenario, fuzz-smoke);
-#   2. an ASan+UBSan build: the unit suite;
-#   3. a clang libFuzzer build: every fuzz target for FUZZ_SECONDS (default 20) each.
+#   2. the benchmarks' smoke runs (perf-smoke: dp-bench, ike-bench, sa-bench, ... --quick):
+#      they prove the harnesses work end to end and assert nothing on time;
+#   3. an ASan+UBSan build: the unit suite;
+#   4. a clang libFuzzer build: every fuzz target for FUZZ_SECONDS (default 20) each.
 #
 # Ends with the line "N passed, N failed[, N skipped]" and exits non-zero on any failure.
 #
@@ -20,7 +22,7 @@ suites=()
 for a in "$@"; do
 	case "$a" in
 	--quick) quick=1 ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	-*) echo "test: unknown option '$a'" >&2; exit 2 ;;
 	*) suites+=("$a") ;;
 	esac
@@ -47,6 +49,14 @@ if [ $setup_failed -eq 0 ]; then
 	for s in "${suites[@]}"; do args+=(--suite "$s"); done
 	say "tests: default build"
 	run_suite build "${args[@]}"
+fi
+
+if [ $quick -eq 0 ] && [ $setup_failed -eq 0 ] && [ ${#suites[@]} -eq 0 ]; then
+	say "benchmark smoke runs (perf-smoke)"
+	rm -f build/meson-logs/testlog-perf.json
+	meson test -C build --print-errorlogs --num-processes 1 --suite perf-smoke \
+		--logbase testlog-perf
+	logs+=("build/meson-logs/testlog-perf.json")
 fi
 
 if [ $quick -eq 0 ] && [ $setup_failed -eq 0 ]; then
