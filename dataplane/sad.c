@@ -57,7 +57,7 @@ struct sad_route {
 struct dp_sad {
 	struct dp_sad_conf conf;
 	struct rte_rcu_qsbr *qs;
-	IMB_MGR *mgr;                  /* for key expansion in esp_sa_init() */
+	IMB_MGR *mgr;                  /* for esp_sa_init(): key expansion, job probe */
 	struct dp_sa **slots;
 	uint32_t n_slots;
 	uint32_t *free_slots, n_free_slots;

@@ -141,26 +141,16 @@ static void l2_send_mac(struct dp_worker *w, unsigned int p, struct rte_mbuf *m,
 	tx_enqueue(w, p, m);
 }
 
-/* Add the Ethernet header towards next hop @nh (family @af) and queue on port index @p. */
-static void l2_send(struct dp_worker *w, unsigned int p, struct rte_mbuf *m, uint8_t af,
-		    const uint8_t *nh)
-{
-	struct rte_ether_addr dst;
-
-	if (!dp_neigh_resolve(w->neigh, p, af, nh, &dst)) {
-		drop1(w, m, DP_DROP_NO_NEIGHBOR);
-		return;
-	}
-	l2_send_mac(w, p, m, af, &dst);
-}
-
 /*
- * l2_send() for @n packets (n <= LOOKUP_MAX) out of port index @p, each towards its own next
- * hop (encrypted packets: the outer destination, a different client for each packet of a
- * burst). One bulk lookup of all the next hops first, so that their hash bucket misses
+ * Add the Ethernet header to @n packets (n <= LOOKUP_MAX) and queue them on port index @p,
+ * each towards its own next hop nh[i] of family af[i] (encrypted packets: the outer
+ * destination, a different client for each packet of a burst; decrypted packets: the inner
+ * destination); a packet without a neighbour is dropped (NO_NEIGHBOR). A next hop equal to
+ * the previous packet's (one SA's packets in a row, or many clients talking to one server)
+ * is looked up once; the others in one bulk lookup, so that their hash bucket misses
  * overlap. For an address not in the table (an off-link client: the usual case)
- * dp_neigh_resolve() falls back to the port's gateway, whatever the address: that answer
- * is taken once per burst and address family and reused for the other misses.
+ * dp_neigh_resolve() falls back to the port's gateway, whatever the address: that answer is
+ * taken once per burst and address family and reused for the other misses.
  */
 static void l2_send_bulk(struct dp_worker *w, unsigned int p, struct rte_mbuf **pkts,
 			 const uint8_t *af, const uint8_t *const *nh, uint16_t n)
@@ -171,35 +161,49 @@ static void l2_send_bulk(struct dp_worker *w, unsigned int p, struct rte_mbuf **
 	} __rte_aligned(8) keys[LOOKUP_MAX];
 	const void *kp[LOOKUP_MAX];
 	void *data[LOOKUP_MAX];
-	struct rte_ether_addr fb_mac[2];
+	struct rte_ether_addr mac[LOOKUP_MAX], fb_mac[2];
+	uint8_t uq[LOOKUP_MAX], ok[LOOKUP_MAX];
 	int8_t fb[2] = { -1, -1 }; /* per family (v4, v6): fallback not taken yet / none / MAC */
 	uint64_t hits = 0;
+	uint16_t nu = 0;
 
+	/* Distinct next hops: uq[i] is packet i's entry among them. */
 	for (uint16_t i = 0; i < n; i++) {
-		dp_neigh_key_set(&keys[i].k, p, af[i], nh[i]);
-		kp[i] = &keys[i].k;
+		if (i && af[i] == af[i - 1] &&
+		    (af[i] == 4 ? memcmp(nh[i], nh[i - 1], 4)
+				: memcmp(nh[i], nh[i - 1], 16)) == 0) {
+			uq[i] = uq[i - 1];
+			continue;
+		}
+		dp_neigh_key_set(&keys[nu].k, p, af[i], nh[i]);
+		kp[nu] = &keys[nu].k;
+		uq[i] = (uint8_t)nu++;
 	}
-	if (n)
-		rte_hash_lookup_bulk_data(w->neigh->hash, kp, n, &hits, data);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_ether_addr dst;
-		bool ok = false;
-
-		if ((hits >> i) & 1)
-			ok = neigh_word_mac(__atomic_load_n(&w->neigh->ent[(uintptr_t)data[i]],
-							    __ATOMIC_RELAXED), &dst);
-		if (!ok) {
+	if (nu)
+		rte_hash_lookup_bulk_data(w->neigh->hash, kp, nu, &hits, data);
+	for (uint16_t u = 0, i = 0; u < nu; u++) {
+		/* i: the first packet of entry u */
+		while (uq[i] != u)
+			i++;
+		ok[u] = (hits >> u) & 1 &&
+			neigh_word_mac(__atomic_load_n(&w->neigh->ent[(uintptr_t)data[u]],
+						       __ATOMIC_RELAXED), &mac[u]);
+		if (!ok[u]) {
 			unsigned int f = af[i] == 6;
 
 			if (fb[f] < 0)
 				fb[f] = dp_neigh_resolve(w->neigh, p, af[i], nh[i], &fb_mac[f]);
-			if (!fb[f]) {
-				drop1(w, pkts[i], DP_DROP_NO_NEIGHBOR);
-				continue;
-			}
-			dst = fb_mac[f];
+			ok[u] = fb[f] > 0;
+			if (ok[u])
+				mac[u] = fb_mac[f];
 		}
-		l2_send_mac(w, p, pkts[i], af[i], &dst);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (!ok[uq[i]]) {
+			drop1(w, pkts[i], DP_DROP_NO_NEIGHBOR);
+			continue;
+		}
+		l2_send_mac(w, p, pkts[i], af[i], &mac[uq[i]]);
 	}
 }
 
@@ -526,18 +530,24 @@ static void route_lookup(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n
  * SA tables far beyond the caches (every packet on another of 100 000 SAs) each step below
  * is a cache and TLB miss per packet. First the slot array entries of the whole burst, then
  * each SA's owner line and the lines the ESP engine reads first (esp_sa_prefetch_*()); the
- * caller's first look at them comes after the last prefetch of the burst. The key lines are
- * prefetched later, by the engine (its stage 1, ahead of the crypto of stage 2).
+ * caller's first look at them comes after the last prefetch of the burst. A slot equal to
+ * the previous packet's (a run of one SA's packets) is loaded and prefetched once. The key
+ * lines are prefetched later, by the engine (its stage 1, ahead of the crypto of stage 2).
  */
 static inline void sa_fetch(const struct dp_worker *w, const uint64_t *slot, uint16_t n,
 			    struct dp_sa **sas, bool inbound)
 {
 	for (uint16_t i = 0; i < n; i++)
-		if (slot[i] && slot[i] < w->sad.n_slots)
+		if (slot[i] && slot[i] < w->sad.n_slots && (!i || slot[i] != slot[i - 1]))
 			rte_prefetch0(&w->sad.slots[slot[i]]);
 	for (uint16_t i = 0; i < n; i++) {
-		struct dp_sa *sa = slot[i] ? dp_sad_slot(&w->sad, slot[i]) : NULL;
+		struct dp_sa *sa;
 
+		if (i && slot[i] == slot[i - 1]) { /* a run of one SA's packets */
+			sas[i] = sas[i - 1];
+			continue;
+		}
+		sa = slot[i] ? dp_sad_slot(&w->sad, slot[i]) : NULL;
 		sas[i] = sa;
 		if (!sa)
 			continue;
@@ -606,6 +616,18 @@ static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa *
 
 		if (!mtu)
 			mtu = w->out_mtu;
+		/* Fits for sure (headers, ICV, the most padding, trailer): no need to ask
+		 * dp_frag_outbound(), which would say PASS. */
+		if (likely(rte_pktmbuf_pkt_len(pkts[i]) + (uint32_t)sa->esp.hdr_len +
+			   sa->esp.icv_len + sa->esp.pad_align + 2u <= mtu)) {
+			if (k == DP_BURST_MAX) {
+				encrypt_send(w, buf, es, k);
+				k = 0;
+			}
+			buf[k] = pkts[i];
+			es[k++] = &sa->esp;
+			continue;
+		}
 		switch (dp_frag_outbound(w->frag, pkts[i], sa, mtu, frags, &nf, &ic, &why)) {
 		case DP_FRAG_PASS:
 			frags[0] = pkts[i];
@@ -638,10 +660,12 @@ static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa *
  * SA (here or at its owner), else out of the inside port / to the kernel / dropped. */
 static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, bool decrypted)
 {
-	struct rte_mbuf *mine[DP_BURST_MAX];
+	struct rte_mbuf *mine[DP_BURST_MAX], *plain[DP_BURST_MAX];
 	struct dp_sa *mine_sa[DP_BURST_MAX], *sas[DP_BURST_MAX];
+	const uint8_t *plain_nh[DP_BURST_MAX];
+	uint8_t plain_af[DP_BURST_MAX];
 	uint64_t nh[DP_BURST_MAX];
-	uint16_t nm = 0;
+	uint16_t nm = 0, np = 0;
 
 	if (!n)
 		return;
@@ -656,10 +680,15 @@ static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 		if (!nh[i]) {
 			if (decrypted) {
-				if (w->in_port < 0)
+				/* out of the inside port, after the loop: one neighbour
+				 * lookup for the lot */
+				if (w->in_port < 0) {
 					drop1(w, m, DP_DROP_NO_OUTPUT_PORT);
-				else
-					l2_send(w, (unsigned int)w->in_port, m, af, dst);
+				} else {
+					plain[np] = m;
+					plain_af[np] = af;
+					plain_nh[np++] = dst;
+				}
 			} else {
 				unsigned int p = in_idx(w, m);
 
@@ -690,6 +719,9 @@ static void route_inner(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		mine[nm] = m;
 		mine_sa[nm++] = sa;
 	}
+	for (uint16_t off = 0; off < np; off += LOOKUP_MAX)
+		l2_send_bulk(w, (unsigned int)w->in_port, plain + off, plain_af + off,
+			     plain_nh + off, RTE_MIN((uint16_t)(np - off), (uint16_t)LOOKUP_MAX));
 	outbound(w, mine, mine_sa, nm);
 }
 
@@ -772,17 +804,27 @@ static void rx_outside(struct dp_worker *w, unsigned int p, struct rte_mbuf **pk
 		}
 	}
 	/* Stage 2: inbound SAs by SPI + destination, 64 keys per lookup (the bulk lookup
-	 * overlaps the bucket and key misses itself), then the SAs, prefetched (sa_fetch). */
+	 * overlaps the bucket and key misses itself; a key equal to the previous packet's,
+	 * as in a run of one SA's packets, is looked up once), then the SAs, prefetched
+	 * (sa_fetch). */
 	for (uint16_t off = 0; off < ne; off += LOOKUP_MAX) {
-		uint16_t k = RTE_MIN((uint16_t)(ne - off), (uint16_t)LOOKUP_MAX);
+		uint16_t k = RTE_MIN((uint16_t)(ne - off), (uint16_t)LOOKUP_MAX), nu = 0;
 		uint64_t hits = 0, slot[LOOKUP_MAX];
 		struct dp_sa *sas[LOOKUP_MAX];
+		uint8_t uq[LOOKUP_MAX];
 
+		for (uint16_t i = 0; i < k; i++) {
+			if (i && memcmp(&keys[off + i], &keys[off + i - 1], sizeof(keys[0])) == 0) {
+				uq[i] = uq[i - 1];
+				continue;
+			}
+			kp[nu] = &keys[off + i];
+			uq[i] = (uint8_t)nu++;
+		}
+		if (nu)
+			rte_hash_lookup_bulk_data(w->sad.in_hash, kp, nu, &hits, data);
 		for (uint16_t i = 0; i < k; i++)
-			kp[i] = &keys[off + i];
-		rte_hash_lookup_bulk_data(w->sad.in_hash, kp, k, &hits, data);
-		for (uint16_t i = 0; i < k; i++)
-			slot[i] = (hits >> i) & 1 ? (uintptr_t)data[i] : 0;
+			slot[i] = (hits >> uq[i]) & 1 ? (uintptr_t)data[uq[i]] : 0;
 		sa_fetch(w, slot, k, sas, true);
 		for (uint16_t i = 0; i < k; i++) {
 			struct rte_mbuf *m = esp[off + i];

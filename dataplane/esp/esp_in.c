@@ -166,8 +166,12 @@ static unsigned int in_finish(struct esp_sa *sa, struct rte_mbuf *m, const struc
 		if (v != ESP_REPLAY_OK || s2 != ip->seq)
 			return ESP_DROP_REPLAY_TOO_OLD + 1;
 	}
-	/* Authentic: record it, whatever its contents (RFC 4303 section 3.4.3). */
-	esp_replay_update(&sa->replay, ip->seq);
+	/* Authentic: record it, whatever its contents (RFC 4303 section 3.4.3); without
+	 * anti-replay only the highest number seen, for ESN inference and reporting. */
+	if (sa->flags & ESP_SAF_NO_REPLAY)
+		esp_replay_advance(&sa->replay, ip->seq);
+	else
+		esp_replay_update(&sa->replay, ip->seq);
 
 	/* RFC 4303 section 2.4-2.6: trailer. */
 	pad = ct[ip->ct_len - 2];
@@ -221,7 +225,7 @@ static inline void replay_prefetch(const struct esp_sa *sa, const struct rte_mbu
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t off;
 
-	if (m->data_len < 20)
+	if (m->data_len < 20 || (sa->flags & ESP_SAF_NO_REPLAY))
 		return;
 	off = (p[0] >> 4) == 6 ? 40u : (p[0] & 0xfu) * 4u;
 	if (sa->flags & ESP_SAF_NATT)
@@ -245,13 +249,15 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 	 * already, a stage earlier). */
 	for (unsigned int i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(ms[i], void *));
-		esp_sa_prefetch_in(ss[i]);
+		if (!i || ss[i] != ss[i - 1])
+			esp_sa_prefetch_in(ss[i]);
 	}
 	/* Stage 1: parse, lengths, replay pre-check. A few packets ahead, the replay bitmap
-	 * word of that packet's sequence number; behind, each good packet's keys for stage 2. */
+	 * word of that packet's sequence number; behind, each good packet's keys for stage 2
+	 * (once per run of one SA's packets). */
 	for (unsigned int i = 0; i < RTE_MIN(n, (unsigned int)REPLAY_AHEAD); i++)
 		replay_prefetch(ss[i], ms[i]);
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0, last = n; i < n; i++) {
 		unsigned int r;
 
 		if (i + REPLAY_AHEAD < n)
@@ -261,7 +267,9 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
-		esp_sa_prefetch_keys(ss[i], false);
+		if (last == n || ss[i] != ss[last])
+			esp_sa_prefetch_keys(ss[i], false);
+		last = i;
 		idx[nj++] = (uint8_t)i;
 	}
 	/* Stage 2: decrypt and compute ICVs, one burst. */

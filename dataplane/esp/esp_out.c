@@ -211,21 +211,24 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 	uint16_t ng = 0;
 
 	/* Stage 0: start loading packet headers and SAs (lines 0 and 1: the worker has
-	 * usually done so already, a stage earlier). */
+	 * usually done so already, a stage earlier); an SA once per run of its packets. */
 	for (unsigned int i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(ms[i], void *));
-		esp_sa_prefetch_out(ss[i]);
+		if (!i || ss[i] != ss[i - 1])
+			esp_sa_prefetch_out(ss[i]);
 	}
 	/* Stage 1: check, build headers and trailer, take sequence numbers; start loading
 	 * each good packet's keys for stage 2. */
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0, last = n; i < n; i++) {
 		unsigned int r = out_prepare(mgr, ss[i], ms[i], &op[nj], &sc[nj]);
 
 		if (r) {
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
-		esp_sa_prefetch_keys(ss[i], true);
+		if (last == n || ss[i] != ss[last])
+			esp_sa_prefetch_keys(ss[i], true);
+		last = i;
 		idx[nj++] = (uint8_t)i;
 	}
 	/* Stage 2: one burst of crypto jobs. */

@@ -64,6 +64,17 @@ static inline void esp_replay_prefetch(const struct esp_replay *r, uint32_t seq)
 void esp_replay_update(struct esp_replay *r, uint64_t seq64);
 
 /**
+ * Without anti-replay: only move the highest sequence number seen (what ESN inference and
+ * the SA's reported sequence number read), leaving the bitmap alone. After the ICV, as
+ * esp_replay_update().
+ */
+static inline void esp_replay_advance(struct esp_replay *r, uint64_t seq64)
+{
+	if (seq64 > r->top)
+		r->top = seq64;
+}
+
+/**
  * For ESN: the high 32 bits to authenticate with when the check does not apply (replay
  * protection disabled): RFC 4303 A2.2 inference without rejecting anything.
  */

@@ -151,6 +151,40 @@ static void tmpl_build(struct esp_sa *sa, const struct rp_msg_sa *m)
 	sa->outer_len = (uint8_t)ip_len;
 }
 
+/*
+ * One job of @p sa's layout (16 bytes of zeros to cipher) through intel-ipsec-mb's checked
+ * submit path: the packet path submits unchecked (esp_run_jobs()), so every field a job
+ * takes from the SA is validated here once. @return 0, or the library's error number (or
+ * -1: the job did not complete).
+ */
+static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
+{
+	uint8_t buf[ESP_HDR_LEN + 16 + 16 + ESP_ICV_MAX + 4] __attribute__((aligned(16)));
+	bool esn_hmac = (sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) == (ESP_SAF_ESN | ESP_SAF_HMAC);
+	struct esp_scratch sc;
+	IMB_JOB *job;
+	uint32_t n;
+	int rc;
+
+	memset(buf, 0, sizeof(buf));
+	memset(&sc, 0, sizeof(sc));
+	if (esp_get_jobs(mgr, &job, 1) != 1)
+		return -1;
+	esp_job_fill(job, sa, buf, 16, esn_hmac ? 4 : 0, sc.icv,
+		     (sa->flags & ESP_SAF_ESN) ? sc.aad : buf, &sc,
+		     !(sa->flags & ESP_SAF_INBOUND), 0);
+	n = IMB_SUBMIT_BURST(mgr, 1, &job);
+	rc = n ? 0 : imb_get_errno(mgr); /* refused: not submitted, the reason */
+	if (!rc) {
+		if (!n) /* held back in a lane */
+			n = IMB_FLUSH_BURST(mgr, 1, &job);
+		rc = n == 1 && job->status == IMB_STATUS_COMPLETED ? 0 : -1;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(&sc, sizeof(sc));
+	return rc;
+}
+
 int esp_sa_init(struct esp_sa *sa, const struct rp_msg_sa *m, IMB_MGR *mgr, char *err,
 		size_t errlen)
 {
@@ -307,7 +341,13 @@ int esp_sa_init(struct esp_sa *sa, const struct rp_msg_sa *m, IMB_MGR *mgr, char
 	sa->seq = m->seq_start;
 	sa->hard_packets = m->hard_packets ? m->hard_packets : UINT64_MAX;
 	sa->hard_bytes = m->hard_bytes ? m->hard_bytes : UINT64_MAX;
-	rc = 0;
+	rc = esp_sa_probe(mgr, sa);
+	if (rc) {
+		fail(err, errlen, -EINVAL, "SA %u: intel-ipsec-mb refuses its crypto jobs: %s",
+		     m->sa_id, rc > 0 ? imb_get_strerror(rc) : "job not completed");
+		rc = -EINVAL;
+		goto out;
+	}
 out:
 	explicit_bzero(ivk, sizeof(ivk));
 	explicit_bzero(scratch, sizeof(scratch));

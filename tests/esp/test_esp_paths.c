@@ -491,6 +491,47 @@ static void test_esn_wrap(void **state)
 	}
 }
 
+/* Without anti-replay (RP_SAF_NO_REPLAY): duplicates and old numbers pass, a forged packet
+ * still fails and moves nothing, and ESN inference still follows the highest number seen
+ * (only that moves: the bitmap is left alone). */
+static void test_no_replay(void **state)
+{
+	(void)state;
+	for (size_t a = 0; a < N_ALGS; a++) {
+		uint8_t w[6][BUF];
+		size_t wl[6];
+		struct pair p;
+		struct rte_mbuf *mb;
+
+		pair_make(&p, &algs[a], 4, RP_SAF_ESN | RP_SAF_NO_REPLAY, 70);
+		assert_true(p.in->flags & ESP_SAF_NO_REPLAY);
+		p.out->seq = (1ull << 32) - 4;
+		esp_replay_advance(&p.in->replay, (1ull << 32) - 10);
+		for (int i = 0; i < 6; i++) /* (2^32 - 3) .. (2^32 + 2) */
+			rte_pktmbuf_free(enc(p.out, 64, w[i], &wl[i]));
+		/* 0, 0 again, 4 (past the wrap), 1 (before it), 5, 4 again */
+		static const int order[] = { 0, 0, 4, 1, 5, 4 };
+
+		for (int k = 0; k < 6; k++) {
+			mb = tu_mbuf(w[order[k]], wl[order[k]]);
+			assert_int_equal(tu_in1(p.in, mb), -1);
+			rte_pktmbuf_free(mb);
+		}
+		assert_true(p.in->replay.top == (1ull << 32) + 2);
+		/* forged: refused, nothing moves */
+		rte_pktmbuf_free(enc(p.out, 64, w[0], &wl[0]));      /* 2^32 + 3 */
+		w[0][wl[0] - p.out->icv_len - 1] ^= 0x80;
+		mb = tu_mbuf(w[0], wl[0]);
+		assert_int_equal(tu_in1(p.in, mb), ESP_DROP_AUTH_FAILED);
+		rte_pktmbuf_free(mb);
+		assert_true(p.in->replay.top == (1ull << 32) + 2);
+		for (unsigned int i = 0; i <= p.in->replay.words_mask; i++)
+			assert_true(p.in->replay.bitmap[i] == 0);
+		assert_true(p.in->ctr.packets == 6);
+		pair_free(&p);
+	}
+}
+
 static void test_seq_overflow_without_esn(void **state)
 {
 	struct pair p;
@@ -962,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_cbc_iv_unpredictable),
 		cmocka_unit_test(test_replay_paths),
 		cmocka_unit_test(test_esn_wrap),
+		cmocka_unit_test(test_no_replay),
 		cmocka_unit_test(test_seq_overflow_without_esn),
 		cmocka_unit_test(test_trailer_edges),
 		cmocka_unit_test(test_outbound_errors),
