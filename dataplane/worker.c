@@ -620,34 +620,30 @@ static void outbound(struct dp_worker *w, struct rte_mbuf **pkts, struct dp_sa *
 		 * dp_frag_outbound(), which would say PASS. */
 		if (likely(rte_pktmbuf_pkt_len(pkts[i]) + (uint32_t)sa->esp.hdr_len +
 			   sa->esp.icv_len + sa->esp.pad_align + 2u <= mtu)) {
+			frags[0] = pkts[i];
+			nf = 1;
+		} else {
+			switch (dp_frag_outbound(w->frag, pkts[i], sa, mtu, frags, &nf, &ic, &why)) {
+			case DP_FRAG_PASS:
+				frags[0] = pkts[i];
+				nf = 1;
+				break;
+			case DP_FRAG_SPLIT:
+				break;
+			default:
+				drop1(w, pkts[i], why);
+				if (ic)
+					icmp[ni++] = ic;
+				continue;
+			}
+		}
+		for (uint16_t j = 0; j < nf; j++) {
 			if (k == DP_BURST_MAX) {
 				encrypt_send(w, buf, es, k);
 				k = 0;
 			}
-			buf[k] = pkts[i];
+			buf[k] = frags[j];
 			es[k++] = &sa->esp;
-			continue;
-		}
-		switch (dp_frag_outbound(w->frag, pkts[i], sa, mtu, frags, &nf, &ic, &why)) {
-		case DP_FRAG_PASS:
-			frags[0] = pkts[i];
-			nf = 1;
-			/* fall through */
-		case DP_FRAG_SPLIT:
-			for (uint16_t j = 0; j < nf; j++) {
-				if (k == DP_BURST_MAX) {
-					encrypt_send(w, buf, es, k);
-					k = 0;
-				}
-				buf[k] = frags[j];
-				es[k++] = &sa->esp;
-			}
-			break;
-		default:
-			drop1(w, pkts[i], why);
-			if (ic)
-				icmp[ni++] = ic;
-			break;
 		}
 	}
 	encrypt_send(w, buf, es, k);
