@@ -381,8 +381,7 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 		     const char *psk)
 {
 	const struct ike_pl *idr, *auth, *n;
-	uint8_t oct[4096], want[64];
-	size_t ol;
+	uint8_t want[64];
 	int rc;
 
 	rc = open_auth_resp(in, buf, len, m);
@@ -393,12 +392,11 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
 	if (!idr || !auth)
 		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
-	if (psk && (ike_auth_octets(in->suite.prf, in->init_resp, in->init_resp_len, in->ni,
-				    sizeof(in->ni), in->keys.sk_pr, in->keys.p_len, idr->body.p,
-				    idr->body.len, oct, sizeof(oct), &ol) ||
-		    ike_auth_psk(in->suite.prf, (const uint8_t *)psk, strlen(psk), oct, ol, want) ||
+	/* The responder's PSK AUTH is the EAP final AUTH's computation with the PSK as key. */
+	if (psk && (ini_eap_auth(in, true, (const uint8_t *)psk, strlen(psk), idr->body.p,
+				 idr->body.len, want) ||
 		    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
-		    memcmp(want, auth->f.data.p, auth->f.data.len)))
+		    CRYPTO_memcmp(want, auth->f.data.p, auth->f.data.len)))
 		return -1;
 	return auth_result(in, m, n);
 }
