@@ -5,6 +5,8 @@
 # (unshare -n, its loopback only; needs root), so nothing leaves the machine.
 # usage: tests/fuzz/capture_http_seeds.sh tests/fuzz/corpus/http
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/../pki/ca_db.sh
+. "$(dirname "$(readlink -f "$0")")/../pki/ca_db.sh"
 out=$(readlink -f "${1:?usage: $0 OUTDIR}")
 if [ "${RP_CAPTURE_INNER:-}" != 1 ]; then
 	exec unshare -n env RP_CAPTURE_INNER=1 bash "$0" "$out"
@@ -24,18 +26,7 @@ cd "$work"
 ossl() { openssl "$@" 2>/dev/null; }
 ossl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 \
 	-subj "/O=Rampart Test/CN=HTTP capture CA"
-cat >ca.cnf <<EOF
-[ ca ]
-default_ca = d
-[ d ]
-database = $work/index.txt
-crlnumber = $work/crlnumber
-certificate = $work/ca.pem
-private_key = $work/ca.key
-default_md = sha256
-default_crl_days = 7
-EOF
-echo 01 >crlnumber
+ca_db "$work" 7
 rev=$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)
 printf 'V\t491231235959Z\t\t0A\tunknown\t/CN=good\n' >index.txt
 printf 'R\t491231235959Z\t%s,keyCompromise\t0B\tunknown\t/CN=revoked\n' "$rev" >>index.txt

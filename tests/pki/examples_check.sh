@@ -40,19 +40,9 @@ leaf() { # NAME SUBJECT CA SERIAL
 }
 ca ca "/O=Rampart Examples/CN=trustpoint1 CA"
 leaf server "/O=Rampart Examples/CN=vpn.example.test" ca 2
-: >"$P/index.txt"
-echo 01 >"$P/crlnumber"
-cat >"$P/ca.cnf" <<EOF
-[ ca ]
-default_ca = c
-[ c ]
-database = $P/index.txt
-crlnumber = $P/crlnumber
-certificate = $P/ca.pem
-private_key = $P/ca.key
-default_md = sha256
-default_crl_days = 30
-EOF
+# shellcheck source=SCRIPTDIR/ca_db.sh
+. "$SRC/tests/pki/ca_db.sh"
+ca_db "$P"
 ossl ca -config "$P/ca.cnf" -batch -gencrl -out "$P/ca.crl"
 ca 2315-ca "/O=Rampart Examples/CN=2315 CA"
 leaf 2315-vpn "/O=Rampart Examples/CN=vpn.example.test" 2315-ca 3

@@ -444,18 +444,6 @@ pki_server() {
 	pki_cert server "/O=Rampart Test/CN=vpn.example.test" \
 		"$(pki_leaf DNS:vpn.example.test serverAuth)" 2 "${1:-rsa:2048}" "${2:-ca}"
 }
-pki_ca_db() {
-	: >"$P/index.txt"
-	echo 01 >"$P/crlnumber"
-	cat >"$P/ca.cnf" <<EOF
-[ ca ]
-default_ca = test_ca
-[ test_ca ]
-database = $P/index.txt
-crlnumber = $P/crlnumber
-certificate = $P/ca.pem
-private_key = $P/ca.key
-default_md = sha256
-default_crl_days = ${1:-30}
-EOF
-}
+# shellcheck source=SCRIPTDIR/../pki/ca_db.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../pki/ca_db.sh"
+pki_ca_db() { ca_db "$P" "${1:-30}"; }
