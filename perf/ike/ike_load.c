@@ -378,7 +378,7 @@ static int eap_step(struct tun *t, const struct opts *o, const char *id, uint8_t
 		idb[0] = id_type;
 		memset(idb + 1, 0, 3);
 		memcpy(idb + 4, id, idl);
-		if (ini_eap_auth(&t->in, false, NULL, 0, idb, idl + 4, mac))
+		if (ini_key_auth(&t->in, false, NULL, 0, idb, idl + 4, mac))
 			return -1;
 		l = ini_build_auth_step(&t->in, IKE_PL_AUTH, IKE_AUTH_PSK, mac,
 					ike_prf_len(t->in.suite.prf), t->req + 4, sizeof(t->req) - 4);

@@ -393,7 +393,7 @@ int ini_process_auth(struct ini *in, const uint8_t *buf, size_t len, struct ike_
 	if (!idr || !auth)
 		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
 	/* The responder's PSK AUTH is the EAP final AUTH's computation with the PSK as key. */
-	if (psk && (ini_eap_auth(in, true, (const uint8_t *)psk, strlen(psk), idr->body.p,
+	if (psk && (ini_key_auth(in, true, (const uint8_t *)psk, strlen(psk), idr->body.p,
 				 idr->body.len, want) ||
 		    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
 		    CRYPTO_memcmp(want, auth->f.data.p, auth->f.data.len)))
@@ -770,11 +770,11 @@ size_t ini_build_auth_step(struct ini *in, uint8_t type, uint8_t method, const u
 			cap);
 }
 
-int ini_eap_auth(struct ini *in, bool resp, const uint8_t *msk, size_t msk_len,
+int ini_key_auth(struct ini *in, bool resp, const uint8_t *key, size_t key_len,
 		 const uint8_t *id, size_t id_len, uint8_t *out)
 {
-	const uint8_t *key = msk ? msk : resp ? in->keys.sk_pr : in->keys.sk_pi;
-	size_t kl = msk ? msk_len : in->keys.p_len, ol;
+	const uint8_t *k = key ? key : resp ? in->keys.sk_pr : in->keys.sk_pi;
+	size_t kl = key ? key_len : in->keys.p_len, ol;
 	uint8_t oct[4096];
 	int rc;
 
@@ -786,7 +786,7 @@ int ini_eap_auth(struct ini *in, bool resp, const uint8_t *msk, size_t msk_len,
 		rc = ike_auth_octets(in->suite.prf, in->init_req, in->init_req_len, in->nr,
 				     in->nr_len, in->keys.sk_pi, in->keys.p_len, id, id_len, oct,
 				     sizeof(oct), &ol);
-	if (rc || ike_auth_psk(in->suite.prf, key, kl, oct, ol, out))
+	if (rc || ike_auth_psk(in->suite.prf, k, kl, oct, ol, out))
 		return -1;
 	return 0;
 }
@@ -805,7 +805,7 @@ int ini_process_eap_final(struct ini *in, const uint8_t *buf, size_t len, struct
 	n = ike_msg_find(m, IKE_PL_NOTIFY, NULL);
 	if (!auth)
 		return n && n->f.u16a <= IKE_N_ERROR_MAX ? n->f.u16a : -1;
-	if (ini_eap_auth(in, true, msk, msk_len, idr, idr_len, want) ||
+	if (ini_key_auth(in, true, msk, msk_len, idr, idr_len, want) ||
 	    auth->f.u8a != IKE_AUTH_PSK || auth->f.data.len != ike_prf_len(in->suite.prf) ||
 	    CRYPTO_memcmp(want, auth->f.data.p, auth->f.data.len))
 		return -1;

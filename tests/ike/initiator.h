@@ -225,16 +225,17 @@ size_t ini_build_auth_step(struct ini *in, uint8_t type, uint8_t method, const u
 			   size_t len, uint8_t *out, size_t cap);
 
 /**
- * The AUTH after EAP: prf(prf(K, "Key Pad for IKEv2"), signed octets), K the MSK, or
- * without one (@p msk NULL: EAP-MD5) SK_pi for ours, SK_pr for the responder's (@p resp).
+ * A shared-key AUTH: prf(prf(K, "Key Pad for IKEv2"), signed octets). K is @p key: the
+ * pre-shared key, or the MSK after EAP; without one (@p key NULL: EAP-MD5) SK_pi for ours,
+ * SK_pr for the responder's (@p resp).
  * @p id: the ID payload body signed (ours: IDi; the responder's: the IDr of its first
  * response). @p out gets prf length bytes. 0 or -1.
  */
-int ini_eap_auth(struct ini *in, bool resp, const uint8_t *msk, size_t msk_len,
+int ini_key_auth(struct ini *in, bool resp, const uint8_t *key, size_t key_len,
 		 const uint8_t *id, size_t id_len, uint8_t *out);
 
 /**
- * The last IKE_AUTH response after EAP (no IDr): 0 when its AUTH verifies (ini_eap_auth()
+ * The last IKE_AUTH response after EAP (no IDr): 0 when its AUTH verifies (ini_key_auth()
  * over @p idr), the rest as ini_process_auth(); the error notify (> 0) when it has no AUTH,
  * -1 when malformed or the AUTH is wrong.
  */
