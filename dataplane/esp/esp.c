@@ -53,6 +53,18 @@ unsigned int esp_get_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n)
 	return got;
 }
 
+void esp_job_order(const uint16_t *len, unsigned int n, uint8_t *ord)
+{
+	/* insertion sort: n <= ESP_BURST_MAX, and a burst has few distinct lengths */
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int j = i;
+
+		for (; j && len[ord[j - 1]] < len[i]; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = (uint8_t)i;
+	}
+}
+
 static unsigned int collect(IMB_JOB **jobs, unsigned int c, uint8_t *done)
 {
 	unsigned int failed = 0;
@@ -70,7 +82,6 @@ unsigned int esp_run_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n, uint8_t 
 {
 	unsigned int total, failed, c;
 
-	memset(done, 0, n);
 	if (!n)
 		return 0;
 	/* Unchecked: the checked variant validates every field of every job again, which

@@ -241,9 +241,11 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 	struct in_pkt ip[ESP_BURST_MAX];
 	struct esp_scratch sc[ESP_BURST_MAX];
 	IMB_JOB *jobs[ESP_BURST_MAX];
-	uint8_t idx[ESP_BURST_MAX], done[ESP_BURST_MAX];
+	uint8_t idx[ESP_BURST_MAX], done[ESP_BURST_MAX], ord[ESP_BURST_MAX];
+	uint16_t len[ESP_BURST_MAX];
 	unsigned int nj = 0, got;
 	uint16_t ng = 0;
+	bool lanes = false;
 
 	/* Stage 0: start loading packet headers and SAs (the worker has usually done so
 	 * already, a stage earlier). */
@@ -267,24 +269,29 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
-		if (last == n || ss[i] != ss[last])
+		if (last == n || ss[i] != ss[last]) {
 			esp_sa_prefetch_keys(ss[i], false);
+			lanes |= esp_sa_multi_lane(ss[i], false);
+		}
 		last = i;
+		len[nj] = (uint16_t)ip[nj].ct_len;
 		idx[nj++] = (uint8_t)i;
 	}
-	/* Stage 2: decrypt and compute ICVs, one burst. */
+	/* Stage 2: decrypt and compute ICVs, one burst; multi-buffer jobs longest first. */
 	got = esp_get_jobs(mgr, jobs, nj);
-	for (unsigned int j = 0; j < got; j++) {
+	if (lanes)
+		esp_job_order(len, got, ord);
+	for (unsigned int k = 0; k < got; k++) {
+		unsigned int j = lanes ? ord[k] : k;
 		struct esp_sa *sa = ss[idx[j]];
 		bool esn = sa->flags & ESP_SAF_ESN;
 		uint32_t extra = (esn && (sa->flags & ESP_SAF_HMAC)) ? 4 : 0;
 
-		esp_job_fill(jobs[j], sa, ip[j].esp, ip[j].ct_len, extra, sc[j].icv,
+		esp_job_fill(jobs[k], sa, ip[j].esp, ip[j].ct_len, extra, sc[j].icv,
 			     esn ? sc[j].aad : ip[j].esp, &sc[j], false, j);
 	}
+	memset(done, 0, nj);
 	esp_run_jobs(mgr, jobs, got, done);
-	for (unsigned int j = got; j < nj; j++)
-		done[j] = 0;
 	/* Stage 3: verify, in arrival order (the replay window sees them in order). */
 	for (unsigned int j = 0; j < nj; j++) {
 		struct rte_mbuf *m = ms[idx[j]];

@@ -199,6 +199,28 @@ static unsigned int out_prepare(IMB_MGR *mgr, struct esp_sa *sa, struct rte_mbuf
 	return 0;
 }
 
+/* Fill and run the jobs of packets ord[0..n-1] (indexes into op/sc/idx), one pass each
+ * (esp_job_pass(): a two-pass SA's, else the whole job). done[j] as esp_run_jobs(). */
+static void out_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n, const uint8_t *ord,
+		     struct esp_sa **ss, const uint8_t *idx, const struct out_pkt *op,
+		     struct esp_scratch *sc, enum esp_pass pass, uint8_t *done)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int j = ord[k];
+		struct esp_sa *sa = ss[idx[j]];
+		bool esn_hmac = (sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) ==
+				(ESP_SAF_ESN | ESP_SAF_HMAC);
+		uint8_t *icv = op[j].esp + ESP_HDR_LEN + sa->iv_len + op[j].ct_len;
+		const uint8_t *aad = (sa->flags & ESP_SAF_ESN) ? sc[j].aad : op[j].esp;
+
+		esp_job_fill(jobs[k], sa, op[j].esp, op[j].ct_len, esn_hmac ? 4 : 0,
+			     esn_hmac ? sc[j].icv : icv, aad, &sc[j], true, j);
+		if (esp_sa_two_pass(sa, true))
+			esp_job_pass(jobs[k], pass);
+	}
+	esp_run_jobs(mgr, jobs, n, done);
+}
+
 static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa **ss,
 			       unsigned int n, struct rte_mbuf **good, struct esp_sa **good_sas,
 			       struct rte_mbuf **dropped, uint8_t *reasons, uint16_t *nd)
@@ -206,9 +228,11 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 	struct out_pkt op[ESP_BURST_MAX];
 	struct esp_scratch sc[ESP_BURST_MAX];
 	IMB_JOB *jobs[ESP_BURST_MAX];
-	uint8_t idx[ESP_BURST_MAX], done[ESP_BURST_MAX];
+	uint8_t idx[ESP_BURST_MAX], done[ESP_BURST_MAX], ord[ESP_BURST_MAX];
+	uint16_t len[ESP_BURST_MAX];
 	unsigned int nj = 0, got;
-	uint16_t ng = 0;
+	uint16_t ng = 0, lmin = UINT16_MAX, lmax = 0;
+	bool lanes = false, two_pass = false;
 
 	/* Stage 0: start loading packet headers and SAs (lines 0 and 1: the worker has
 	 * usually done so already, a stage earlier); an SA once per run of its packets. */
@@ -226,26 +250,44 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 			esp_drop(ss[i], ms[i], (uint8_t)(r - 1), dropped, reasons, nd);
 			continue;
 		}
-		if (last == n || ss[i] != ss[last])
+		if (last == n || ss[i] != ss[last]) {
 			esp_sa_prefetch_keys(ss[i], true);
+			lanes |= esp_sa_multi_lane(ss[i], true);
+			two_pass |= esp_sa_two_pass(ss[i], true);
+		}
 		last = i;
+		len[nj] = (uint16_t)op[nj].ct_len;
+		lmin = RTE_MIN(lmin, len[nj]);
+		lmax = RTE_MAX(lmax, len[nj]);
 		idx[nj++] = (uint8_t)i;
 	}
-	/* Stage 2: one burst of crypto jobs. */
+	/* all of one length: the lanes fill and empty together, chained is cheaper */
+	two_pass &= lmin != lmax;
+	/* Stage 2: one burst of crypto jobs, multi-buffer ones longest first; two passes
+	 * when AES-CBC + HMAC is among them. */
+	memset(done, 0, nj);
 	got = esp_get_jobs(mgr, jobs, nj);
-	for (unsigned int j = 0; j < got; j++) {
-		struct esp_sa *sa = ss[idx[j]];
-		bool esn_hmac = (sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) ==
-				(ESP_SAF_ESN | ESP_SAF_HMAC);
-		uint8_t *icv = op[j].esp + ESP_HDR_LEN + sa->iv_len + op[j].ct_len;
-		const uint8_t *aad = (sa->flags & ESP_SAF_ESN) ? sc[j].aad : op[j].esp;
+	if (lanes)
+		esp_job_order(len, got, ord);
+	else
+		for (unsigned int k = 0; k < got; k++)
+			ord[k] = (uint8_t)k;
+	if (!two_pass) {
+		out_jobs(mgr, jobs, got, ord, ss, idx, op, sc, ESP_PASS_BOTH, done);
+	} else {
+		/* the HMAC pass: those of the cipher pass that completed, and have one */
+		uint8_t hmac[ESP_BURST_MAX], ok[ESP_BURST_MAX] = { 0 };
+		unsigned int nh = 0;
 
-		esp_job_fill(jobs[j], sa, op[j].esp, op[j].ct_len, esn_hmac ? 4 : 0,
-			     esn_hmac ? sc[j].icv : icv, aad, &sc[j], true, j);
+		out_jobs(mgr, jobs, got, ord, ss, idx, op, sc, ESP_PASS_CIPHER, done);
+		for (unsigned int k = 0; k < got; k++)
+			if (done[ord[k]] && esp_sa_two_pass(ss[idx[ord[k]]], true))
+				hmac[nh++] = ord[k];
+		got = esp_get_jobs(mgr, jobs, nh);
+		out_jobs(mgr, jobs, got, hmac, ss, idx, op, sc, ESP_PASS_HASH, ok);
+		for (unsigned int k = 0; k < nh; k++)
+			done[hmac[k]] = k < got && ok[hmac[k]];
 	}
-	esp_run_jobs(mgr, jobs, got, done);
-	for (unsigned int j = got; j < nj; j++)
-		done[j] = 0;
 	/* Stage 3: finish and sort. */
 	for (unsigned int j = 0; j < nj; j++) {
 		struct rte_mbuf *m = ms[idx[j]];

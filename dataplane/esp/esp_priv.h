@@ -76,13 +76,60 @@ struct esp_scratch {
 
 /*
  * Run n filled jobs (obtained with IMB_GET_NEXT_BURST) to completion. On return done[k]
- * is 1 if the job whose user_data is k completed without error. Returns the number of
- * jobs that failed.
+ * is 1 if the job whose user_data is k completed without error, 0 if it failed; the
+ * caller clears done[] first (user_data may exceed n). Returns the number of jobs that
+ * failed.
  */
 unsigned int esp_run_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n, uint8_t *done);
 
 /* Get n empty jobs; drains the manager first if it is holding some (it never should). */
 unsigned int esp_get_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n);
+
+/*
+ * intel-ipsec-mb runs HMAC, and AES-CBC encryption, on multi-buffer lanes: a job waits in
+ * a lane until the lanes are full, then all advance by the shortest one's length. What is
+ * left at a burst's end (esp_run_jobs()' flush) runs with lanes empty. In a burst of mixed
+ * sizes in arrival order, that is the longest jobs: at IMIX, AES-CBC + HMAC-SHA-256 spent
+ * nearly twice the cycles of the same jobs kept in flight (perf/README.md, "Multi-buffer
+ * lanes").
+ */
+static inline bool esp_sa_multi_lane(const struct esp_sa *sa, bool out)
+{
+	return (sa->flags & ESP_SAF_HMAC) || (out && sa->alg == ESP_ALG_CBC_ONLY);
+}
+
+/*
+ * Outbound AES-CBC + HMAC: two multi-buffer stages. Chained, the hash lanes get the jobs in
+ * the order the cipher finishes them, shortest first, and the longest are left for the
+ * flush again; so such a burst, unless all its packets are of one length, runs as two
+ * passes, the cipher alone, then the HMAC alone, each longest first (esp_job_pass()).
+ */
+static inline bool esp_sa_two_pass(const struct esp_sa *sa, bool out)
+{
+	return out && sa->alg == ESP_ALG_CBC_HMAC;
+}
+
+enum esp_pass { ESP_PASS_BOTH, ESP_PASS_CIPHER, ESP_PASS_HASH };
+
+/* Make a filled job (esp_job_fill()) one pass of a two-pass SA: the cipher alone, or the
+ * HMAC alone over the ciphertext in place (a NULL cipher with dst = src + offset moves
+ * nothing). esp_sa_probe() runs both layouts through the checked path. */
+static inline void esp_job_pass(IMB_JOB *job, enum esp_pass pass)
+{
+	if (pass == ESP_PASS_CIPHER)
+		job->hash_alg = IMB_AUTH_NULL;
+	else if (pass == ESP_PASS_HASH)
+		job->cipher_mode = IMB_CIPHER_NULL;
+}
+
+/*
+ * The order in which to give the n packets of a burst their jobs (@p ord gets 0..n-1):
+ * longest first, equal lengths in arrival order. The long jobs start at once and advance
+ * while the short ones come and go in the other lanes, so what the flush at the end runs
+ * with lanes empty is a few short jobs. Only for bursts with multi-lane jobs
+ * (esp_sa_multi_lane()); the others run one job at a time and gain nothing.
+ */
+void esp_job_order(const uint16_t *len, unsigned int n, uint8_t *ord);
 
 /*
  * Describe one packet's crypto to intel-ipsec-mb, in place. @p esp is the ESP header,

@@ -152,12 +152,12 @@ static void tmpl_build(struct esp_sa *sa, const struct rp_msg_sa *m)
 }
 
 /*
- * One job of @p sa's layout (16 bytes of zeros to cipher) through intel-ipsec-mb's checked
- * submit path: the packet path submits unchecked (esp_run_jobs()), so every field a job
- * takes from the SA is validated here once. @return 0, or the library's error number (or
- * -1: the job did not complete).
+ * One job of @p sa's layout (16 bytes of zeros to cipher; for a two-pass SA, @p pass)
+ * through intel-ipsec-mb's checked submit path: the packet path submits unchecked
+ * (esp_run_jobs()), so every field a job takes from the SA is validated here once.
+ * @return 0, or the library's error number (or -1: the job did not complete).
  */
-static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
+static int esp_sa_probe_pass(IMB_MGR *mgr, const struct esp_sa *sa, enum esp_pass pass)
 {
 	uint8_t buf[ESP_HDR_LEN + 16 + 16 + ESP_ICV_MAX + 4] __attribute__((aligned(16)));
 	bool esn_hmac = (sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) == (ESP_SAF_ESN | ESP_SAF_HMAC);
@@ -173,6 +173,7 @@ static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
 	esp_job_fill(job, sa, buf, 16, esn_hmac ? 4 : 0, sc.icv,
 		     (sa->flags & ESP_SAF_ESN) ? sc.aad : buf, &sc,
 		     !(sa->flags & ESP_SAF_INBOUND), 0);
+	esp_job_pass(job, pass);
 	n = IMB_SUBMIT_BURST(mgr, 1, &job);
 	rc = n ? 0 : imb_get_errno(mgr); /* refused: not submitted, the reason */
 	if (!rc) {
@@ -182,6 +183,19 @@ static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
 	}
 	explicit_bzero(buf, sizeof(buf));
 	explicit_bzero(&sc, sizeof(sc));
+	return rc;
+}
+
+/* Every layout the packet path gives @p sa's jobs (esp_sa_probe_pass()). */
+static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
+{
+	bool out = !(sa->flags & ESP_SAF_INBOUND);
+	int rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_BOTH);
+
+	if (!rc && esp_sa_two_pass(sa, out))
+		rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_CIPHER);
+	if (!rc && esp_sa_two_pass(sa, out))
+		rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_HASH);
 	return rc;
 }
 

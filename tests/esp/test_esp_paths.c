@@ -18,6 +18,7 @@
 #include <rte_ip.h>
 
 #include "esp_tu.h"
+#include "dataplane/esp/esp_priv.h" /* esp_job_order() */
 #include "dataplane/esp/esp_test.h"
 
 #define BUF 2048
@@ -135,7 +136,10 @@ static void check_outer(const struct esp_sa *sa, const struct rte_mbuf *m, const
 }
 
 /* RFC 4303 round trips: every algorithm x outer family x inner family x NAT-T x ESN, for
- * every inner size from the minimal header to 1500 bytes (so every pad length). */
+ * every inner size from the minimal header to 1500 bytes (so every pad length). A burst
+ * holds 32 sizes out of order (longest, shortest, second longest...), so where the engine
+ * gives multi-buffer jobs out by length (esp_job_order()), and AES-CBC + HMAC outbound in
+ * two passes, each result must still reach its own packet. */
 static void test_roundtrip_all(void **state)
 {
 	unsigned int seed = 10;
@@ -159,9 +163,13 @@ static void test_roundtrip_all(void **state)
 				struct rte_mbuf *pk[32], *dr[32];
 				struct esp_sa *sas[32];
 				uint8_t rs[32];
+				size_t len[32], cnt = base + 32 <= 1501 ? 32 : 1501 - base;
 				uint16_t nd, n = 0, ng;
 
-				for (size_t l = base; l < base + 32 && l <= 1500; l++, n++) {
+				for (; n < cnt; n++) {
+					size_t l = base + ((n & 1) ? n / 2 : cnt - 1 - n / 2);
+
+					len[n] = l;
 					tu_inner(inner[n], inner_af, l, (uint32_t)(l + seed));
 					pk[n] = tu_mbuf(inner[n], l);
 					sas[n] = p.out;
@@ -177,12 +185,12 @@ static void test_roundtrip_all(void **state)
 					fail_msg("alg %zu combo %u len %zu: dropped, reason %s", a,
 						 combo, base, esp_drop_name(rs[0]));
 				for (uint16_t i = 0; i < n; i++) {
-					assert_int_equal(pk[i]->data_len, base + i);
+					assert_int_equal(pk[i]->data_len, len[i]);
 					assert_memory_equal(rte_pktmbuf_mtod(pk[i], uint8_t *),
-							    inner[i], base + i);
+							    inner[i], len[i]);
 					assert_int_equal(pk[i]->packet_type, inner_af == 4 ?
 							 RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV6);
-					bytes += base + i;
+					bytes += len[i];
 					rte_pktmbuf_free(pk[i]);
 				}
 			}
@@ -995,6 +1003,37 @@ static void test_drop_names(void **state)
 	assert_string_equal(esp_drop_name(ESP_DROP_MAX), "?");
 }
 
+/* esp_job_order(): a permutation of the burst, longest first, equal lengths in arrival
+ * order; for every burst size up to the largest, on IMIX-like and on random lengths. */
+static void test_job_order(void **state)
+{
+	static const uint16_t imix[] = { 64, 64, 576, 64, 1400, 576, 64 };
+	unsigned int seed = 7;
+
+	(void)state;
+	for (unsigned int round = 0; round < 200; round++) {
+		unsigned int n = round % (ESP_BURST_MAX + 1);
+		uint16_t len[ESP_BURST_MAX];
+		uint8_t ord[ESP_BURST_MAX], seen[ESP_BURST_MAX] = { 0 };
+
+		for (unsigned int i = 0; i < n; i++)
+			len[i] = round & 1 ? imix[(i * 3 + round) % 7] :
+					     (uint16_t)(rand_r(&seed) % 1500);
+		memset(ord, 0xff, sizeof(ord));
+		esp_job_order(len, n, ord);
+		for (unsigned int k = 0; k < n; k++) {
+			assert_true(ord[k] < n);
+			assert_false(seen[ord[k]]);
+			seen[ord[k]] = 1;
+			if (k) {
+				assert_true(len[ord[k - 1]] >= len[ord[k]]);
+				if (len[ord[k - 1]] == len[ord[k]])
+					assert_true(ord[k - 1] < ord[k]);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1010,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(test_inbound_outer_errors),
 		cmocka_unit_test(test_sa_validation),
 		cmocka_unit_test(test_drop_names),
+		cmocka_unit_test(test_job_order),
 	};
 
 	return cmocka_run_group_tests_name("esp_paths", tests, setup, NULL);
