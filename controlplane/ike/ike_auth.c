@@ -521,9 +521,7 @@ static void auth_commit(struct ike_task *t)
 	if (a->child_ok) {
 		a->child.c.created_ms = r->now_ms;
 		ike_sa_child_add(r, sa, &a->child.c); /* the first: cannot be full */
-		sa->lease4 = a->child.lease4;
-		sa->lease6 = a->child.lease6;
-		a->child.lease4.held = a->child.lease6.held = false;
+		ike_sa_leases_take(r, sa, &a->child.lease4, &a->child.lease6);
 		a->dp_sent = false; /* the SA owns the dataplane entries now */
 	}
 	a->committed = true;

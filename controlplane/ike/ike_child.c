@@ -360,26 +360,21 @@ static int child_pool(const struct ike_resp *r, const struct ike_sa *sa, uint8_t
 
 /* The address RADIUS gave @p sa (IPv4 Framed-IP-Address, or the IPv6 one of ipsec:addrv6 /
  * Framed-IPv6-Address) is another session's address (logged). */
-static bool aaa_addr_in_use(const struct ike_resp *r, const struct ike_sa *sa, int af)
+static bool aaa_addr_in_use(struct ike_resp *r, const struct ike_sa *sa, int af)
 {
 	const uint8_t *want = af == 4 ? sa->framed4 : sa->framed6;
-	size_t len = af == 4 ? 4 : 16;
+	const struct ike_sa *o = ike_addr_holder(r, af, want, sa);
 	char a[INET6_ADDRSTRLEN], nm[64];
 
-	for (const struct ike_sa *o = r->sas; o; o = o->next) {
-		const struct pool_lease *l = af == 4 ? &o->lease4 : &o->lease6;
-
-		if (o != sa && l->held && !memcmp(l->addr, want, len)) {
-			RP_NOTICE("ike", "%s: %s %s%s is held by IKE_SA %016llx_i %016llx_r: "
-				  "INTERNAL_ADDRESS_FAILURE", ike_sa_name(sa, nm, sizeof(nm)),
-				  af == 4 ? "Framed-IP-Address" : "IPv6 address",
-				  inet_ntop(af == 4 ? AF_INET : AF_INET6, want, a, sizeof(a)) ? a : "?",
-				  af == 4 ? "" : " from AAA", (unsigned long long)o->spi_i,
-				  (unsigned long long)o->spi_r);
-			return true;
-		}
-	}
-	return false;
+	if (!o)
+		return false;
+	RP_NOTICE("ike", "%s: %s %s%s is held by IKE_SA %016llx_i %016llx_r: "
+		  "INTERNAL_ADDRESS_FAILURE", ike_sa_name(sa, nm, sizeof(nm)),
+		  af == 4 ? "Framed-IP-Address" : "IPv6 address",
+		  inet_ntop(af == 4 ? AF_INET : AF_INET6, want, a, sizeof(a)) ? a : "?",
+		  af == 4 ? "" : " from AAA", (unsigned long long)o->spi_i,
+		  (unsigned long long)o->spi_r);
+	return true;
 }
 
 /* §3.15 config mode: the CFG_REPLY for the addresses just leased (ike_cfg.h). */

@@ -483,9 +483,7 @@ void ike_sa_move_session(struct ike_resp *r, struct ike_sa *from, struct ike_sa 
 	from->n_child = 0;
 	memset(from->child, 0, sizeof(from->child));
 	ike_child_index_rehome(r, to); /* the CHILD_SA indexes name the IKE SA of each */
-	to->lease4 = from->lease4;
-	to->lease6 = from->lease6;
-	from->lease4.held = from->lease6.held = false;
+	ike_sa_leases_move(r, to, from);
 	to->gone_in_packets = from->gone_in_packets;
 	to->gone_in_bytes = from->gone_in_bytes;
 	to->gone_out_packets = from->gone_out_packets;

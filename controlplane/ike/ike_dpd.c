@@ -636,8 +636,7 @@ int ike_resp_clear(struct ike_resp *r, struct ike_sa *sa, const char *who)
 	ike_sa_session_end(r, sa, IKE_END_ADMIN_RESET);
 	while (sa->n_child)
 		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], true);
-	pool_lease_release(&sa->lease4);
-	pool_lease_release(&sa->lease6);
+	ike_sa_leases_release(r, sa);
 	rc = ike_req_send(r, sa, IKE_XCHG_INFORMATIONAL, build_delete, clear_done, &clear_tag);
 	RP_NOTICE("ike", "%s: cleared by %s: %u CHILD_SA%s removed, address %s released, %s",
 		  sa_text(sa, nm, sizeof(nm)), who, nc, nc == 1 ? "" : "s", a4,

@@ -252,6 +252,22 @@ struct ike_frag {
 	uint8_t *plain[IKE_FRAG_MAX];
 };
 
+/** A link of an SA in one of ike_sa.c's chained indexes. */
+struct ike_sa_link {
+	struct ike_sa *next;
+	struct ike_sa **pprev;         /**< the pointer to this SA there; NULL: not in it */
+};
+
+/** One of ike_sa.c's chained indexes of SAs: a keyed hash (the keys are peers' choices or
+ * come from AAA), buckets a power of 2, grown to one per SA, chains doubly linked so that
+ * leaving costs no walk. Without memory to grow, chains get longer; without memory for the
+ * first buckets (lost), lookups walk every SA. */
+struct ike_sa_chains {
+	struct ike_sa **b;
+	unsigned size, n;              /**< buckets, SAs in it */
+	bool lost;
+};
+
 struct ike_sa {
 	struct ike_sa *next;
 	struct ike_sa **pprev;         /**< the pointer to this SA in r->sas' list; NULL: unlinked */
@@ -291,8 +307,8 @@ struct ike_sa {
 	uint8_t peer_id_type;
 	uint8_t peer_id[IKE_ID_MAX];
 	size_t peer_id_len;
-	struct ike_sa *pid_next;       /**< ike_sa.c's index by peer identity (bucket chain) */
-	struct ike_sa **pid_pprev;     /**< the pointer to this SA there; NULL: not in it */
+	struct ike_sa_link pid_link;   /**< ike_sa.c's index by peer identity */
+	struct ike_sa_link addr_link[2]; /**< ike_sa.c's index of held addresses: lease4, lease6 */
 	/** The policy decision of IKE_AUTH (ike_auth_result), NULL without an ikev2 profile;
 	 * set once authenticated, before the CHILD_SA and config mode are prepared */
 	const struct pol_profile *profile;
@@ -424,9 +440,10 @@ struct ike_resp {
 	struct ike_cset sa_ids;
 	/* SAs by peer identity (ike_sa.c): INITIAL_CONTACT finds the others of an identity in a
 	 * bucket instead of a walk over every SA at each new client */
-	struct ike_sa **pids;
-	unsigned pids_size, pids_n;    /**< buckets (a power of 2), SAs in it */
-	bool pids_lost;                /**< no memory for the first buckets: walk */
+	struct ike_sa_chains pids;
+	/* SAs by the address they hold, IPv4 and IPv6 (ike_sa.c): whether an address from AAA
+	 * is another session's, without a walk over every SA at each new client */
+	struct ike_sa_chains addrs[2];
 	/* ike_resp_tick()'s walk: the SA it is at (NULL once deleted) and the next one */
 	struct ike_sa *tick_sa, *tick_next;
 	/* NAT keepalives (ike_resp_set_nat_keepalive()) */
@@ -587,6 +604,19 @@ void ike_child_index_rehome(struct ike_resp *r, struct ike_sa *sa);
 void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa);
 /** Delete every other SA of the peer identity of @p keep (INITIAL_CONTACT, §3.10.1). */
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep);
+
+/* The addresses an SA holds (sa->lease4 / lease6) change only through these three, which
+ * keep the index that ike_addr_holder() looks in. */
+/** @p sa takes the leases in @p l4 / @p l6 (either NULL), which are left not held. */
+void ike_sa_leases_take(struct ike_resp *r, struct ike_sa *sa, struct pool_lease *l4,
+			struct pool_lease *l6);
+/** @p to takes @p from's leases (an IKE SA rekey). */
+void ike_sa_leases_move(struct ike_resp *r, struct ike_sa *to, struct ike_sa *from);
+/** @p sa's leases go back to the pools they came from (an address from AAA just goes). */
+void ike_sa_leases_release(struct ike_resp *r, struct ike_sa *sa);
+/** The SA other than @p except that holds @p addr (IPv4, or IPv6 with @p af 6), or NULL. */
+struct ike_sa *ike_addr_holder(struct ike_resp *r, int af, const uint8_t *addr,
+			       const struct ike_sa *except);
 
 /**
  * Tests only: an SA in state INIT_DONE made from a captured IKE_SA_INIT exchange and the

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,9 @@ void ike_resp_destroy(struct ike_resp *r)
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
 	free(r->certreq);
 	free(r->idx);
-	free(r->pids);
+	free(r->pids.b);
+	free(r->addrs[0].b);
+	free(r->addrs[1].b);
 	free(r->spis.t);
 	free(r->sa_ids.t);
 	free(r);
@@ -667,19 +670,58 @@ void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_
 	*len = local->af == 6 ? 16 : 4;
 }
 
-/* ---- the index of SAs by peer identity ----------------------------------------------------
- * Chained buckets, doubly linked so that leaving costs no walk; a keyed hash, for identities
- * are the peers' choice; grown to a bucket per SA. Every SA that got an identity is in it,
- * whatever its state: the lookup filters. Without memory to grow it the chains get longer;
- * without memory for the first buckets, INITIAL_CONTACT walks every SA (pids_lost). */
-static unsigned pid_bucket(const struct ike_resp *r, const struct ike_sa *sa, unsigned size)
-{
-	uint64_t h = r->idx_key ^ sa->peer_id_type ^ ((uint64_t)sa->peer_id_len << 8);
+/* ---- chained indexes of SAs (struct ike_sa_chains) -----------------------------------------
+ * Two of them: SAs by peer identity (INITIAL_CONTACT), and by the address each holds (an
+ * address from AAA must be no other session's). Every SA that has the key is in it,
+ * whatever its state: lookups filter. What differs is the key an SA is filed under and
+ * where its link is: struct chain_kind. */
+struct chain_kind {
+	size_t link;  /* offsetof the SA's struct ike_sa_link */
+	/* the key @p sa is filed under (len 0: none) and a seed that goes with it */
+	const uint8_t *(*key)(const struct ike_sa *sa, size_t *len, uint64_t *seed);
+};
 
-	for (size_t i = 0; i < sa->peer_id_len; i += 8) {
+static const uint8_t *pid_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->peer_id_len;
+	*seed = sa->peer_id_type ^ ((uint64_t)sa->peer_id_len << 8);
+	return sa->peer_id;
+}
+
+static const uint8_t *addr4_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->lease4.held ? 4 : 0;
+	*seed = 4;
+	return sa->lease4.addr;
+}
+
+static const uint8_t *addr6_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->lease6.held ? 16 : 0;
+	*seed = 6;
+	return sa->lease6.addr;
+}
+
+static const struct chain_kind pid_kind = { offsetof(struct ike_sa, pid_link), pid_key };
+static const struct chain_kind addr_kinds[2] = {
+	{ offsetof(struct ike_sa, addr_link[0]), addr4_key },
+	{ offsetof(struct ike_sa, addr_link[1]), addr6_key },
+};
+
+static struct ike_sa_link *ch_link(const struct chain_kind *k, const struct ike_sa *sa)
+{
+	return (struct ike_sa_link *)((uintptr_t)sa + k->link);
+}
+
+static unsigned ch_bucket(const struct ike_resp *r, const uint8_t *key, size_t len,
+			  uint64_t seed, unsigned size)
+{
+	uint64_t h = r->idx_key ^ seed;
+
+	for (size_t i = 0; i < len; i += 8) {
 		uint64_t w = 0;
 
-		memcpy(&w, sa->peer_id + i, sa->peer_id_len - i < 8 ? sa->peer_id_len - i : 8);
+		memcpy(&w, key + i, len - i < 8 ? len - i : 8);
 		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
 		h ^= h >> 29;
 	}
@@ -688,71 +730,174 @@ static unsigned pid_bucket(const struct ike_resp *r, const struct ike_sa *sa, un
 	return (unsigned)h & (size - 1);
 }
 
-static void pid_put(struct ike_sa **b, unsigned k, struct ike_sa *sa)
+static unsigned ch_sa_bucket(const struct ike_resp *r, const struct chain_kind *k,
+			     const struct ike_sa *sa, unsigned size)
 {
-	sa->pid_next = b[k];
-	if (sa->pid_next)
-		sa->pid_next->pid_pprev = &sa->pid_next;
-	sa->pid_pprev = &b[k];
-	b[k] = sa;
+	size_t len;
+	uint64_t seed;
+	const uint8_t *key = k->key(sa, &len, &seed);
+
+	return ch_bucket(r, key, len, seed, size);
 }
 
-static void pid_grow(struct ike_resp *r)
+static void ch_put(const struct chain_kind *k, struct ike_sa **b, unsigned i, struct ike_sa *sa)
 {
-	unsigned size = r->pids_size ? 2 * r->pids_size : 256;
+	struct ike_sa_link *l = ch_link(k, sa);
+
+	l->next = b[i];
+	if (l->next)
+		ch_link(k, l->next)->pprev = &l->next;
+	l->pprev = &b[i];
+	b[i] = sa;
+}
+
+static void ch_grow(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k)
+{
+	unsigned size = c->size ? 2 * c->size : 256;
 	struct ike_sa **b = calloc(size, sizeof(*b));
 
 	if (!b) {
-		r->pids_lost = !r->pids_size;
+		c->lost = !c->size;
 		return;
 	}
 	if (!r->idx_key)
 		memcpy(&r->idx_key, r->cookie_secret + 16, sizeof(r->idx_key));
-	for (unsigned i = 0; i < r->pids_size; i++)
-		while (r->pids[i]) {
-			struct ike_sa *sa = r->pids[i];
+	for (unsigned i = 0; i < c->size; i++)
+		while (c->b[i]) {
+			struct ike_sa *sa = c->b[i];
 
-			r->pids[i] = sa->pid_next;
-			pid_put(b, pid_bucket(r, sa, size), sa);
+			c->b[i] = ch_link(k, sa)->next;
+			ch_put(k, b, ch_sa_bucket(r, k, sa, size), sa);
 		}
-	free(r->pids);
-	r->pids = b;
-	r->pids_size = size;
-	r->pids_lost = false;
+	free(c->b);
+	c->b = b;
+	c->size = size;
+	c->lost = false;
 }
 
-static void pid_del(struct ike_resp *r, struct ike_sa *sa)
+static void ch_del(struct ike_sa_chains *c, const struct chain_kind *k, struct ike_sa *sa)
 {
-	if (!sa->pid_pprev)
+	struct ike_sa_link *l = ch_link(k, sa);
+
+	if (!l->pprev)
 		return;
-	*sa->pid_pprev = sa->pid_next;
-	if (sa->pid_next)
-		sa->pid_next->pid_pprev = sa->pid_pprev;
-	sa->pid_next = NULL;
-	sa->pid_pprev = NULL;
-	r->pids_n--;
+	*l->pprev = l->next;
+	if (l->next)
+		ch_link(k, l->next)->pprev = l->pprev;
+	l->next = NULL;
+	l->pprev = NULL;
+	c->n--;
 }
 
-static void pid_add(struct ike_resp *r, struct ike_sa *sa)
+static void ch_put_counted(struct ike_resp *r, struct ike_sa_chains *c,
+			   const struct chain_kind *k, struct ike_sa *sa)
 {
-	pid_put(r->pids, pid_bucket(r, sa, r->pids_size), sa);
-	r->pids_n++;
+	size_t len;
+	uint64_t seed;
+
+	k->key(sa, &len, &seed);
+	if (!len || ch_link(k, sa)->pprev)
+		return;
+	ch_put(k, c->b, ch_sa_bucket(r, k, sa, c->size), sa);
+	c->n++;
+}
+
+/* File @p sa under its key now (again, if it was: the key may have changed; not at all
+ * once it has none). */
+static void ch_index(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k,
+		     struct ike_sa *sa)
+{
+	bool was_lost = c->lost;
+	size_t len;
+	uint64_t seed;
+
+	ch_del(c, k, sa);
+	k->key(sa, &len, &seed);
+	if (!len)
+		return;
+	if (c->n >= c->size)
+		ch_grow(r, c, k);
+	if (!c->size)
+		return;
+	ch_put_counted(r, c, k, sa);
+	if (was_lost) /* memory again: those that got a key meanwhile join */
+		for (struct ike_sa *o = r->sas; o; o = o->next)
+			ch_put_counted(r, c, k, o);
+}
+
+/* The first SA to look at for @p key: the bucket's, or every SA's while the index is lost;
+ * ch_next() the one after. */
+static struct ike_sa *ch_first(const struct ike_resp *r, const struct ike_sa_chains *c,
+			       const uint8_t *key, size_t len, uint64_t seed)
+{
+	if (c->lost)
+		return r->sas;
+	return c->size ? c->b[ch_bucket(r, key, len, seed, c->size)] : NULL;
+}
+
+static struct ike_sa *ch_next(const struct ike_sa_chains *c, const struct chain_kind *k,
+			      const struct ike_sa *sa)
+{
+	return c->lost ? sa->next : ch_link(k, sa)->next;
 }
 
 void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa)
 {
-	bool was_lost = r->pids_lost;
+	ch_index(r, &r->pids, &pid_kind, sa);
+}
 
-	pid_del(r, sa);
-	if (r->pids_n >= r->pids_size)
-		pid_grow(r);
-	if (!r->pids_size)
-		return;
-	pid_add(r, sa);
-	if (was_lost) /* memory again: those that got an identity meanwhile join */
-		for (struct ike_sa *o = r->sas; o; o = o->next)
-			if (o->peer_id_len && !o->pid_pprev)
-				pid_add(r, o);
+static void addr_index(struct ike_resp *r, struct ike_sa *sa)
+{
+	for (unsigned i = 0; i < 2; i++)
+		ch_index(r, &r->addrs[i], &addr_kinds[i], sa);
+}
+
+void ike_sa_leases_take(struct ike_resp *r, struct ike_sa *sa, struct pool_lease *l4,
+			struct pool_lease *l6)
+{
+	if (l4) {
+		sa->lease4 = *l4;
+		l4->held = false;
+	}
+	if (l6) {
+		sa->lease6 = *l6;
+		l6->held = false;
+	}
+	addr_index(r, sa);
+}
+
+void ike_sa_leases_move(struct ike_resp *r, struct ike_sa *to, struct ike_sa *from)
+{
+	struct pool_lease l4 = from->lease4, l6 = from->lease6;
+
+	from->lease4.held = from->lease6.held = false;
+	addr_index(r, from);
+	ike_sa_leases_take(r, to, &l4, &l6);
+}
+
+void ike_sa_leases_release(struct ike_resp *r, struct ike_sa *sa)
+{
+	pool_lease_release(&sa->lease4); /* to the pool each came from */
+	pool_lease_release(&sa->lease6);
+	sa->lease4.held = sa->lease6.held = false; /* an address from AAA has no pool */
+	addr_index(r, sa);
+}
+
+struct ike_sa *ike_addr_holder(struct ike_resp *r, int af, const uint8_t *addr,
+			       const struct ike_sa *except)
+{
+	unsigned i = af == 6;
+	size_t len = i ? 16 : 4;
+	const struct chain_kind *k = &addr_kinds[i];
+
+	for (struct ike_sa *sa = ch_first(r, &r->addrs[i], addr, len, i ? 6 : 4); sa;
+	     sa = ch_next(&r->addrs[i], k, sa)) {
+		const struct pool_lease *l = i ? &sa->lease6 : &sa->lease4;
+
+		if (sa != except && l->held && !memcmp(l->addr, addr, len))
+			return sa;
+	}
+	return NULL;
 }
 
 void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
@@ -772,10 +917,9 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 		r->dp.cancel(r->dp.ctx, sa); /* counters asked for CHILD_SAs that went */
 	while (sa->n_child)
 		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], uninstall);
-	pool_lease_release(&sa->lease4); /* to the pool each came from */
-	pool_lease_release(&sa->lease6);
+	ike_sa_leases_release(r, sa);
 	idx_del(r, sa);
-	pid_del(r, sa);
+	ch_del(&r->pids, &pid_kind, sa);
 	if (r->tick_sa == sa) /* ike_resp_tick() is at it: no more steps */
 		r->tick_sa = NULL;
 	if (r->tick_next == sa) /* or is to go on with it: the one after instead */
@@ -854,10 +998,12 @@ static bool same_identity(const struct ike_sa *sa, const struct ike_sa *keep)
 void ike_delete_same_identity(struct ike_resp *r, struct ike_sa *keep)
 {
 	struct ike_sa *sa, *n;
+	size_t len;
+	uint64_t seed;
+	const uint8_t *key = pid_key(keep, &len, &seed);
 
-	sa = r->pids_lost ? r->sas : r->pids_size ? r->pids[pid_bucket(r, keep, r->pids_size)] : NULL;
-	for (; sa; sa = n) {
-		n = r->pids_lost ? sa->next : sa->pid_next;
+	for (sa = ch_first(r, &r->pids, key, len, seed); sa; sa = n) {
+		n = ch_next(&r->pids, &pid_kind, sa);
 		if (!same_identity(sa, keep))
 			continue;
 		RP_INFO("ike", "IKE_SA %016llx_i %016llx_r: INITIAL_CONTACT from the same identity, "

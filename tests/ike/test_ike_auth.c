@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "common/msg.h"
+#include "controlplane/ike/ike_priv.h" /* ike_addr_holder(), the SA's leases */
 #include "controlplane/ike/ike_sa.h"
 #include "controlplane/ike/keyring.h"
 #include "controlplane/pool/pool.h"
@@ -673,7 +674,9 @@ static void test_initial_contact(void **state)
 }
 
 /* INITIAL_CONTACT looks the identity up in an index that grows past its first 256 buckets:
- * among 300 sessions of other identities it deletes exactly the one of its own. */
+ * among 300 sessions of other identities it deletes exactly the one of its own. The index of
+ * held addresses (ike_addr_holder()) grows likewise: each session's address names it, and
+ * no other, until it goes. */
 static void test_initial_contact_many(void **state)
 {
 	enum { N = 300 };
@@ -682,6 +685,8 @@ static void test_initial_contact_many(void **state)
 	struct ike_resp_stats st;
 	static struct ini in[N];
 	struct ini a, b, c;
+	struct ike_sa *sa;
+	uint8_t a_addr[4];
 	char id[N][32];
 
 	(void)state;
@@ -696,9 +701,21 @@ static void test_initial_contact_many(void **state)
 	}
 	ike_resp_get_stats(f->r, &st);
 	assert_int_equal(st.sas, N + 1);
+	sa = ike_resp_find(f->r, a.spi_i, a.spi_r);
+	assert_true(sa && sa->lease4.held);
+	memcpy(a_addr, sa->lease4.addr, 4);
+	for (unsigned i = 0; i < N; i++) {
+		sa = ike_resp_find(f->r, in[i].spi_i, in[i].spi_r);
+		assert_true(sa && sa->lease4.held);
+		assert_ptr_equal(ike_addr_holder(f->r, 4, sa->lease4.addr, NULL), sa);
+		assert_null(ike_addr_holder(f->r, 4, sa->lease4.addr, sa));
+		assert_null(ike_addr_holder(f->r, 6, (uint8_t[16]){ 0 }, NULL));
+	}
 	establish(f, &b, 4000, &(struct ini_auth_opts){ .id = CLIENT, .psk = PSK,
 						    .initial_contact = true });
 	assert_null(ike_resp_find(f->r, a.spi_i, a.spi_r));
+	sa = ike_addr_holder(f->r, 4, a_addr, NULL); /* a's address went back; b may have it */
+	assert_true(!sa || sa == ike_resp_find(f->r, b.spi_i, b.spi_r));
 	assert_non_null(ike_resp_find(f->r, b.spi_i, b.spi_r));
 	for (unsigned i = 0; i < N; i++)
 		assert_non_null(ike_resp_find(f->r, in[i].spi_i, in[i].spi_r));
@@ -707,8 +724,12 @@ static void test_initial_contact_many(void **state)
 	/* one of the 300 reconnects: only its old session goes */
 	o.id = id[7];
 	o.initial_contact = true;
+	sa = ike_resp_find(f->r, in[7].spi_i, in[7].spi_r);
+	memcpy(a_addr, sa->lease4.addr, 4);
 	establish(f, &c, 4001, &o);
 	assert_null(ike_resp_find(f->r, in[7].spi_i, in[7].spi_r));
+	sa = ike_addr_holder(f->r, 4, a_addr, NULL);
+	assert_true(!sa || sa == ike_resp_find(f->r, c.spi_i, c.spi_r));
 	ike_resp_get_stats(f->r, &st);
 	assert_int_equal(st.sas, N + 1);
 	for (unsigned i = 0; i < N; i++)

@@ -1589,7 +1589,8 @@ static void test_ike_collision_win(void **state)
 
 /* ike_spi_in_use() against a plain list while SPIs come and go: clustered values (so that
  * deletions shift entries back, across the end of the table too), growth, duplicates; then
- * the CHILD_SAs of sessions: added, moved by an IKE SA rekey, removed. */
+ * the CHILD_SAs of sessions: added, moved by an IKE SA rekey, removed; the session's address
+ * (ike_addr_holder()) with them. */
 static void test_spi_index(void **state)
 {
 	struct fx *f = fx_new();
@@ -1601,6 +1602,7 @@ static void test_spi_index(void **state)
 	struct ike_child *held;
 	struct ini in, nin;
 	uint32_t spi_in, said_out;
+	uint8_t addr[4];
 
 	(void)state;
 	for (unsigned round = 0; round < 20000; round++) {
@@ -1634,6 +1636,9 @@ static void test_spi_index(void **state)
 	sa = establish(f, &in, 2400);
 	spi_in = sa->child[0].spi_in;
 	said_out = sa->child[0].sa_id_out;
+	assert_true(sa->lease4.held);
+	memcpy(addr, sa->lease4.addr, 4);
+	assert_ptr_equal(ike_addr_holder(f->r, 4, addr, NULL), sa);
 	assert_true(ike_spi_in_use(f->r, spi_in));
 	assert_ptr_equal(ike_said_find_child(f->r, said_out, &held), sa);
 	assert_int_equal(create(f, &in, &cc, &nin), 0);
@@ -1641,6 +1646,8 @@ static void test_spi_index(void **state)
 	assert_non_null(nsa);
 	assert_int_equal(nsa->child[0].spi_in, spi_in);
 	assert_true(ike_spi_in_use(f->r, spi_in)); /* moved, still ours */
+	assert_ptr_equal(ike_addr_holder(f->r, 4, addr, NULL), nsa); /* the address too */
+	assert_false(sa->lease4.held);
 	assert_ptr_equal(ike_spi_find_child(f->r, spi_in, &held), nsa); /* held by the new SA */
 	assert_ptr_equal(held, &nsa->child[0]);
 	/* the dataplane ids of both directions name the same CHILD_SA, in the new IKE SA */
@@ -1653,11 +1660,13 @@ static void test_spi_index(void **state)
 	f->req_len = ini_build_info(&in, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
 	send_req(f); /* the old IKE SA goes: it holds nothing */
 	assert_true(ike_spi_in_use(f->r, spi_in));
+	assert_non_null(ike_addr_holder(f->r, 4, addr, NULL));
 	assert_ptr_equal(ike_said_find_child(f->r, said_out, &held), nsa);
 	f->req_len = ini_build_info(&nin, IKE_PROTO_IKE, 0, f->req, sizeof(f->req));
 	send_req(f);
 	assert_false(ike_spi_in_use(f->r, spi_in));
 	assert_null(ike_said_find_child(f->r, said_out, &held));
+	assert_null(ike_addr_holder(f->r, 4, addr, NULL));
 	ini_cc_free(&cc);
 	ini_free(&nin);
 	ini_free(&in);
