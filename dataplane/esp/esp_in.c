@@ -271,7 +271,7 @@ static uint16_t inbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa 
 		}
 		if (last == n || ss[i] != ss[last]) {
 			esp_sa_prefetch_keys(ss[i], false);
-			lanes |= esp_sa_multi_lane(ss[i], false);
+			lanes |= !!(ss[i]->flags & ESP_SAF_LANES);
 		}
 		last = i;
 		len[nj] = (uint16_t)ip[nj].ct_len;

@@ -199,14 +199,15 @@ static unsigned int out_prepare(IMB_MGR *mgr, struct esp_sa *sa, struct rte_mbuf
 	return 0;
 }
 
-/* Fill and run the jobs of packets ord[0..n-1] (indexes into op/sc/idx), one pass each
- * (esp_job_pass(): a two-pass SA's, else the whole job). done[j] as esp_run_jobs(). */
+/* Fill and run the jobs of packets ord[0..n-1] (indexes into op/sc/idx; ord NULL: 0..n-1),
+ * one pass each (esp_job_pass(): a two-pass SA's, else the whole job). done[j] as
+ * esp_run_jobs(). */
 static void out_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n, const uint8_t *ord,
 		     struct esp_sa **ss, const uint8_t *idx, const struct out_pkt *op,
 		     struct esp_scratch *sc, enum esp_pass pass, uint8_t *done)
 {
 	for (unsigned int k = 0; k < n; k++) {
-		unsigned int j = ord[k];
+		unsigned int j = ord ? ord[k] : k;
 		struct esp_sa *sa = ss[idx[j]];
 		bool esn_hmac = (sa->flags & (ESP_SAF_ESN | ESP_SAF_HMAC)) ==
 				(ESP_SAF_ESN | ESP_SAF_HMAC);
@@ -215,7 +216,7 @@ static void out_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n, const uint8_t
 
 		esp_job_fill(jobs[k], sa, op[j].esp, op[j].ct_len, esn_hmac ? 4 : 0,
 			     esn_hmac ? sc[j].icv : icv, aad, &sc[j], true, j);
-		if (esp_sa_two_pass(sa, true))
+		if (sa->flags & ESP_SAF_TWO_PASS)
 			esp_job_pass(jobs[k], pass);
 	}
 	esp_run_jobs(mgr, jobs, n, done);
@@ -252,8 +253,8 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 		}
 		if (last == n || ss[i] != ss[last]) {
 			esp_sa_prefetch_keys(ss[i], true);
-			lanes |= esp_sa_multi_lane(ss[i], true);
-			two_pass |= esp_sa_two_pass(ss[i], true);
+			lanes |= !!(ss[i]->flags & ESP_SAF_LANES);
+			two_pass |= !!(ss[i]->flags & ESP_SAF_TWO_PASS);
 		}
 		last = i;
 		len[nj] = (uint16_t)op[nj].ct_len;
@@ -269,11 +270,8 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 	got = esp_get_jobs(mgr, jobs, nj);
 	if (lanes)
 		esp_job_order(len, got, ord);
-	else
-		for (unsigned int k = 0; k < got; k++)
-			ord[k] = (uint8_t)k;
 	if (!two_pass) {
-		out_jobs(mgr, jobs, got, ord, ss, idx, op, sc, ESP_PASS_BOTH, done);
+		out_jobs(mgr, jobs, got, lanes ? ord : NULL, ss, idx, op, sc, ESP_PASS_BOTH, done);
 	} else {
 		/* the HMAC pass: those of the cipher pass that completed, and have one */
 		uint8_t hmac[ESP_BURST_MAX], ok[ESP_BURST_MAX] = { 0 };
@@ -281,7 +279,7 @@ static uint16_t outbound_slice(IMB_MGR *mgr, struct rte_mbuf **ms, struct esp_sa
 
 		out_jobs(mgr, jobs, got, ord, ss, idx, op, sc, ESP_PASS_CIPHER, done);
 		for (unsigned int k = 0; k < got; k++)
-			if (done[ord[k]] && esp_sa_two_pass(ss[idx[ord[k]]], true))
+			if (done[ord[k]] && (ss[idx[ord[k]]]->flags & ESP_SAF_TWO_PASS))
 				hmac[nh++] = ord[k];
 		got = esp_get_jobs(mgr, jobs, nh);
 		out_jobs(mgr, jobs, got, hmac, ss, idx, op, sc, ESP_PASS_HASH, ok);

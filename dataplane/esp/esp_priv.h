@@ -91,24 +91,13 @@ unsigned int esp_get_jobs(IMB_MGR *mgr, IMB_JOB **jobs, unsigned int n);
  * left at a burst's end (esp_run_jobs()' flush) runs with lanes empty. In a burst of mixed
  * sizes in arrival order, that is the longest jobs: at IMIX, AES-CBC + HMAC-SHA-256 spent
  * nearly twice the cycles of the same jobs kept in flight (perf/README.md, "Multi-buffer
- * lanes").
+ * lanes"). Such SAs have ESP_SAF_LANES (esp_sa_init()).
+ *
+ * Outbound AES-CBC + HMAC (ESP_SAF_TWO_PASS) has two multi-buffer stages. Chained, the hash
+ * lanes get the jobs in the order the cipher finishes them, shortest first, and the longest
+ * are left for the flush again; so such a burst, unless all its packets are of one length,
+ * runs as two passes, the cipher alone, then the HMAC alone, each longest first.
  */
-static inline bool esp_sa_multi_lane(const struct esp_sa *sa, bool out)
-{
-	return (sa->flags & ESP_SAF_HMAC) || (out && sa->alg == ESP_ALG_CBC_ONLY);
-}
-
-/*
- * Outbound AES-CBC + HMAC: two multi-buffer stages. Chained, the hash lanes get the jobs in
- * the order the cipher finishes them, shortest first, and the longest are left for the
- * flush again; so such a burst, unless all its packets are of one length, runs as two
- * passes, the cipher alone, then the HMAC alone, each longest first (esp_job_pass()).
- */
-static inline bool esp_sa_two_pass(const struct esp_sa *sa, bool out)
-{
-	return out && sa->alg == ESP_ALG_CBC_HMAC;
-}
-
 enum esp_pass { ESP_PASS_BOTH, ESP_PASS_CIPHER, ESP_PASS_HASH };
 
 /* Make a filled job (esp_job_fill()) one pass of a two-pass SA: the cipher alone, or the
@@ -127,7 +116,7 @@ static inline void esp_job_pass(IMB_JOB *job, enum esp_pass pass)
  * longest first, equal lengths in arrival order. The long jobs start at once and advance
  * while the short ones come and go in the other lanes, so what the flush at the end runs
  * with lanes empty is a few short jobs. Only for bursts with multi-lane jobs
- * (esp_sa_multi_lane()); the others run one job at a time and gain nothing.
+ * (ESP_SAF_LANES); the others run one job at a time and gain nothing.
  */
 void esp_job_order(const uint16_t *len, unsigned int n, uint8_t *ord);
 

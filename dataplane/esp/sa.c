@@ -189,13 +189,13 @@ static int esp_sa_probe_pass(IMB_MGR *mgr, const struct esp_sa *sa, enum esp_pas
 /* Every layout the packet path gives @p sa's jobs (esp_sa_probe_pass()). */
 static int esp_sa_probe(IMB_MGR *mgr, const struct esp_sa *sa)
 {
-	bool out = !(sa->flags & ESP_SAF_INBOUND);
 	int rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_BOTH);
 
-	if (!rc && esp_sa_two_pass(sa, out))
+	if (!rc && (sa->flags & ESP_SAF_TWO_PASS)) {
 		rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_CIPHER);
-	if (!rc && esp_sa_two_pass(sa, out))
-		rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_HASH);
+		if (!rc)
+			rc = esp_sa_probe_pass(mgr, sa, ESP_PASS_HASH);
+	}
 	return rc;
 }
 
@@ -348,6 +348,11 @@ int esp_sa_init(struct esp_sa *sa, const struct rp_msg_sa *m, IMB_MGR *mgr, char
 	}
 	if (m->integ != RP_INTEG_NONE)
 		hmac_precompute(mgr, sa, &ii, m->auth_key, m->auth_key_len);
+	/* how the packet path orders its jobs (esp_priv.h): decided here, once */
+	if ((sa->flags & ESP_SAF_HMAC) || (!inbound && sa->alg == ESP_ALG_CBC_ONLY))
+		sa->flags |= ESP_SAF_LANES;
+	if (!inbound && sa->alg == ESP_ALG_CBC_HMAC)
+		sa->flags |= ESP_SAF_TWO_PASS;
 
 	sa->tunnel_mtu = m->tunnel_mtu;
 	tmpl_build(sa, m);

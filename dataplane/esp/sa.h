@@ -69,6 +69,10 @@ enum {
 	ESP_SAF_OUTER_V6 = 1u << 3,  /**< outer header is IPv6 */
 	ESP_SAF_INBOUND = 1u << 4,   /**< direction: inbound (else outbound) */
 	ESP_SAF_HMAC = 1u << 5,      /**< integrity by HMAC (else AEAD or none) */
+	ESP_SAF_LANES = 1u << 6,     /**< its jobs run on multi-buffer lanes: HMAC, or AES-CBC
+	                                  encryption (esp_job_order()) */
+	ESP_SAF_TWO_PASS = 1u << 7,  /**< outbound AES-CBC + HMAC: two multi-buffer stages,
+	                                  run as two passes (esp_job_pass()) */
 };
 
 /** One traffic selector (inbound: allowed inner source prefix), host bits cleared. */

@@ -210,7 +210,7 @@ static struct {
 } raw_data = { .key = { 1, 2, 3 } };
 
 /* One raw job: buffer @p i, @p l bytes to cipher; for AES-CBC encryption of mixed sizes in
- * two passes (as rampart-dp's esp_sa_two_pass()), @p pass 1 the cipher alone, 2 the HMAC
+ * two passes (as rampart-dp's ESP_SAF_TWO_PASS SAs), @p pass 1 the cipher alone, 2 the HMAC
  * alone (0: both). */
 static void raw_fill(const struct alg *a, IMB_JOB *j, unsigned int i, unsigned int l,
 		     unsigned int pass)

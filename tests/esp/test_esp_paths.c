@@ -1034,6 +1034,26 @@ static void test_job_order(void **state)
 	}
 }
 
+/* How esp_sa_init() marks an SA for the job order: HMAC runs on multi-buffer lanes in both
+ * directions; outbound AES-CBC + HMAC in two passes; AEADs neither. */
+static void test_lane_flags(void **state)
+{
+	(void)state;
+	for (size_t a = 0; a < N_ALGS; a++) {
+		bool hmac = algs[a].integ != RP_INTEG_NONE;
+		bool cbc = algs[a].cipher == RP_CIPHER_AES_CBC_128 ||
+			   algs[a].cipher == RP_CIPHER_AES_CBC_256;
+		struct pair p;
+
+		pair_make(&p, &algs[a], 4, 0, (unsigned int)a);
+		assert_int_equal(!!(p.out->flags & ESP_SAF_LANES), hmac);
+		assert_int_equal(!!(p.in->flags & ESP_SAF_LANES), hmac);
+		assert_int_equal(!!(p.out->flags & ESP_SAF_TWO_PASS), cbc && hmac);
+		assert_false(p.in->flags & ESP_SAF_TWO_PASS);
+		pair_free(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1050,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_sa_validation),
 		cmocka_unit_test(test_drop_names),
 		cmocka_unit_test(test_job_order),
+		cmocka_unit_test(test_lane_flags),
 	};
 
 	return cmocka_run_group_tests_name("esp_paths", tests, setup, NULL);
