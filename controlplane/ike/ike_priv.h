@@ -271,9 +271,7 @@ struct ike_sa_chains {
 struct ike_sa {
 	struct ike_sa *next;
 	struct ike_sa **pprev;         /**< the pointer to this SA in r->sas' list; NULL: unlinked */
-	struct ike_sa *idx_next;       /**< ike_sa.c's index by SPIi (bucket chain) */
-	bool indexed;                  /**< in that index (SAs linked elsewhere join it on the
-	                                    next lookup) */
+	struct ike_sa_link spi_link;   /**< ike_sa.c's index by SPIi */
 	enum ike_sa_state state;
 	uint64_t spi_i, spi_r;
 	struct ike_addr peer, local;
@@ -431,9 +429,9 @@ struct ike_resp {
 	struct workpool *wp;           /**< public-key work off the loop; NULL: inline */
 	bool pol_dpd_on_demand;        /**< a profile asked for on-demand DPD (ike_policy.c) */
 	/* SAs by SPIi (ike_sa.c): lookups cost a bucket, not a walk over every SA */
-	struct ike_sa **idx;
-	unsigned idx_size, idx_n;      /**< buckets (a power of 2), SAs in it */
-	uint64_t idx_key;              /**< keyed hash: SPIi is the peer's choice */
+	struct ike_sa_chains idx;
+	uint64_t idx_key;              /**< the key of ike_sa.c's hashes (SPIs, identities and
+	                                    addresses are others' choices) */
 	/* inbound SPIs of every CHILD_SA (ike_sa.c): ike_spi_in_use() without a walk */
 	struct ike_cset spis;
 	/* dataplane SA ids of every CHILD_SA, both directions: a LIFETIME event without a walk */

@@ -153,7 +153,7 @@ void ike_resp_destroy(struct ike_resp *r)
 	ike_rekey_destroy_all(r);
 	OPENSSL_cleanse(r->cookie_secret, sizeof(r->cookie_secret));
 	free(r->certreq);
-	free(r->idx);
+	free(r->idx.b);
 	free(r->pids.b);
 	free(r->addrs[0].b);
 	free(r->addrs[1].b);
@@ -162,60 +162,248 @@ void ike_resp_destroy(struct ike_resp *r)
 	free(r);
 }
 
-/* ---- the SA index ---------------------------------------------------------------------------
- * Every IKE message looks its SA up: by SPIi and SPIr, or by SPIi and address for a new
- * IKE_SA_INIT. A hash of SPIi keeps that one bucket instead of a walk over every SA, so the
- * event loop's share of a setup does not grow with the number of sessions. SAs are linked
- * into r->sas by ike_sa_link(), which indexes them at once (a lookup still indexes what is
- * missing: r->st.sas counts every linked SA, a difference means some are). An SA leaves
- * both in ike_sa_delete(), the one place SAs are unlinked (in O(1): the list is doubly linked). Without memory for the
- * index, lookups still work (they walk the list). */
-static unsigned idx_bucket(const struct ike_resp *r, uint64_t spi_i, unsigned size)
-{
-	uint64_t h = (spi_i ^ r->idx_key) * 0x9e3779b97f4a7c15ull;
+/* ---- chained indexes of SAs (struct ike_sa_chains) -----------------------------------------
+ * Three of them. By SPIi: every IKE message looks its SA up (by SPIi and SPIr, or by SPIi
+ * and address for a new IKE_SA_INIT), in one bucket instead of a walk over every SA, so the
+ * event loop's share of a setup does not grow with the number of sessions; ike_sa_link()
+ * files an SA at once, ike_sa_delete() (the one place SAs are unlinked) takes it out. By
+ * peer identity (INITIAL_CONTACT). By the address each SA holds (an address from AAA must
+ * be no other session's). Every SA that has the key is in it, whatever its state: lookups
+ * filter. What differs is the key an SA is filed under and where its link is: struct
+ * chain_kind. */
+struct chain_kind {
+	size_t link;  /* offsetof the SA's struct ike_sa_link */
+	/* the key @p sa is filed under (len 0: none) and a seed that goes with it */
+	const uint8_t *(*key)(const struct ike_sa *sa, size_t *len, uint64_t *seed);
+};
 
-	h ^= h >> 29;
+static const uint8_t *spi_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sizeof(sa->spi_i);
+	*seed = 0;
+	return (const uint8_t *)&sa->spi_i;
+}
+
+static const uint8_t *pid_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->peer_id_len;
+	*seed = sa->peer_id_type ^ ((uint64_t)sa->peer_id_len << 8);
+	return sa->peer_id;
+}
+
+static const uint8_t *addr4_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->lease4.held ? 4 : 0;
+	*seed = 4;
+	return sa->lease4.addr;
+}
+
+static const uint8_t *addr6_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
+{
+	*len = sa->lease6.held ? 16 : 0;
+	*seed = 6;
+	return sa->lease6.addr;
+}
+
+static const struct chain_kind spi_kind = { offsetof(struct ike_sa, spi_link), spi_key };
+static const struct chain_kind pid_kind = { offsetof(struct ike_sa, pid_link), pid_key };
+static const struct chain_kind addr_kinds[2] = {
+	{ offsetof(struct ike_sa, addr_link[0]), addr4_key },
+	{ offsetof(struct ike_sa, addr_link[1]), addr6_key },
+};
+
+static struct ike_sa_link *ch_link(const struct chain_kind *k, const struct ike_sa *sa)
+{
+	return (struct ike_sa_link *)((uintptr_t)sa + k->link);
+}
+
+static unsigned ch_bucket(const struct ike_resp *r, const uint8_t *key, size_t len,
+			  uint64_t seed, unsigned size)
+{
+	uint64_t h = r->idx_key ^ seed;
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, key + i, len - i < 8 ? len - i : 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	return (unsigned)h & (size - 1);
 }
 
-static bool idx_grow(struct ike_resp *r)
+static unsigned ch_sa_bucket(const struct ike_resp *r, const struct chain_kind *k,
+			     const struct ike_sa *sa, unsigned size)
 {
-	unsigned size = r->idx_size ? 2 * r->idx_size : 256;
+	size_t len;
+	uint64_t seed;
+	const uint8_t *key = k->key(sa, &len, &seed);
+
+	return ch_bucket(r, key, len, seed, size);
+}
+
+static void ch_put(const struct chain_kind *k, struct ike_sa **b, unsigned i, struct ike_sa *sa)
+{
+	struct ike_sa_link *l = ch_link(k, sa);
+
+	l->next = b[i];
+	if (l->next)
+		ch_link(k, l->next)->pprev = &l->next;
+	l->pprev = &b[i];
+	b[i] = sa;
+}
+
+static void ch_grow(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k)
+{
+	unsigned size = c->size ? 2 * c->size : 256;
 	struct ike_sa **b = calloc(size, sizeof(*b));
 
-	if (!b)
-		return false;
+	if (!b) {
+		c->lost = !c->size;
+		return;
+	}
 	if (!r->idx_key)
 		memcpy(&r->idx_key, r->cookie_secret + 16, sizeof(r->idx_key));
-	for (unsigned i = 0; i < r->idx_size; i++)
-		while (r->idx[i]) {
-			struct ike_sa *sa = r->idx[i];
-			unsigned k = idx_bucket(r, sa->spi_i, size);
+	for (unsigned i = 0; i < c->size; i++)
+		while (c->b[i]) {
+			struct ike_sa *sa = c->b[i];
 
-			r->idx[i] = sa->idx_next;
-			sa->idx_next = b[k];
-			b[k] = sa;
+			c->b[i] = ch_link(k, sa)->next;
+			ch_put(k, b, ch_sa_bucket(r, k, sa, size), sa);
 		}
-	free(r->idx);
-	r->idx = b;
-	r->idx_size = size;
-	return true;
+	free(c->b);
+	c->b = b;
+	c->size = size;
+	c->lost = false;
 }
 
-static void idx_add(struct ike_resp *r, struct ike_sa *sa)
+static void ch_del(struct ike_sa_chains *c, const struct chain_kind *k, struct ike_sa *sa)
 {
-	unsigned k;
+	struct ike_sa_link *l = ch_link(k, sa);
 
-	if (sa->indexed || (r->idx_n >= r->idx_size && !idx_grow(r)))
+	if (!l->pprev)
 		return;
-	k = idx_bucket(r, sa->spi_i, r->idx_size);
-	sa->idx_next = r->idx[k];
-	r->idx[k] = sa;
-	sa->indexed = true;
-	r->idx_n++;
+	*l->pprev = l->next;
+	if (l->next)
+		ch_link(k, l->next)->pprev = l->pprev;
+	l->next = NULL;
+	l->pprev = NULL;
+	c->n--;
 }
+
+static void ch_put_counted(struct ike_resp *r, struct ike_sa_chains *c,
+			   const struct chain_kind *k, struct ike_sa *sa)
+{
+	size_t len;
+	uint64_t seed;
+
+	k->key(sa, &len, &seed);
+	if (!len || ch_link(k, sa)->pprev)
+		return;
+	ch_put(k, c->b, ch_sa_bucket(r, k, sa, c->size), sa);
+	c->n++;
+}
+
+/* File @p sa under its key now (again, if it was: the key may have changed; not at all
+ * once it has none). */
+static void ch_index(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k,
+		     struct ike_sa *sa)
+{
+	bool was_lost = c->lost;
+	size_t len;
+	uint64_t seed;
+
+	ch_del(c, k, sa);
+	k->key(sa, &len, &seed);
+	if (!len)
+		return;
+	if (c->n >= c->size)
+		ch_grow(r, c, k);
+	if (!c->size)
+		return;
+	ch_put_counted(r, c, k, sa);
+	if (was_lost) /* memory again: those that got a key meanwhile join */
+		for (struct ike_sa *o = r->sas; o; o = o->next)
+			ch_put_counted(r, c, k, o);
+}
+
+/* The first SA to look at for @p key: the bucket's, or every SA's while the index is lost;
+ * ch_next() the one after. */
+static struct ike_sa *ch_first(const struct ike_resp *r, const struct ike_sa_chains *c,
+			       const uint8_t *key, size_t len, uint64_t seed)
+{
+	if (c->lost)
+		return r->sas;
+	return c->size ? c->b[ch_bucket(r, key, len, seed, c->size)] : NULL;
+}
+
+static struct ike_sa *ch_next(const struct ike_sa_chains *c, const struct chain_kind *k,
+			      const struct ike_sa *sa)
+{
+	return c->lost ? sa->next : ch_link(k, sa)->next;
+}
+
+void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa)
+{
+	ch_index(r, &r->pids, &pid_kind, sa);
+}
+
+static void addr_index(struct ike_resp *r, struct ike_sa *sa)
+{
+	for (unsigned i = 0; i < 2; i++)
+		ch_index(r, &r->addrs[i], &addr_kinds[i], sa);
+}
+
+void ike_sa_leases_take(struct ike_resp *r, struct ike_sa *sa, struct pool_lease *l4,
+			struct pool_lease *l6)
+{
+	if (l4) {
+		sa->lease4 = *l4;
+		l4->held = false;
+	}
+	if (l6) {
+		sa->lease6 = *l6;
+		l6->held = false;
+	}
+	addr_index(r, sa);
+}
+
+void ike_sa_leases_move(struct ike_resp *r, struct ike_sa *to, struct ike_sa *from)
+{
+	struct pool_lease l4 = from->lease4, l6 = from->lease6;
+
+	from->lease4.held = from->lease6.held = false;
+	addr_index(r, from);
+	ike_sa_leases_take(r, to, &l4, &l6);
+}
+
+void ike_sa_leases_release(struct ike_resp *r, struct ike_sa *sa)
+{
+	pool_lease_release(&sa->lease4); /* to the pool each came from */
+	pool_lease_release(&sa->lease6);
+	sa->lease4.held = sa->lease6.held = false; /* an address from AAA has no pool */
+	addr_index(r, sa);
+}
+
+struct ike_sa *ike_addr_holder(struct ike_resp *r, int af, const uint8_t *addr,
+			       const struct ike_sa *except)
+{
+	unsigned i = af == 6;
+	size_t len = i ? 16 : 4;
+	const struct chain_kind *k = &addr_kinds[i];
+
+	for (struct ike_sa *sa = ch_first(r, &r->addrs[i], addr, len, i ? 6 : 4); sa;
+	     sa = ch_next(&r->addrs[i], k, sa)) {
+		const struct pool_lease *l = i ? &sa->lease6 : &sa->lease4;
+
+		if (sa != except && l->held && !memcmp(l->addr, addr, len))
+			return sa;
+	}
+	return NULL;
+}
+
 
 void ike_sa_link(struct ike_resp *r, struct ike_sa *sa)
 {
@@ -225,23 +413,7 @@ void ike_sa_link(struct ike_resp *r, struct ike_sa *sa)
 	sa->pprev = &r->sas;
 	r->sas = sa;
 	r->st.sas++;
-	idx_add(r, sa);
-}
-
-static void idx_del(struct ike_resp *r, struct ike_sa *sa)
-{
-	struct ike_sa **pp;
-
-	if (!sa->indexed)
-		return;
-	for (pp = &r->idx[idx_bucket(r, sa->spi_i, r->idx_size)]; *pp; pp = &(*pp)->idx_next)
-		if (*pp == sa) {
-			*pp = sa->idx_next;
-			r->idx_n--;
-			break;
-		}
-	sa->indexed = false;
-	sa->idx_next = NULL;
+	ch_index(r, &r->idx, &spi_kind, sa);
 }
 
 /* The first SA with @p spi_i for which @p match() holds. */
@@ -249,19 +421,8 @@ static struct ike_sa *idx_find(struct ike_resp *r, uint64_t spi_i,
 			       bool (*match)(const struct ike_sa *sa, const void *arg),
 			       const void *arg)
 {
-	struct ike_sa *sa;
-
-	if (r->idx_n != r->st.sas) /* linked elsewhere since: index them now */
-		for (sa = r->sas; sa; sa = sa->next)
-			idx_add(r, sa);
-	if (r->idx_n != r->st.sas) { /* no memory for the index: walk */
-		for (sa = r->sas; sa; sa = sa->next)
-			if (sa->spi_i == spi_i && match(sa, arg))
-				return sa;
-		return NULL;
-	}
-	for (sa = r->idx_size ? r->idx[idx_bucket(r, spi_i, r->idx_size)] : NULL; sa;
-	     sa = sa->idx_next)
+	for (struct ike_sa *sa = ch_first(r, &r->idx, (const uint8_t *)&spi_i, sizeof(spi_i), 0);
+	     sa; sa = ch_next(&r->idx, &spi_kind, sa))
 		if (sa->spi_i == spi_i && match(sa, arg))
 			return sa;
 	return NULL;
@@ -670,236 +831,6 @@ void ike_local_id(const struct ike_resp *r, const struct ike_addr *local, uint8_
 	*len = local->af == 6 ? 16 : 4;
 }
 
-/* ---- chained indexes of SAs (struct ike_sa_chains) -----------------------------------------
- * Two of them: SAs by peer identity (INITIAL_CONTACT), and by the address each holds (an
- * address from AAA must be no other session's). Every SA that has the key is in it,
- * whatever its state: lookups filter. What differs is the key an SA is filed under and
- * where its link is: struct chain_kind. */
-struct chain_kind {
-	size_t link;  /* offsetof the SA's struct ike_sa_link */
-	/* the key @p sa is filed under (len 0: none) and a seed that goes with it */
-	const uint8_t *(*key)(const struct ike_sa *sa, size_t *len, uint64_t *seed);
-};
-
-static const uint8_t *pid_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
-{
-	*len = sa->peer_id_len;
-	*seed = sa->peer_id_type ^ ((uint64_t)sa->peer_id_len << 8);
-	return sa->peer_id;
-}
-
-static const uint8_t *addr4_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
-{
-	*len = sa->lease4.held ? 4 : 0;
-	*seed = 4;
-	return sa->lease4.addr;
-}
-
-static const uint8_t *addr6_key(const struct ike_sa *sa, size_t *len, uint64_t *seed)
-{
-	*len = sa->lease6.held ? 16 : 0;
-	*seed = 6;
-	return sa->lease6.addr;
-}
-
-static const struct chain_kind pid_kind = { offsetof(struct ike_sa, pid_link), pid_key };
-static const struct chain_kind addr_kinds[2] = {
-	{ offsetof(struct ike_sa, addr_link[0]), addr4_key },
-	{ offsetof(struct ike_sa, addr_link[1]), addr6_key },
-};
-
-static struct ike_sa_link *ch_link(const struct chain_kind *k, const struct ike_sa *sa)
-{
-	return (struct ike_sa_link *)((uintptr_t)sa + k->link);
-}
-
-static unsigned ch_bucket(const struct ike_resp *r, const uint8_t *key, size_t len,
-			  uint64_t seed, unsigned size)
-{
-	uint64_t h = r->idx_key ^ seed;
-
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t w = 0;
-
-		memcpy(&w, key + i, len - i < 8 ? len - i : 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
-	}
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
-	return (unsigned)h & (size - 1);
-}
-
-static unsigned ch_sa_bucket(const struct ike_resp *r, const struct chain_kind *k,
-			     const struct ike_sa *sa, unsigned size)
-{
-	size_t len;
-	uint64_t seed;
-	const uint8_t *key = k->key(sa, &len, &seed);
-
-	return ch_bucket(r, key, len, seed, size);
-}
-
-static void ch_put(const struct chain_kind *k, struct ike_sa **b, unsigned i, struct ike_sa *sa)
-{
-	struct ike_sa_link *l = ch_link(k, sa);
-
-	l->next = b[i];
-	if (l->next)
-		ch_link(k, l->next)->pprev = &l->next;
-	l->pprev = &b[i];
-	b[i] = sa;
-}
-
-static void ch_grow(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k)
-{
-	unsigned size = c->size ? 2 * c->size : 256;
-	struct ike_sa **b = calloc(size, sizeof(*b));
-
-	if (!b) {
-		c->lost = !c->size;
-		return;
-	}
-	if (!r->idx_key)
-		memcpy(&r->idx_key, r->cookie_secret + 16, sizeof(r->idx_key));
-	for (unsigned i = 0; i < c->size; i++)
-		while (c->b[i]) {
-			struct ike_sa *sa = c->b[i];
-
-			c->b[i] = ch_link(k, sa)->next;
-			ch_put(k, b, ch_sa_bucket(r, k, sa, size), sa);
-		}
-	free(c->b);
-	c->b = b;
-	c->size = size;
-	c->lost = false;
-}
-
-static void ch_del(struct ike_sa_chains *c, const struct chain_kind *k, struct ike_sa *sa)
-{
-	struct ike_sa_link *l = ch_link(k, sa);
-
-	if (!l->pprev)
-		return;
-	*l->pprev = l->next;
-	if (l->next)
-		ch_link(k, l->next)->pprev = l->pprev;
-	l->next = NULL;
-	l->pprev = NULL;
-	c->n--;
-}
-
-static void ch_put_counted(struct ike_resp *r, struct ike_sa_chains *c,
-			   const struct chain_kind *k, struct ike_sa *sa)
-{
-	size_t len;
-	uint64_t seed;
-
-	k->key(sa, &len, &seed);
-	if (!len || ch_link(k, sa)->pprev)
-		return;
-	ch_put(k, c->b, ch_sa_bucket(r, k, sa, c->size), sa);
-	c->n++;
-}
-
-/* File @p sa under its key now (again, if it was: the key may have changed; not at all
- * once it has none). */
-static void ch_index(struct ike_resp *r, struct ike_sa_chains *c, const struct chain_kind *k,
-		     struct ike_sa *sa)
-{
-	bool was_lost = c->lost;
-	size_t len;
-	uint64_t seed;
-
-	ch_del(c, k, sa);
-	k->key(sa, &len, &seed);
-	if (!len)
-		return;
-	if (c->n >= c->size)
-		ch_grow(r, c, k);
-	if (!c->size)
-		return;
-	ch_put_counted(r, c, k, sa);
-	if (was_lost) /* memory again: those that got a key meanwhile join */
-		for (struct ike_sa *o = r->sas; o; o = o->next)
-			ch_put_counted(r, c, k, o);
-}
-
-/* The first SA to look at for @p key: the bucket's, or every SA's while the index is lost;
- * ch_next() the one after. */
-static struct ike_sa *ch_first(const struct ike_resp *r, const struct ike_sa_chains *c,
-			       const uint8_t *key, size_t len, uint64_t seed)
-{
-	if (c->lost)
-		return r->sas;
-	return c->size ? c->b[ch_bucket(r, key, len, seed, c->size)] : NULL;
-}
-
-static struct ike_sa *ch_next(const struct ike_sa_chains *c, const struct chain_kind *k,
-			      const struct ike_sa *sa)
-{
-	return c->lost ? sa->next : ch_link(k, sa)->next;
-}
-
-void ike_sa_id_index(struct ike_resp *r, struct ike_sa *sa)
-{
-	ch_index(r, &r->pids, &pid_kind, sa);
-}
-
-static void addr_index(struct ike_resp *r, struct ike_sa *sa)
-{
-	for (unsigned i = 0; i < 2; i++)
-		ch_index(r, &r->addrs[i], &addr_kinds[i], sa);
-}
-
-void ike_sa_leases_take(struct ike_resp *r, struct ike_sa *sa, struct pool_lease *l4,
-			struct pool_lease *l6)
-{
-	if (l4) {
-		sa->lease4 = *l4;
-		l4->held = false;
-	}
-	if (l6) {
-		sa->lease6 = *l6;
-		l6->held = false;
-	}
-	addr_index(r, sa);
-}
-
-void ike_sa_leases_move(struct ike_resp *r, struct ike_sa *to, struct ike_sa *from)
-{
-	struct pool_lease l4 = from->lease4, l6 = from->lease6;
-
-	from->lease4.held = from->lease6.held = false;
-	addr_index(r, from);
-	ike_sa_leases_take(r, to, &l4, &l6);
-}
-
-void ike_sa_leases_release(struct ike_resp *r, struct ike_sa *sa)
-{
-	pool_lease_release(&sa->lease4); /* to the pool each came from */
-	pool_lease_release(&sa->lease6);
-	sa->lease4.held = sa->lease6.held = false; /* an address from AAA has no pool */
-	addr_index(r, sa);
-}
-
-struct ike_sa *ike_addr_holder(struct ike_resp *r, int af, const uint8_t *addr,
-			       const struct ike_sa *except)
-{
-	unsigned i = af == 6;
-	size_t len = i ? 16 : 4;
-	const struct chain_kind *k = &addr_kinds[i];
-
-	for (struct ike_sa *sa = ch_first(r, &r->addrs[i], addr, len, i ? 6 : 4); sa;
-	     sa = ch_next(&r->addrs[i], k, sa)) {
-		const struct pool_lease *l = i ? &sa->lease6 : &sa->lease4;
-
-		if (sa != except && l->held && !memcmp(l->addr, addr, len))
-			return sa;
-	}
-	return NULL;
-}
-
 void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 {
 	ike_sa_session_end(r, sa, IKE_END_USER_REQUEST); /* before the CHILD_SAs go */
@@ -918,7 +849,7 @@ void ike_sa_delete(struct ike_resp *r, struct ike_sa *sa, bool uninstall)
 	while (sa->n_child)
 		ike_sa_child_remove(r, sa, &sa->child[sa->n_child - 1], uninstall);
 	ike_sa_leases_release(r, sa);
-	idx_del(r, sa);
+	ch_del(&r->idx, &spi_kind, sa);
 	ch_del(&r->pids, &pid_kind, sa);
 	if (r->tick_sa == sa) /* ike_resp_tick() is at it: no more steps */
 		r->tick_sa = NULL;
